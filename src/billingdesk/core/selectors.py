@@ -1,0 +1,23 @@
+"""Reads for the operational pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billingdesk.billing.models import Charge, Customer, Person, Refund, Subscription
+from billingdesk.gateways.models import GatewayAccount, WebhookEvent
+
+
+def home_summary() -> dict[str, Any]:
+    return {
+        "accounts": list(GatewayAccount.objects.all()),
+        "counts": {
+            "persons": Person.objects.count(),
+            "customers": Customer.objects.count(),
+            "charges": Charge.objects.count(),
+            "refunds": Refund.objects.count(),
+            "subscriptions": Subscription.objects.count(),
+        },
+        "pending_events": WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING).count(),
+        "failed_events": WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count(),
+    }
