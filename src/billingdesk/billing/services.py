@@ -1,0 +1,417 @@
+"""Writes to the billing mirror and to persons.
+
+``mirror_upsert`` is the only way gateway objects enter the database, whether they come from
+a backfill page or a webhook. It works a batch at a time (a few queries per page, not per
+object), never lets an older version overwrite a newer one, and re-links references that
+arrived before the object they point to.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from billingdesk.billing.identity import normalize_email, normalize_phone
+from billingdesk.billing.models import (
+    MATCH_CONFIDENCE,
+    Charge,
+    Coupon,
+    Customer,
+    Discount,
+    Dispute,
+    Invoice,
+    MatchMethod,
+    Mirrored,
+    PaymentMethod,
+    Person,
+    PersonEmail,
+    Refund,
+    Subscription,
+    TaxId,
+)
+from billingdesk.billing.signals import mirror_changed
+from billingdesk.core.errors import InvalidRequest
+from billingdesk.gateways.interface import GatewayObject, ObjectKind
+from billingdesk.gateways.models import GatewayAccount
+
+_BASE_FIELDS = {"id", "updated", "created", "raw", "deleted"}
+
+
+@dataclass(frozen=True)
+class _Spec:
+    model: type[Mirrored]
+    # dataclass attribute holding a gateway id -> (foreign key name, referenced kind)
+    refs: dict[str, tuple[str, ObjectKind]]
+
+
+_SPECS: dict[ObjectKind, _Spec] = {
+    ObjectKind.CUSTOMER: _Spec(Customer, {}),
+    ObjectKind.PAYMENT_METHOD: _Spec(
+        PaymentMethod, {"customer_id": ("customer", ObjectKind.CUSTOMER)}
+    ),
+    ObjectKind.CHARGE: _Spec(
+        Charge,
+        {
+            "customer_id": ("customer", ObjectKind.CUSTOMER),
+            "payment_method_id": ("payment_method", ObjectKind.PAYMENT_METHOD),
+            "invoice_id": ("invoice", ObjectKind.INVOICE),
+        },
+    ),
+    ObjectKind.REFUND: _Spec(Refund, {"charge_id": ("charge", ObjectKind.CHARGE)}),
+    ObjectKind.SUBSCRIPTION: _Spec(
+        Subscription, {"customer_id": ("customer", ObjectKind.CUSTOMER)}
+    ),
+    ObjectKind.INVOICE: _Spec(
+        Invoice,
+        {
+            "customer_id": ("customer", ObjectKind.CUSTOMER),
+            "subscription_id": ("subscription", ObjectKind.SUBSCRIPTION),
+        },
+    ),
+    ObjectKind.COUPON: _Spec(Coupon, {}),
+    ObjectKind.DISCOUNT: _Spec(
+        Discount,
+        {
+            "coupon_id": ("coupon", ObjectKind.COUPON),
+            "customer_id": ("customer", ObjectKind.CUSTOMER),
+            "subscription_id": ("subscription", ObjectKind.SUBSCRIPTION),
+        },
+    ),
+    ObjectKind.TAX_ID: _Spec(TaxId, {"customer_id": ("customer", ObjectKind.CUSTOMER)}),
+    ObjectKind.DISPUTE: _Spec(Dispute, {"charge_id": ("charge", ObjectKind.CHARGE)}),
+}
+
+# For each kind, the (referring kind, foreign key name) pairs pointing at it.
+_REFERRERS: dict[ObjectKind, list[tuple[ObjectKind, str]]] = defaultdict(list)
+for _kind, _spec in _SPECS.items():
+    for _fk, _target in _spec.refs.values():
+        _REFERRERS[_target].append((_kind, _fk))
+
+
+def mirror_model(kind: ObjectKind) -> type[Mirrored]:
+    return _SPECS[kind].model
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+
+    def __iadd__(self, other: UpsertResult) -> UpsertResult:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.stale += other.stale
+        return self
+
+    @property
+    def seen(self) -> int:
+        return self.created + self.updated + self.unchanged + self.stale
+
+
+def _columns(obj: GatewayObject, spec: _Spec) -> dict[str, Any]:
+    """Model column values for one gateway object (without foreign keys)."""
+    values: dict[str, Any] = {
+        "gateway_created_at": obj.created,
+        "gateway_updated_at": obj.updated,
+        "raw": dict(obj.raw),
+        "deleted": obj.deleted,
+    }
+    for f in fields(obj):
+        if f.name in _BASE_FIELDS:
+            continue
+        value = getattr(obj, f.name)
+        if f.name in spec.refs:
+            values[f"{spec.refs[f.name][0]}_ref"] = value or ""
+        else:
+            values[f.name] = "" if value is None and _is_text(spec.model, f.name) else value
+    if spec.model is Customer:
+        values["email_normalized"] = normalize_email(values.get("email"))
+        values["phone_normalized"] = normalize_phone(
+            values.get("phone"), region=values.get("country") or None
+        )
+    return values
+
+
+def _is_text(model: type[Mirrored], name: str) -> bool:
+    return model._meta.get_field(name).get_internal_type() in {"CharField", "TextField"}
+
+
+def mirror_upsert(*, account: GatewayAccount, objects: Iterable[GatewayObject]) -> UpsertResult:
+    """Insert or update gateway objects of any kinds in the mirror, in one transaction."""
+    by_kind: dict[ObjectKind, dict[str, GatewayObject]] = defaultdict(dict)
+    for obj in objects:
+        # Within one batch keep only the newest version of each object.
+        current = by_kind[obj.kind].get(obj.id)
+        if current is None or current.updated <= obj.updated:
+            by_kind[obj.kind][obj.id] = obj
+    result = UpsertResult()
+    with transaction.atomic():
+        for kind in _SPECS:  # referenced kinds are not required first; order is just stable
+            if by_kind.get(kind):
+                result += _upsert_kind(account, kind, list(by_kind[kind].values()))
+    return result
+
+
+def _upsert_kind(
+    account: GatewayAccount, kind: ObjectKind, objects: Sequence[GatewayObject]
+) -> UpsertResult:
+    spec = _SPECS[kind]
+    model = spec.model
+    ids = [obj.id for obj in objects]
+    existing = {
+        row.gateway_id: row
+        for row in model._default_manager.select_for_update().filter(
+            account=account, gateway_id__in=ids
+        )
+    }
+    resolved = _resolve_refs(account, spec, objects)
+    now = timezone.now()
+    result = UpsertResult()
+    to_create: list[Mirrored] = []
+    to_update: list[Mirrored] = []
+    changed_fields: set[str] = set()
+    identity_changed: list[Customer] = []
+    for obj in objects:
+        values = _columns(obj, spec)
+        for attr, (fk, _target) in spec.refs.items():
+            ref = getattr(obj, attr)
+            values[f"{fk}_id"] = resolved[fk].get(ref) if ref else None
+        row = existing.get(obj.id)
+        if row is None:
+            to_create.append(model(account=account, gateway_id=obj.id, synced_at=now, **values))
+            continue
+        if row.gateway_updated_at > obj.updated:
+            result.stale += 1
+            continue
+        diff = {name: value for name, value in values.items() if getattr(row, name) != value}
+        if not diff:
+            result.unchanged += 1
+            continue
+        if isinstance(row, Customer) and ({"email_normalized", "phone_normalized"} & diff.keys()):
+            identity_changed.append(row)
+        for name, value in diff.items():
+            setattr(row, name, value)
+        row.synced_at = now
+        changed_fields |= diff.keys()
+        to_update.append(row)
+    if to_create:
+        model._default_manager.bulk_create(to_create)
+        result.created = len(to_create)
+        _relink_referrers(account, kind, [row.gateway_id for row in to_create])
+    if to_update:
+        model._default_manager.bulk_update(to_update, [*sorted(changed_fields), "synced_at"])
+        result.updated = len(to_update)
+    if model is Customer:
+        fresh = [row for row in to_create if isinstance(row, Customer)]
+        customers_match(customers=[*fresh, *identity_changed])
+    if to_create or to_update:
+        mirror_changed.send(
+            sender=model,
+            account=account,
+            kind=kind,
+            created=[row.pk for row in to_create],
+            updated=[row.pk for row in to_update],
+        )
+    return result
+
+
+def _resolve_refs(
+    account: GatewayAccount, spec: _Spec, objects: Sequence[GatewayObject]
+) -> dict[str, dict[str, int]]:
+    """For each foreign key, map the referenced gateway ids to row ids (one query each)."""
+    resolved: dict[str, dict[str, int]] = {}
+    for attr, (fk, target) in spec.refs.items():
+        wanted = {getattr(obj, attr) for obj in objects} - {None, ""}
+        resolved[fk] = (
+            dict(
+                _SPECS[target]
+                .model._default_manager.filter(account=account, gateway_id__in=wanted)
+                .values_list("gateway_id", "pk")
+            )
+            if wanted
+            else {}
+        )
+    return resolved
+
+
+def _relink_referrers(account: GatewayAccount, kind: ObjectKind, new_ids: list[str]) -> None:
+    """Point rows that arrived earlier, referring to these new objects, at them."""
+    target = _SPECS[kind].model
+    for referrer_kind, fk in _REFERRERS[kind]:
+        _SPECS[referrer_kind].model._default_manager.filter(
+            account=account, **{f"{fk}__isnull": True, f"{fk}_ref__in": new_ids}
+        ).update(
+            **{
+                fk: Subquery(
+                    target._default_manager.filter(
+                        account=account, gateway_id=OuterRef(f"{fk}_ref")
+                    ).values("pk")[:1]
+                )
+            }
+        )
+
+
+# --- persons ------------------------------------------------------------------------------
+
+
+def customers_match(*, customers: Sequence[Customer]) -> None:
+    """Attach each customer to the person it belongs to, creating persons as needed.
+
+    Matching is by normalised email (any other customer's, then a person's secondary emails),
+    then by phone; a customer an agent linked by hand (``match_locked``) is left alone. Works
+    on a batch with a fixed number of queries.
+    """
+    todo = [c for c in customers if not c.match_locked]
+    if not todo:
+        return
+    pks = [c.pk for c in todo]
+    emails = {c.email_normalized for c in todo} - {""}
+    phones = {c.phone_normalized for c in todo} - {""}
+    by_email: dict[str, int] = {}
+    by_secondary: dict[str, int] = {}
+    by_phone: dict[str, int] = {}
+    if emails:
+        for email, pid in (
+            Customer.objects.filter(email_normalized__in=emails, person__isnull=False)
+            .exclude(pk__in=pks)
+            .order_by("person_id")
+            .values_list("email_normalized", "person_id")
+        ):
+            by_email.setdefault(email, pid)
+        for email, pid in (
+            PersonEmail.objects.filter(email_normalized__in=emails)
+            .order_by("person_id")
+            .values_list("email_normalized", "person_id")
+        ):
+            by_secondary.setdefault(email, pid)
+    if phones:
+        for phone, pid in (
+            Customer.objects.filter(phone_normalized__in=phones, person__isnull=False)
+            .exclude(pk__in=pks)
+            .order_by("person_id")
+            .values_list("phone_normalized", "person_id")
+        ):
+            by_phone.setdefault(phone, pid)
+
+    previous = {c.pk: c.person_id for c in todo}
+    needs_person: list[Customer] = []
+    for customer in todo:
+        method, person_id = _best_match(customer, by_email, by_secondary, by_phone)
+        if person_id is None:
+            if customer.person_id is not None and customer.match_method != MatchMethod.NEW:
+                # It matched someone before and no longer matches anyone: give it its own person.
+                customer.person_id = None
+            if customer.person_id is None:
+                needs_person.append(customer)
+            continue
+        customer.person_id = person_id
+        customer.match_method = method
+        customer.match_confidence = MATCH_CONFIDENCE[method]
+        # Later customers of the same batch match this one.
+        if customer.email_normalized:
+            by_email.setdefault(customer.email_normalized, person_id)
+        if customer.phone_normalized:
+            by_phone.setdefault(customer.phone_normalized, person_id)
+
+    for customer in needs_person:
+        # A customer earlier in this loop may already have created the person this one matches.
+        method, person_id = _best_match(customer, by_email, by_secondary, by_phone)
+        if person_id is None:
+            person = Person.objects.create(name=customer.name, primary_email=customer.email)
+            person_id, method = person.pk, MatchMethod.NEW
+        customer.person_id = person_id
+        customer.match_method = method
+        customer.match_confidence = MATCH_CONFIDENCE[method]
+        if customer.email_normalized:
+            by_email.setdefault(customer.email_normalized, person_id)
+        if customer.phone_normalized:
+            by_phone.setdefault(customer.phone_normalized, person_id)
+
+    Customer.objects.bulk_update(todo, ["person", "match_method", "match_confidence"])
+    _delete_orphans({pid for pid in previous.values() if pid} - {c.person_id for c in todo})
+
+
+def _best_match(
+    customer: Customer,
+    by_email: dict[str, int],
+    by_secondary: dict[str, int],
+    by_phone: dict[str, int],
+) -> tuple[MatchMethod, int | None]:
+    if customer.email_normalized in by_email:
+        return MatchMethod.EMAIL, by_email[customer.email_normalized]
+    if customer.email_normalized in by_secondary:
+        return MatchMethod.SECONDARY_EMAIL, by_secondary[customer.email_normalized]
+    if customer.phone_normalized in by_phone:
+        return MatchMethod.PHONE, by_phone[customer.phone_normalized]
+    return MatchMethod.NEW, None
+
+
+def _delete_orphans(person_ids: set[int]) -> None:
+    """Remove persons left with no customer and no email of their own."""
+    if person_ids:
+        Person.objects.filter(
+            pk__in=person_ids, customers__isnull=True, emails__isnull=True
+        ).delete()
+
+
+@transaction.atomic
+def person_link_customer(*, customer: Customer, person: Person) -> Customer:
+    """An agent says this record belongs to this person; automatic matching will not undo it."""
+    old = customer.person_id
+    customer.person = person
+    customer.match_method = MatchMethod.MANUAL
+    customer.match_confidence = MATCH_CONFIDENCE[MatchMethod.MANUAL]
+    customer.match_locked = True
+    customer.save(update_fields=["person", "match_method", "match_confidence", "match_locked"])
+    if old and old != person.pk:
+        _delete_orphans({old})
+    return customer
+
+
+@transaction.atomic
+def person_unlink_customer(*, customer: Customer) -> Person:
+    """An agent says this record is not that person: it gets a person of its own, for good."""
+    old = customer.person_id
+    person = Person.objects.create(name=customer.name, primary_email=customer.email)
+    customer.person = person
+    customer.match_method = MatchMethod.MANUAL
+    customer.match_confidence = MATCH_CONFIDENCE[MatchMethod.MANUAL]
+    customer.match_locked = True
+    customer.save(update_fields=["person", "match_method", "match_confidence", "match_locked"])
+    if old:
+        _delete_orphans({old})
+    return person
+
+
+@transaction.atomic
+def person_add_email(*, person: Person, email: str) -> PersonEmail:
+    """Record a secondary address; unlocked customers with it join this person."""
+    normalized = normalize_email(email)
+    if not normalized:
+        raise InvalidRequest(f"{email!r} is not an email address")
+    row, _ = PersonEmail.objects.get_or_create(
+        person=person, email_normalized=normalized, defaults={"email": email.strip()}
+    )
+    strays = list(
+        Customer.objects.filter(email_normalized=normalized, match_locked=False).exclude(
+            person=person
+        )
+    )
+    if strays:
+        old = {c.person_id for c in strays if c.person_id}
+        for customer in strays:
+            customer.person = person
+            customer.match_method = MatchMethod.SECONDARY_EMAIL
+            customer.match_confidence = MATCH_CONFIDENCE[MatchMethod.SECONDARY_EMAIL]
+        Customer.objects.bulk_update(strays, ["person", "match_method", "match_confidence"])
+        _delete_orphans(old)
+    return row
