@@ -1,0 +1,243 @@
+"""Backfill benchmark: billingdesk's Stripe connector vs dj-stripe, same data, same run.
+
+    .venv/bin/python bench/stripe_backfill.py --customers 200 --charges 5
+
+1. Starts localstripe (isolated state, as the test suite does) and seeds N customers, each
+   with a card and M charges, through the official SDK.
+2. Both sides read it through the same small proxy (the test suite's Stripe fake, which adds
+   the ``/v1/account`` dj-stripe needs and counts every API call the server receives).
+3. billingdesk: ``account_backfill`` of customers (+ embedded cards) and charges (+ embedded
+   refunds) into a fresh SQLite database; DB queries counted with ``execute_wrapper``.
+4. dj-stripe 2.11.0, installed in its own virtualenv (``var/bench/djstripe-venv``, created
+   on first run; dj-stripe needs stripe<16 so it cannot share ours): ``djstripe_sync_models
+   Customer PaymentMethod Charge`` into its own fresh SQLite database, in a subprocess.
+
+Prints a JSON summary and a Markdown table for docs/benchmarks.md.
+"""
+
+# ruff: noqa: S603 - subprocess argv is built from this script's own constants
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DJSTRIPE_VENV = ROOT / "var" / "bench" / "djstripe-venv"
+DJSTRIPE_PINS = ["dj-stripe==2.11.0", "Django==5.2.19"]
+KEY = "sk_test_" + "benchmark" * 3  # dj-stripe insists on 24+ characters
+
+
+def seed(url: str, customers: int, charges: int) -> None:
+    import stripe
+
+    client = stripe.StripeClient(KEY, base_addresses={"api": url})
+    card = {"number": "4242424242424242", "exp_month": "12", "exp_year": "2030", "cvc": "123"}
+    for i in range(customers):
+        pm = client.v1.payment_methods.create(params={"type": "card", "card": dict(card)})  # type: ignore[typeddict-item]
+        cust = client.v1.customers.create(
+            params={
+                "email": f"customer{i}@example.com",
+                "name": f"Customer {i}",
+                "payment_method": pm.id,
+                "invoice_settings": {"default_payment_method": pm.id},
+            }
+        )
+        for j in range(charges):
+            client.v1.charges.create(
+                params={"amount": 1000 + j, "currency": "eur", "customer": cust.id}
+            )
+
+
+def run_billingdesk(url: str, workdir: Path) -> dict[str, Any]:
+    os.environ["BILLINGDESK_DATA_DIR"] = str(workdir / "billingdesk")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "billingdesk.config.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from billingdesk.billing.models import Charge, Customer, PaymentMethod
+    from billingdesk.gateways.interface import ObjectKind
+    from billingdesk.gateways.models import GatewayAccount
+    from billingdesk.gateways.registry import register
+    from billingdesk.gateways.stripe.connector import StripeConnector
+    from billingdesk.gateways.sync import account_backfill
+
+    class BenchStripe(StripeConnector):
+        """The same connector, limited to the kinds dj-stripe syncs here."""
+
+        kind = "stripe_bench"
+        backfill_kinds = (ObjectKind.CUSTOMER, ObjectKind.CHARGE)
+
+    register(BenchStripe)
+    call_command("migrate", verbosity=0)
+    account = GatewayAccount.objects.create(
+        kind="stripe_bench", name="bench", credentials={"secret_key": KEY, "api_base": url}
+    )
+    queries = 0
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        nonlocal queries
+        queries += 1
+        return execute(sql, params, many, context)
+
+    # The same pages fetched and mapped without writing anything: the server's share.
+    connector = BenchStripe(account)
+    started = time.perf_counter()
+    for kind in BenchStripe.backfill_kinds:
+        cursor = None
+        while True:
+            page = connector._fetch_page(kind, cursor)
+            if not page.next_cursor:
+                break
+            cursor = page.next_cursor
+    fetch_only = time.perf_counter() - started
+    with connection.execute_wrapper(count):
+        started = time.perf_counter()
+        account_backfill(account=account)
+        seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "fetch_and_map_only_seconds": round(fetch_only, 3),
+        "queries": queries,
+        "customers": Customer.objects.count(),
+        "payment_methods": PaymentMethod.objects.count(),
+        "charges": Charge.objects.count(),
+    }
+
+
+DJSTRIPE_SETTINGS = """
+import stripe
+SECRET_KEY = "bench"
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "djstripe"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": %(db)r}}
+USE_TZ = True
+STRIPE_LIVE_MODE = False
+STRIPE_TEST_SECRET_KEY = %(key)r
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_WEBHOOK_SECRET = "whsec_bench"
+stripe.api_base = %(url)r
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+"""
+
+DJSTRIPE_RUNNER = """
+import json, sys, time
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+call_command("migrate", verbosity=0)
+queries = 0
+def count(execute, sql, params, many, context):
+    global queries
+    queries += 1
+    return execute(sql, params, many, context)
+from djstripe import models
+with connection.execute_wrapper(count):
+    started = time.perf_counter()
+    call_command("djstripe_sync_models", "Customer", "PaymentMethod", "Charge", verbosity=1,
+                 stdout=sys.stderr)
+    seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "queries": queries,
+                  "customers": models.Customer.objects.count(),
+                  "payment_methods": models.PaymentMethod.objects.count(),
+                  "charges": models.Charge.objects.count()}))
+"""
+
+
+def ensure_djstripe_venv() -> Path:
+    python = DJSTRIPE_VENV / "bin" / "python"
+    if not python.exists():
+        DJSTRIPE_VENV.parent.mkdir(parents=True, exist_ok=True)
+        venv.create(DJSTRIPE_VENV, with_pip=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *DJSTRIPE_PINS], check=True)
+    return python
+
+
+def run_djstripe(url: str, workdir: Path) -> dict[str, Any]:
+    python = ensure_djstripe_venv()
+    project = workdir / "djstripe_project"
+    project.mkdir()
+    (project / "bench_settings.py").write_text(
+        DJSTRIPE_SETTINGS % {"db": str(project / "db.sqlite3"), "key": KEY, "url": url}
+    )
+    (project / "runner.py").write_text(DJSTRIPE_RUNNER)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_settings", "PYTHONPATH": str(project)}
+    env.pop("BILLINGDESK_DATA_DIR", None)
+    done = subprocess.run(
+        [str(python), str(project / "runner.py")],
+        env=env,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {"error": done.stderr[-3000:]}
+    if os.environ.get("BENCH_VERBOSE"):
+        print(done.stderr[-6000:], file=sys.stderr)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--charges", type=int, default=5, help="charges per customer")
+    parser.add_argument("--skip-djstripe", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+    from billingdesk.gateways.stripe.tests.localstripe_server import start_localstripe
+    from billingdesk.gateways.stripe.tests.stripe_fake import StripeFake
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        proc, localstripe = start_localstripe(workdir)
+        try:
+            t0 = time.perf_counter()
+            seed(localstripe, args.customers, args.charges)
+            seeded = time.perf_counter() - t0
+            results: dict[str, Any] = {
+                "customers": args.customers,
+                "charges_per_customer": args.charges,
+                "seed_seconds": round(seeded, 1),
+            }
+            with StripeFake(upstream=localstripe) as proxy:
+                ours = run_billingdesk(proxy.url, workdir)
+                ours["api_calls"] = len(proxy.requests) // 2  # fetch-only pass + backfill
+                results["billingdesk"] = ours
+                if not args.skip_djstripe:
+                    before = len(proxy.requests)
+                    theirs = run_djstripe(proxy.url, workdir)
+                    theirs["api_calls"] = len(proxy.requests) - before
+                    if os.environ.get("BENCH_VERBOSE"):
+                        print(proxy.requests[before : before + 20], file=sys.stderr)
+                    results["djstripe"] = theirs
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    objects = args.customers * (2 + args.charges)  # customer + card + charges
+    for side in ("billingdesk", "djstripe"):
+        r = results.get(side)
+        if r and "seconds" in r:
+            r["objects_per_second"] = round(objects / r["seconds"], 1)
+            r["queries_per_object"] = round(r["queries"] / objects, 2)
+            r["api_calls_per_object"] = round(r["api_calls"] / objects, 3)
+    if "seconds" in results.get("djstripe", {}):
+        results["speedup"] = round(
+            results["djstripe"]["seconds"] / results["billingdesk"]["seconds"], 1
+        )
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

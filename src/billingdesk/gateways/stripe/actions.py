@@ -1,0 +1,385 @@
+"""Agent actions on a Stripe account (the connector's write side).
+
+Each action checks the object first where Stripe's own answer would be late or missing (an
+over-refund is refused before any call; a retry finds the refund an earlier try made through
+the idempotency key kept in its metadata), sends the caller's key as ``Idempotency-Key``,
+and returns the changed objects already mapped, for the mirror. Stripe documents: refunds
+https://docs.stripe.com/api/refunds, PaymentIntents https://docs.stripe.com/api/payment_intents,
+subscriptions https://docs.stripe.com/api/subscriptions, invoices
+https://docs.stripe.com/api/invoices, tax ids https://docs.stripe.com/api/tax_ids, Checkout
+https://docs.stripe.com/api/checkout/sessions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from billingdesk.core.errors import (
+    AmountTooLarge,
+    CardDeclined,
+    InvalidRequest,
+    NotAllowed,
+)
+from billingdesk.core.money import Money
+from billingdesk.gateways.interface import (
+    ActionResult,
+    ChargeStatus,
+    Connector,
+    GatewayObject,
+    GwCharge,
+)
+from billingdesk.gateways.stripe import mapping
+from billingdesk.gateways.stripe.client import StripeApi
+from billingdesk.gateways.stripe.mapping import JSON
+
+PAGE_SIZE = 100  # Stripe's maximum
+# Stripe's own refund reasons; anything else an agent writes travels in metadata.
+STRIPE_REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
+IDEMPOTENCY_METADATA = "billingdesk_idempotency_key"
+
+
+class StripeActions(Connector):
+    """The Stripe client of one account, and the actions run through it."""
+
+    @cached_property
+    def api(self) -> StripeApi:
+        creds = self.account.credentials or {}
+        # ``api_base`` points the account at a Stripe-compatible server (localstripe, a
+        # test fake); real accounts leave it out and talk to api.stripe.com.
+        return StripeApi(
+            secret_key=str(creds.get("secret_key") or ""),
+            api_base=str(creds.get("api_base") or "") or None,
+        )
+
+    @staticmethod
+    def _now() -> datetime:
+        return timezone.now()
+
+    def check_credentials(self) -> None:
+        """GET /v1/balance: cheap, needs only a valid secret (or restricted) key."""
+        self.api.balance()
+
+    # --- actions -------------------------------------------------------------------------
+    def _result(self, objects: Iterable[GatewayObject], url: str = "") -> ActionResult:
+        return ActionResult(objects=list(objects), request_id=self.api.last_request_id, url=url)
+
+    def _charge(self, charge_id: str) -> tuple[JSON, GwCharge]:
+        raw = self.api.retrieve("charges", charge_id, expand=["refunds", "payment_intent"])
+        return raw, mapping.charge(raw, self._now())
+
+    def refund_create(
+        self, *, charge_id: str, amount: int | None, reason: str, idempotency_key: str
+    ) -> ActionResult:
+        raw, charge = self._charge(charge_id)
+        for item in mapping.list_data(raw.get("refunds")):
+            if (item.get("metadata") or {}).get(IDEMPOTENCY_METADATA) == idempotency_key:
+                # This refund was already made by an earlier try of the same request.
+                return self._result(mapping.charge_bundle(raw, self._now()))
+        if charge.status in (ChargeStatus.AUTHORIZED, ChargeStatus.VOIDED):
+            raise NotAllowed(
+                "This payment was only authorised, not captured: release (void) the "
+                "authorisation instead of refunding it."
+            )
+        if charge.status in (ChargeStatus.FAILED, ChargeStatus.PENDING):
+            raise NotAllowed(f"A {charge.status.value} payment cannot be refunded.")
+        remaining = charge.amount_captured - charge.amount_refunded
+        if amount is not None and amount <= 0:
+            raise InvalidRequest("A refund amount must be more than zero.")
+        if remaining <= 0:
+            raise AmountTooLarge("This payment has already been refunded in full.")
+        if amount is not None and amount > remaining:
+            raise AmountTooLarge(
+                f"Cannot refund {Money(amount, charge.currency)}: only "
+                f"{Money(remaining, charge.currency)} of this payment is left to refund."
+            )
+        params: dict[str, Any] = {
+            "charge": charge_id,
+            "metadata": {"reason": reason[:500], IDEMPOTENCY_METADATA: idempotency_key},
+        }
+        # Always explicit: "all that remains" is what the agent saw, not the full charge.
+        params["amount"] = remaining if amount is None else amount
+        if reason in STRIPE_REFUND_REASONS:
+            params["reason"] = reason
+        self.api.create("refunds", params, idempotency_key=idempotency_key)
+        raw, _ = self._charge(charge_id)
+        return self._result(mapping.charge_bundle(raw, self._now()))
+
+    def charge_authorize(
+        self,
+        *,
+        customer_id: str,
+        amount: int,
+        currency: str,
+        description: str,
+        idempotency_key: str,
+        payment_method_id: str | None = None,
+    ) -> ActionResult:
+        if amount <= 0:
+            raise InvalidRequest("An authorisation amount must be more than zero.")
+        if payment_method_id is None:
+            cust = self.api.retrieve("customers", customer_id)
+            payment_method_id = mapping.ref(
+                (cust.get("invoice_settings") or {}).get("default_payment_method")
+            ) or mapping.ref(cust.get("default_source"))
+            if not payment_method_id:
+                raise NotAllowed("This customer has no saved card to authorise.")
+        params: dict[str, Any] = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "capture_method": "manual",
+            "confirm": True,
+            # Merchant-initiated: the customer is not there to pass 3-D Secure.
+            "off_session": True,
+            "expand": ["latest_charge"],
+        }
+        if description:
+            params["description"] = description
+        pi = self.api.create("payment_intents", params, idempotency_key=idempotency_key)
+        error = pi.get("last_payment_error") or {}
+        if pi.get("status") == "requires_payment_method" and error:
+            raise CardDeclined(
+                f"The card was declined: {error.get('message') or 'no reason given'}",
+                decline_code=str(error.get("decline_code") or error.get("code") or "declined"),
+            )
+        if pi.get("status") == "requires_action":
+            raise NotAllowed(
+                "The card needs the customer to authenticate (3-D Secure); send them a "
+                "payment request instead."
+            )
+        return self._result(mapping.payment_intent_bundle(pi, self._now()))
+
+    def charge_capture(
+        self, *, charge_id: str, amount: int | None, idempotency_key: str
+    ) -> ActionResult:
+        raw, charge = self._charge(charge_id)
+        if charge.status is not ChargeStatus.AUTHORIZED:
+            if raw.get("captured") and charge.status is not ChargeStatus.FAILED:
+                # Captured already (perhaps by an earlier try): report the current state.
+                return self._result(mapping.charge_bundle(raw, self._now()))
+            raise NotAllowed(f"A {charge.status.value} payment cannot be captured.")
+        if amount is not None and amount <= 0:
+            raise InvalidRequest("A capture amount must be more than zero.")
+        if amount is not None and amount > charge.amount:
+            raise AmountTooLarge(
+                f"Cannot capture {Money(amount, charge.currency)}: only "
+                f"{Money(charge.amount, charge.currency)} was authorised."
+            )
+        pi_id = mapping.ref(raw.get("payment_intent"))
+        if pi_id:
+            params: dict[str, Any] = {"expand": ["latest_charge.refunds"]}
+            if amount is not None:
+                params["amount_to_capture"] = amount
+            self.api.act(
+                "payment_intents", "capture", pi_id, params, idempotency_key=idempotency_key
+            )
+        else:  # a legacy Charge-API authorisation
+            self.api.act(
+                "charges",
+                "capture",
+                charge_id,
+                {"amount": amount} if amount is not None else {},
+                idempotency_key=idempotency_key,
+            )
+        raw, _ = self._charge(charge_id)
+        return self._result(mapping.charge_bundle(raw, self._now()))
+
+    def charge_void(self, *, charge_id: str, idempotency_key: str) -> ActionResult:
+        raw, charge = self._charge(charge_id)
+        if charge.status is ChargeStatus.VOIDED:
+            return self._result(mapping.charge_bundle(raw, self._now()))
+        if charge.status is not ChargeStatus.AUTHORIZED:
+            raise NotAllowed(
+                f"Only an uncaptured authorisation can be voided; this payment is "
+                f"{charge.status.value.replace('_', ' ')}."
+            )
+        pi_id = mapping.ref(raw.get("payment_intent"))
+        if pi_id:
+            pi = self.api.act(
+                "payment_intents",
+                "cancel",
+                pi_id,
+                {"expand": ["latest_charge.refunds"]},
+                idempotency_key=idempotency_key,
+            )
+            return self._result(mapping.payment_intent_bundle(pi, self._now()))
+        # A legacy uncaptured Charge is released by refunding it.
+        self.api.create("refunds", {"charge": charge_id}, idempotency_key=idempotency_key)
+        raw, _ = self._charge(charge_id)
+        return self._result(mapping.charge_bundle(raw, self._now()))
+
+    def subscription_cancel(
+        self, *, subscription_id: str, at_period_end: bool, idempotency_key: str
+    ) -> ActionResult:
+        current = self.api.retrieve("subscriptions", subscription_id)
+        if current.get("status") in ("canceled", "incomplete_expired"):
+            return self._result(mapping.subscription_bundle(current, self._now()))
+        if at_period_end:
+            sub = self.api.update(
+                "subscriptions",
+                subscription_id,
+                {"cancel_at_period_end": True},
+                idempotency_key=idempotency_key,
+            )
+        else:
+            sub = self.api.act(
+                "subscriptions", "cancel", subscription_id, {}, idempotency_key=idempotency_key
+            )
+        return self._result(mapping.subscription_bundle(sub, self._now()))
+
+    def subscription_create(
+        self,
+        *,
+        customer_id: str,
+        plan: str,
+        idempotency_key: str,
+        quantity: int = 1,
+        coupon_id: str | None = None,
+        trial_days: int | None = None,
+    ) -> ActionResult:
+        if quantity < 1:
+            raise InvalidRequest("A subscription needs a quantity of at least 1.")
+        # Prices (price_…) are today's objects; plans are their legacy predecessors and
+        # are still accepted in items[][plan].
+        item: dict[str, Any] = {"price" if plan.startswith("price_") else "plan": plan}
+        if quantity != 1:
+            item["quantity"] = quantity
+        params: dict[str, Any] = {"customer": customer_id, "items": [item]}
+        if coupon_id:
+            params["discounts"] = [{"coupon": coupon_id}]
+        if trial_days:
+            params["trial_period_days"] = trial_days
+        sub = self.api.create("subscriptions", params, idempotency_key=idempotency_key)
+        return self._result(mapping.subscription_bundle(sub, self._now()))
+
+    def invoice_send(self, *, invoice_id: str, idempotency_key: str) -> ActionResult:
+        inv = self.api.retrieve("invoices", invoice_id)
+        status = inv.get("status")
+        if status in ("void", "uncollectible"):
+            raise NotAllowed(f"A {status} invoice cannot be sent.")
+        if status == "draft":
+            # Stripe sends only finalized invoices; finalizing gives it its number.
+            self.api.act(
+                "invoices",
+                "finalize_invoice",
+                invoice_id,
+                {},
+                idempotency_key=f"{idempotency_key}:finalize",
+            )
+        sent = self.api.act(
+            "invoices", "send_invoice", invoice_id, {}, idempotency_key=f"{idempotency_key}:send"
+        )
+        return self._result([mapping.invoice(sent, self._now())])
+
+    def coupon_apply(
+        self,
+        *,
+        coupon_id: str,
+        idempotency_key: str,
+        customer_id: str | None = None,
+        subscription_id: str | None = None,
+    ) -> ActionResult:
+        if subscription_id:
+            targets = [subscription_id]
+        elif customer_id:
+            # Since API 2025-03-31.basil Stripe discounts subscriptions, not customers: a
+            # customer's coupon goes on each of their live subscriptions.
+            subs = self.api.list_objects(
+                "subscriptions", {"customer": customer_id, "status": "active", "limit": PAGE_SIZE}
+            )
+            targets = [str(s["id"]) for s in subs.get("data") or []]
+            if not targets:
+                raise NotAllowed(
+                    "This customer has no active subscription. Stripe applies coupons to "
+                    "subscriptions (and invoices), not to customers."
+                )
+        else:
+            raise InvalidRequest("Say which customer or subscription the coupon is for.")
+        objects: list[GatewayObject] = []
+        for sub_id in targets:
+            sub = self.api.update(
+                "subscriptions",
+                sub_id,
+                {"discounts": [{"coupon": coupon_id}], "expand": ["discounts"]},
+                idempotency_key=f"{idempotency_key}:{sub_id}",
+            )
+            objects.extend(mapping.subscription_bundle(sub, self._now()))
+        return self._result(objects)
+
+    def tax_id_add(
+        self, *, customer_id: str, tax_type: str, value: str, idempotency_key: str
+    ) -> ActionResult:
+        if not tax_type or not value.strip():
+            raise InvalidRequest("A tax id needs a type (e.g. eu_vat) and a value.")
+        txi = self.api.create_nested(
+            "customers.tax_ids",
+            customer_id,
+            {"type": tax_type, "value": value.strip()},
+            idempotency_key=idempotency_key,
+        )
+        if not txi.get("customer"):
+            txi = {**txi, "customer": customer_id}
+        return self._result([mapping.tax_id(txi, self._now())])
+
+    def payment_request_create(
+        self,
+        *,
+        customer_id: str,
+        amount: int,
+        currency: str,
+        description: str,
+        idempotency_key: str,
+    ) -> ActionResult:
+        """A Checkout Session in payment mode: Stripe hosts the page and takes the card."""
+        if amount <= 0:
+            raise InvalidRequest("A payment request must be for more than zero.")
+        done = f"{settings.BASE_URL}/"
+        session = self.api.create(
+            "checkout.sessions",
+            {
+                "mode": "payment",
+                "customer": customer_id,
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": currency.lower(),
+                            "unit_amount": amount,
+                            "product_data": {"name": description or "Payment"},
+                        },
+                    }
+                ],
+                "payment_intent_data": {"description": description} if description else {},
+                "success_url": done,
+                "cancel_url": done,
+                "metadata": {IDEMPOTENCY_METADATA: idempotency_key},
+            },
+            idempotency_key=idempotency_key,
+        )
+        return self._result([], url=str(session.get("url") or ""))
+
+    def card_update_start(self, *, customer_id: str, return_url: str) -> ActionResult:
+        """Checkout in setup mode: the card is typed on Stripe's page, never on ours; the
+        ``checkout.session.completed`` webhook then makes it the default card."""
+        session = self.api.create(
+            "checkout.sessions",
+            {
+                "mode": "setup",
+                "customer": customer_id,
+                "payment_method_types": ["card"],
+                "success_url": return_url,
+                "cancel_url": return_url,
+                "setup_intent_data": {"metadata": {"billingdesk_customer": customer_id}},
+            },
+            # Each start is a new session; a key still guards against the SDK's retries.
+            idempotency_key=f"card-update-{uuid.uuid4()}",
+        )
+        return self._result([], url=str(session.get("url") or ""))

@@ -1,0 +1,290 @@
+"""The Stripe connector: what billingdesk can do with a Stripe account, and how.
+
+Backfill lists each kind 100 objects a page and expands what hangs off the objects in the
+same call (a customer's tax ids and default card; a charge's refunds and PaymentIntent), so
+API calls grow with pages, never with objects. Payment methods, tax ids, discounts and
+refunds therefore arrive inside their owners' pages instead of being walked on their own.
+
+Webhooks are verified with the ``Stripe-Signature`` scheme (HMAC-SHA256 of ``t.body``,
+300 s tolerance); events whose object the mirror keeps are mapped, thin events (no object, or
+v2 events with only ``related_object``) are re-fetched, all others are kept and ignored.
+
+Actions (the write side) live in ``actions.py``, which this class extends.
+
+Stripe documents: https://docs.stripe.com/api, webhooks https://docs.stripe.com/webhooks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from billingdesk.core.errors import (
+    MalformedPayload,
+)
+from billingdesk.core.signing import verify_header
+from billingdesk.gateways.interface import (
+    Capability,
+    EventEnvelope,
+    GatewayObject,
+    ObjectKind,
+    Page,
+    ParsedEvent,
+)
+from billingdesk.gateways.stripe import mapping
+from billingdesk.gateways.stripe.actions import PAGE_SIZE, StripeActions
+from billingdesk.gateways.stripe.mapping import JSON
+
+if TYPE_CHECKING:
+    from billingdesk.gateways.models import GatewayAccount
+
+SIGNATURE_TOLERANCE = 300  # seconds, as stripe.Webhook.DEFAULT_TOLERANCE
+
+# (list endpoint, fixed params, expansions) per backfilled kind. Payment methods, tax ids and
+# discounts come inside customers (and subscriptions); refunds inside charges.
+_LISTINGS: dict[ObjectKind, tuple[str, dict[str, Any], list[str]]] = {
+    ObjectKind.CUSTOMER: (
+        "customers",
+        {},
+        ["data.tax_ids", "data.invoice_settings.default_payment_method"],
+    ),
+    ObjectKind.COUPON: ("coupons", {}, []),
+    # Without status=all Stripe leaves canceled subscriptions out of the list.
+    ObjectKind.SUBSCRIPTION: ("subscriptions", {"status": "all"}, []),
+    ObjectKind.INVOICE: ("invoices", {}, []),
+    # refunds are not included on charges since API 2022-11-15 unless expanded. (A released
+    # authorisation needs no PaymentIntent expansion: Stripe marks its charge refunded.)
+    ObjectKind.CHARGE: ("charges", {}, ["data.refunds"]),
+    ObjectKind.DISPUTE: ("disputes", {}, []),
+}
+
+# Event type prefixes whose object the mirror keeps. (https://docs.stripe.com/api/events/types)
+_MIRRORED_EVENTS = (
+    "charge.",  # incl. charge.refunded, charge.refund.updated, charge.dispute.*
+    "refund.",
+    "customer.",  # customer.*, customer.subscription.*, customer.tax_id.*, customer.discount.*
+    "payment_intent.",
+    "invoice.",
+    "payment_method.",
+    "coupon.",
+    "checkout.session.completed",
+)
+# Objects whose ``*.deleted`` event means "gone" rather than a final state.
+_DELETABLE = frozenset({"customer", "tax_id", "discount", "coupon"})
+
+# How to re-fetch an object of each type named by a thin event.
+_RETRIEVE: dict[str, tuple[str, list[str]]] = {
+    "customer": ("customers", ["tax_ids", "invoice_settings.default_payment_method"]),
+    "charge": ("charges", ["refunds", "payment_intent"]),
+    "refund": ("refunds", []),
+    "payment_intent": ("payment_intents", ["latest_charge.refunds"]),
+    "subscription": ("subscriptions", []),
+    "invoice": ("invoices", []),
+    "dispute": ("disputes", []),
+    "payment_method": ("payment_methods", []),
+    "coupon": ("coupons", []),
+    "tax_id": ("tax_ids", []),
+}
+
+
+class StripeConnector(StripeActions):
+    kind = "stripe"
+    display_name = "Stripe"
+    capabilities = frozenset(Capability)
+    credential_fields = ("secret_key",)
+    backfill_kinds: ClassVar[tuple[ObjectKind, ...]] = tuple(_LISTINGS)
+    signature_header = "Stripe-Signature"
+
+    def __init__(self, account: GatewayAccount) -> None:
+        super().__init__(account)
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: tuple[tuple[ObjectKind, str | None], Future[Page]] | None = None
+
+    # --- backfill ------------------------------------------------------------------------
+    def list_page(self, kind: ObjectKind, cursor: str | None) -> Page:
+        """One page, fetched ahead while the mirror wrote the previous one.
+
+        The sync engine asks for pages in order (each kind's pages, then the next kind's
+        first), so after answering, the next request is started on a background thread: the
+        network round trip then overlaps the database writes instead of following them.
+        A request for anything else (a resumed run) simply fetches in the foreground.
+        """
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == (kind, cursor):
+            page = ahead[1].result()
+        else:
+            page = self._fetch_page(kind, cursor)
+        self._fetch_ahead(kind, page)
+        return page
+
+    def _fetch_ahead(self, kind: ObjectKind, page: Page) -> None:
+        if page.next_cursor:
+            following: tuple[ObjectKind, str | None] = (kind, page.next_cursor)
+        else:
+            kinds = self.backfill_kinds
+            index = kinds.index(kind) + 1 if kind in kinds else len(kinds)
+            if index >= len(kinds):
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                    self._pool = None
+                return
+            following = (kinds[index], None)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stripe-ahead")
+        self._ahead = (following, self._pool.submit(self._fetch_page, *following))
+
+    def _fetch_page(self, kind: ObjectKind, cursor: str | None) -> Page:
+        if kind not in _LISTINGS:
+            return Page(objects=[], next_cursor=None)
+        resource, fixed, expand = _LISTINGS[kind]
+        params: dict[str, Any] = {"limit": PAGE_SIZE, **fixed}
+        if expand:
+            params["expand"] = expand
+        if cursor:
+            params["starting_after"] = cursor
+        page = self.api.list_objects(resource, params)
+        data = [item for item in page.get("data") or [] if isinstance(item, Mapping)]
+        fetched = self._now()
+        objects: list[GatewayObject] = []
+        for item in data:
+            if kind is ObjectKind.CHARGE:
+                item = self._complete_refunds(item)
+            objects.extend(_bundle(kind, item, fetched))
+        next_cursor = str(data[-1]["id"]) if page.get("has_more") and data else None
+        return Page(objects=objects, next_cursor=next_cursor)
+
+    def _complete_refunds(self, charge: JSON) -> JSON:
+        """An embedded list holds at most 10 refunds; fetch the rest for the rare charge
+        with more (one call per such charge, never per ordinary charge)."""
+        refunds = charge.get("refunds")
+        if not isinstance(refunds, Mapping) or not refunds.get("has_more"):
+            return charge
+        items = list(refunds.get("data") or [])
+        while True:
+            page = self.api.list_objects(
+                "refunds",
+                {"charge": charge["id"], "limit": PAGE_SIZE, "starting_after": items[-1]["id"]},
+            )
+            items.extend(page.get("data") or [])
+            if not page.get("has_more") or not page.get("data"):
+                break
+        return {**charge, "refunds": {"object": "list", "data": items, "has_more": False}}
+
+    # --- webhooks ------------------------------------------------------------------------
+    def verify_webhook(self, *, headers: Mapping[str, str], body: bytes) -> None:
+        verify_header(
+            headers.get("stripe-signature"),
+            body,
+            self.account.webhook_secret or "",
+            tolerance=SIGNATURE_TOLERANCE,
+        )
+
+    def read_envelope(self, body: bytes) -> EventEnvelope:
+        event = _load_event(body)
+        return EventEnvelope(id=str(event["id"]), type=str(event["type"]))
+
+    def parse_webhook(self, body: bytes) -> ParsedEvent:
+        event = _load_event(body)
+        event_type = str(event["type"])
+        created = mapping.ts(event.get("created")) or self._now()
+        # v2 (thin) events name v1 objects' events with a "v1." prefix.
+        routed = event_type.removeprefix("v1.")
+        if not routed.startswith(_MIRRORED_EVENTS):
+            return ParsedEvent(id=str(event["id"]), type=event_type, created=created, objects=[])
+        obj = (event.get("data") or {}).get("object")
+        if _is_thin(obj):
+            obj, created = self._refetch(event, obj), self._now()
+        assert isinstance(obj, Mapping)
+        if routed == "checkout.session.completed":
+            objects = self._card_update_finish(obj, event_id=str(event["id"]))
+        elif obj.get("object") == "payment_intent" and isinstance(obj.get("latest_charge"), str):
+            # The intent's charge is what the mirror keeps; Stripe sends only its id.
+            pi = self.api.retrieve(
+                "payment_intents", str(obj["id"]), expand=_RETRIEVE["payment_intent"][1]
+            )
+            objects, created = mapping.object_bundle(pi, self._now()), self._now()
+        else:
+            objects = mapping.object_bundle(obj, created)
+        if routed.endswith(".deleted") and obj.get("object") in _DELETABLE and objects:
+            # The first object is the event's own (bundles put embedded ones after it).
+            primary = next((o for o in objects if o.id == obj.get("id")), objects[-1])
+            objects = [replace(o, deleted=True) if o is primary else o for o in objects]
+        return ParsedEvent(id=str(event["id"]), type=event_type, created=created, objects=objects)
+
+    def _refetch(self, event: JSON, obj: Any) -> JSON:
+        """A thin event names its object; fetch the object's current state."""
+        related = event.get("related_object") or {}
+        object_type = str((obj or {}).get("object") or related.get("type") or "")
+        object_id = str((obj or {}).get("id") or related.get("id") or "")
+        if object_type not in _RETRIEVE or not object_id:
+            raise MalformedPayload(f"thin event names no object billingdesk can fetch: {event}")
+        resource, expand = _RETRIEVE[object_type]
+        if object_type == "tax_id" and (obj or {}).get("customer"):
+            return self.api.retrieve_nested("customers.tax_ids", str(obj["customer"]), object_id)
+        return self.api.retrieve(resource, object_id, expand=expand or None)
+
+    def _card_update_finish(self, session: JSON, *, event_id: str) -> list[GatewayObject]:
+        """Checkout in setup mode completed: make the new card the customer's default.
+
+        Idempotent through the event id, so a redelivered event changes nothing twice.
+        """
+        if session.get("mode") != "setup" or not session.get("setup_intent"):
+            return []
+        setup = self.api.retrieve(
+            "setup_intents", str(mapping.ref(session["setup_intent"])), expand=["payment_method"]
+        )
+        pm = setup.get("payment_method")
+        customer_id = mapping.ref(setup.get("customer")) or mapping.ref(session.get("customer"))
+        if not isinstance(pm, Mapping) or not customer_id:
+            return []
+        cust = self.api.update(
+            "customers",
+            customer_id,
+            {
+                "invoice_settings": {"default_payment_method": pm["id"]},
+                "expand": _RETRIEVE["customer"][1],
+            },
+            idempotency_key=f"{event_id}:default-pm",
+        )
+        return mapping.object_bundle(cust, self._now())
+
+
+def _bundle(kind: ObjectKind, item: JSON, fetched: datetime) -> Iterable[GatewayObject]:
+    if kind is ObjectKind.CUSTOMER:
+        return mapping.customer_bundle(item, fetched)
+    if kind is ObjectKind.CHARGE:
+        return mapping.charge_bundle(item, fetched)
+    if kind is ObjectKind.SUBSCRIPTION:
+        return mapping.subscription_bundle(item, fetched)
+    if kind is ObjectKind.INVOICE:
+        return [mapping.invoice(item, fetched)]
+    if kind is ObjectKind.COUPON:
+        return [mapping.coupon(item, fetched)]
+    if kind is ObjectKind.DISPUTE:
+        return [mapping.dispute(item, fetched)]
+    return []
+
+
+def _load_event(body: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedPayload(f"webhook body is not JSON: {exc}") from None
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("id"), str)
+        or not isinstance(event.get("type"), str)
+        or not event["id"]
+        or not event["type"]
+    ):
+        raise MalformedPayload("webhook body is not a Stripe event (no id or type)")
+    return event
+
+
+def _is_thin(obj: Any) -> bool:
+    """No object, or only a reference to one: the receiver must fetch the current state."""
+    return not isinstance(obj, Mapping) or set(obj) <= {"id", "object"}
