@@ -1,0 +1,161 @@
+"""Server time of the agent panel for random persons: p50 / p95 / p99.
+
+    DATABASE_URL=sqlite:///var/bench/panel.sqlite3 .venv/bin/python bench/panel.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bd_bench .venv/bin/python bench/panel.py
+
+Run bench/generate.py on the same DATABASE_URL first. For ``--requests`` random persons
+(after ``--warmup`` others) it times, in one process:
+
+* view: the panel view called directly for a signed-in agent: ``panel_data`` (the queries),
+  the actions offered on each row, and the template render; what the goal is about;
+* stack: the same page through Django's whole request stack (test Client: middleware,
+  session and user lookups, CSP headers), as a web worker would serve it;
+* search: ``person_search`` for a random person's email and for a random charge id.
+
+Each is reported as wall-clock time and as this process's CPU time: on a shared machine the
+CPU time is the steadier figure (with PostgreSQL it leaves out the server's own work).
+
+Prints the figures and a Markdown table row per measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {
+        "p50": at(0.50),
+        "p95": at(0.95),
+        "p99": at(0.99),
+        "mean": statistics.fmean(ordered),
+        "max": ordered[-1],
+    }
+
+
+def timed(action: Callable[[int], object], ids: list[int]) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds (this process) of each call."""
+    wall, cpu = [], []
+    for value in ids:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        action(value)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        wall.append((time.perf_counter() - started) * 1000)
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--passes", type=int, default=2, help="measure this many times, report the last"
+    )
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL"):
+        sys.exit("Set DATABASE_URL to the benchmark database bench/generate.py loaded.")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billingdesk.config.settings")
+    os.environ.setdefault("BILLINGDESK_DATA_DIR", str(ROOT / "var" / "bench"))
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # the code may have moved on since the data was loaded
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client, RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
+    from billingdesk.accounts.models import AgentProfile, Role
+    from billingdesk.billing.models import Charge, Person
+    from billingdesk.panel import views
+    from billingdesk.panel.selectors import person_search
+
+    user, _ = User.objects.get_or_create(username="bench-agent", defaults={"first_name": "Bench"})
+    AgentProfile.objects.update_or_create(user=user, defaults={"role": Role.AGENT})
+    top = Person.objects.order_by("-id").values_list("id", flat=True).first()
+    charges = Charge.objects.order_by("-id").values_list("id", flat=True).first()
+    if not top or not charges:
+        sys.exit("The database has no persons: run bench/generate.py first.")
+    rng = random.Random(args.seed)  # noqa: S311 - picks benchmark rows, not secrets
+    factory = RequestFactory()
+
+    def view(person_id: int) -> None:
+        request = factory.get(f"/panel/person/{person_id}/")
+        request.user = user
+        response = views.panel(request, person_id)
+        assert response.status_code == 200, response.status_code
+
+    client = Client()
+    client.force_login(user)
+
+    def stack(person_id: int) -> None:
+        response = client.get(f"/panel/person/{person_id}/")
+        assert response.status_code == 200, response.status_code
+
+    def search_email(person_id: int) -> None:
+        assert person_search(f"user{person_id}@example.com").hits
+
+    def search_charge(charge_id: int) -> None:
+        assert person_search(f"ch_{charge_id:010d}").hits
+
+    persons = lambda n: [rng.randint(1, top) for _ in range(n)]  # noqa: E731
+    with CaptureQueriesContext(connection) as ctx:
+        view(1)  # person 1 owns the heaviest customer
+    print(f"{connection.vendor}: {top:,} persons, {charges:,} charges")
+    print(f"queries per panel (heaviest person): {len(ctx.captured_queries)}")
+    results: dict[str, dict[str, float]] = {}
+    for run in range(1, args.passes + 1):
+        # The first pass also warms the database's and the OS's caches, as a running server's
+        # would be; only the last pass is reported.
+        for name, action, ids in (
+            ("view", view, persons),
+            ("stack", stack, persons),
+            ("search by email", search_email, persons),
+            (
+                "search by charge id",
+                search_charge,
+                lambda n: [rng.randint(1, charges) for _ in range(n)],
+            ),
+        ):
+            timed(action, ids(args.warmup))
+            wall, cpu = timed(action, ids(args.requests))
+            results[name] = r = percentiles(wall)
+            results[f"{name} (CPU)"] = c = percentiles(cpu)
+            print(
+                f"pass {run} {name:<20} p50 {r['p50']:6.2f} ms  p95 {r['p95']:6.2f} ms  "
+                f"p99 {r['p99']:6.2f} ms  max {r['max']:7.2f} ms | CPU p50 {c['p50']:6.2f} "
+                f"p95 {c['p95']:6.2f} p99 {c['p99']:6.2f} ms  (n={args.requests})",
+                flush=True,
+            )
+    print()
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    print("| database | measure | p50 | p95 | p99 |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for name, r in results.items():
+        print(
+            f"| {connection.vendor} | {name} | {r['p50']:.2f} ms | {r['p95']:.2f} ms "
+            f"| {r['p99']:.2f} ms |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Agent actions (each one an idempotent request, possibly awaiting approval) and the audit log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from billingdesk.billing.models import Person
+from billingdesk.gateways.models import GatewayAccount
+
+
+class ActionKind(models.TextChoices):
+    REFUND = "refund", "refund"
+    CAPTURE = "capture", "capture"
+    VOID = "void", "void authorisation"
+    AUTHORIZE = "authorize", "authorise a payment"
+    CANCEL_SUBSCRIPTION = "cancel_subscription", "cancel subscription"
+    CREATE_SUBSCRIPTION = "create_subscription", "create subscription"
+    SEND_INVOICE = "send_invoice", "send invoice"
+    APPLY_COUPON = "apply_coupon", "apply coupon"
+    ADD_TAX_ID = "add_tax_id", "add tax id"
+    PAYMENT_REQUEST = "payment_request", "payment request"
+
+
+class ActionRequest(models.Model):
+    """One submitted action. Its idempotency key is unique, so a form submitted twice (a
+    double click, a browser retry) finds this row instead of acting again."""
+
+    class Status(models.TextChoices):
+        PENDING_APPROVAL = "pending_approval", "waiting for approval"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "done"
+        FAILED = "failed", "failed"
+        DENIED = "denied", "denied"
+
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=32, choices=ActionKind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    account = models.ForeignKey(GatewayAccount, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL)
+    target_kind = models.CharField(max_length=20)
+    target_id = models.CharField(max_length=255)
+    params = models.JSONField(default=dict)
+    amount = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    reason_code = models.CharField(max_length=40, blank=True)
+    reason_text = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    # A failure the gateway may not have seen (network, 429): the same key may try again.
+    retryable = models.BooleanField(default=False)
+    gateway_request_id = models.CharField(max_length=255, blank=True)
+    result_ids = models.JSONField(default=list)
+    url = models.URLField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="actionreq_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target_id} [{self.status}]"
+
+
+class AuditEntry(models.Model):
+    """One thing an agent or the system did. Append-only and hash-chained: each entry's hash
+    covers its content and the previous entry's hash, so editing or deleting a past entry
+    breaks the chain (see ``billingdesk.actions.audit.audit_verify``)."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=300)
+    approver_name = models.CharField(max_length=300, blank=True)
+    action = models.CharField(max_length=60)
+    result = models.CharField(max_length=30)
+    account = models.ForeignKey(
+        GatewayAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    target_kind = models.CharField(max_length=20, blank=True)
+    target_id = models.CharField(max_length=255, blank=True)
+    amount = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    reason_code = models.CharField(max_length=40, blank=True)
+    reason_text = models.TextField(blank=True)
+    gateway_request_id = models.CharField(max_length=255, blank=True)
+    detail = models.TextField(blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request = models.ForeignKey(
+        ActionRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit"
+    )
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["person", "-seq"], name="audit_person_idx")]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.actor_name} {self.action} {self.result}"
+
+
+class AuditHead(models.Model):
+    """The chain's last link, one row, locked by each append so appends never fork."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"

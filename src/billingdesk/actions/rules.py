@@ -1,0 +1,280 @@
+"""Which actions apply to what, and the checks every action passes before it runs."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
+
+from billingdesk.accounts.models import ROLE_RANK, Role
+from billingdesk.accounts.selectors import refund_limit, role_of
+from billingdesk.actions.models import ActionKind
+from billingdesk.billing.models import Charge, Coupon, Customer, Invoice, Mirrored, Subscription
+from billingdesk.core.errors import (
+    AmountTooLarge,
+    CapabilityMissing,
+    InvalidRequest,
+    NotAllowed,
+)
+from billingdesk.core.money import Money
+from billingdesk.gateways.interface import (
+    Capability,
+    ChargeStatus,
+    Connector,
+    SubscriptionStatus,
+)
+from billingdesk.gateways.registry import connector_for
+
+User = AuthUser | AnonymousUser
+
+# Which mirror rows each action applies to.
+TARGETS: dict[ActionKind, tuple[type[Mirrored], ...]] = {
+    ActionKind.REFUND: (Charge,),
+    ActionKind.CAPTURE: (Charge,),
+    ActionKind.VOID: (Charge,),
+    ActionKind.AUTHORIZE: (Customer,),
+    ActionKind.CANCEL_SUBSCRIPTION: (Subscription,),
+    ActionKind.CREATE_SUBSCRIPTION: (Customer,),
+    ActionKind.SEND_INVOICE: (Invoice,),
+    ActionKind.APPLY_COUPON: (Customer, Subscription),
+    ActionKind.ADD_TAX_ID: (Customer,),
+    ActionKind.PAYMENT_REQUEST: (Customer,),
+}
+
+_CAPABILITY: dict[ActionKind, Capability] = {
+    ActionKind.REFUND: Capability.REFUND,
+    ActionKind.CAPTURE: Capability.CAPTURE,
+    ActionKind.VOID: Capability.VOID,
+    ActionKind.AUTHORIZE: Capability.CAPTURE,
+    ActionKind.CANCEL_SUBSCRIPTION: Capability.CANCEL_SUBSCRIPTION,
+    ActionKind.CREATE_SUBSCRIPTION: Capability.CREATE_SUBSCRIPTION,
+    ActionKind.SEND_INVOICE: Capability.SEND_INVOICE,
+    ActionKind.APPLY_COUPON: Capability.APPLY_COUPON,
+    ActionKind.ADD_TAX_ID: Capability.ADD_TAX_ID,
+    ActionKind.PAYMENT_REQUEST: Capability.PAYMENT_REQUEST,
+}
+
+# Tax id types agents may add (the gateways' common vocabulary, Stripe's names).
+TAX_ID_TYPES = {
+    "eu_vat": "EU VAT number",
+    "gb_vat": "UK VAT number",
+    "au_abn": "Australian ABN",
+    "nz_gst": "New Zealand GST number",
+    "ca_bn": "Canadian BN",
+    "ca_gst_hst": "Canadian GST/HST number",
+    "in_gst": "Indian GSTIN",
+    "ch_vat": "Swiss VAT number",
+    "no_vat": "Norwegian VAT number",
+    "us_ein": "US EIN",
+}
+
+
+def target_connector(target: Mirrored) -> Connector:
+    return connector_for(target.account)
+
+
+def state_refusal(kind: ActionKind, target: Mirrored) -> str:
+    """Why this action cannot apply to the target as it is now ('' if it can)."""
+    if target.deleted:
+        return "This record was deleted at the gateway."
+    if isinstance(target, Charge):
+        if kind is ActionKind.REFUND:
+            if target.status == ChargeStatus.DISPUTED:
+                return "A disputed charge cannot be refunded; respond to the dispute instead."
+            if target.status not in (ChargeStatus.CAPTURED, ChargeStatus.PARTIALLY_REFUNDED):
+                return f"A {target.get_status_display()} charge cannot be refunded."  # type: ignore[attr-defined]
+            if target.refundable <= 0:
+                return "Nothing remains to refund on this charge."
+        elif (
+            kind in (ActionKind.CAPTURE, ActionKind.VOID)
+            and target.status != ChargeStatus.AUTHORIZED
+        ):
+            return "Only an authorised, uncaptured payment can be captured or voided."
+    ended = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
+    if (
+        isinstance(target, Subscription)
+        and kind is ActionKind.CANCEL_SUBSCRIPTION
+        and target.status in ended
+    ):
+        return "This subscription has already ended."
+    if (
+        isinstance(target, Invoice)
+        and kind is ActionKind.SEND_INVOICE
+        and target.status in ("draft", "void")
+    ):
+        return f"A {target.status} invoice cannot be sent."
+    return ""
+
+
+def actions_available(*, user: User, target: Mirrored) -> list[ActionKind]:
+    """The actions to offer on this record to this agent (none for read-only agents)."""
+    if ROLE_RANK[role_of(user)] < ROLE_RANK[Role.AGENT]:
+        return []
+    connector = target_connector(target)
+    return [
+        kind
+        for kind, models in TARGETS.items()
+        if isinstance(target, models)
+        and connector.supports(_CAPABILITY[kind])
+        and not state_refusal(kind, target)
+    ]
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _int(params: dict[str, Any], name: str, *, default: int | None = None) -> int | None:
+    value = params.get(name, default)
+    if value in (None, ""):
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value))
+        except ValueError:
+            raise InvalidRequest(f"{name.replace('_', ' ')} must be a whole number") from None
+    return value
+
+
+def _text(params: dict[str, Any], name: str, *, required: bool, limit: int = 500) -> str:
+    value = str(params.get(name) or "").strip()
+    if required and not value:
+        raise InvalidRequest(f"{name.replace('_', ' ')} is required")
+    if len(value) > limit:
+        raise InvalidRequest(f"{name.replace('_', ' ')} is longer than {limit} characters")
+    return value
+
+
+def _currency(params: dict[str, Any], target: Mirrored) -> str:
+    fallback = getattr(target, "currency", "") or target.account.default_currency
+    code = str(params.get("currency") or fallback or "").strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise InvalidRequest("currency must be a three-letter ISO 4217 code")
+    return code
+
+
+def params_clean(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate and complete the parameters against the target's current state."""
+    if isinstance(target, Charge) and kind is ActionKind.REFUND:
+        amount = _int(params, "amount", default=target.refundable)
+        assert amount is not None
+        if amount <= 0:
+            raise InvalidRequest("The refund amount must be more than zero.")
+        if amount > target.refundable:
+            remaining = Money(target.refundable, target.currency)
+            raise AmountTooLarge(f"Only {remaining} remains refundable on this charge.")
+        return {"amount": amount}
+    if isinstance(target, Charge) and kind is ActionKind.CAPTURE:
+        amount = _int(params, "amount", default=target.amount)
+        assert amount is not None
+        if amount <= 0:
+            raise InvalidRequest("The amount to capture must be more than zero.")
+        if amount > target.amount:
+            held = Money(target.amount, target.currency)
+            raise AmountTooLarge(f"At most {held} was authorised; capture that or less.")
+        return {"amount": amount}
+    if kind is ActionKind.VOID or kind is ActionKind.SEND_INVOICE:
+        return {}
+    if kind is ActionKind.CANCEL_SUBSCRIPTION:
+        at_period_end = params.get("at_period_end", True)
+        if isinstance(at_period_end, str):
+            at_period_end = at_period_end.lower() in {"1", "true", "on", "yes", "period_end"}
+        if at_period_end and getattr(target, "cancel_at_period_end", False):
+            raise InvalidRequest("This subscription is already set to end at the period end.")
+        return {"at_period_end": bool(at_period_end)}
+    if kind is ActionKind.CREATE_SUBSCRIPTION:
+        quantity = _int(params, "quantity", default=1)
+        trial_days = _int(params, "trial_days")
+        assert quantity is not None
+        if not 1 <= quantity <= 10_000:
+            raise InvalidRequest("quantity must be between 1 and 10000")
+        if trial_days is not None and not 0 <= trial_days <= 730:
+            raise InvalidRequest("trial days must be between 0 and 730")
+        coupon = _text(params, "coupon_id", required=False, limit=255) or None
+        if coupon:
+            coupon_get(target, coupon)
+        return {
+            "plan": _text(params, "plan", required=True, limit=255),
+            "quantity": quantity,
+            "trial_days": trial_days,
+            "coupon_id": coupon,
+        }
+    if kind is ActionKind.APPLY_COUPON:
+        coupon_id = _text(params, "coupon_id", required=True, limit=255)
+        coupon_get(target, coupon_id)
+        return {"coupon_id": coupon_id}
+    if kind is ActionKind.ADD_TAX_ID:
+        tax_type = _text(params, "tax_type", required=True, limit=40)
+        if tax_type not in TAX_ID_TYPES:
+            raise InvalidRequest(f"unknown tax id type {tax_type!r}")
+        value = _text(params, "value", required=True, limit=60).replace(" ", "").upper()
+        if not value.replace("-", "").replace(".", "").isalnum() or len(value) < 4:
+            raise InvalidRequest(f"{value!r} is not a {TAX_ID_TYPES[tax_type]}")
+        return {"tax_type": tax_type, "value": value}
+    if kind in (ActionKind.PAYMENT_REQUEST, ActionKind.AUTHORIZE):
+        amount = _int(params, "amount")
+        if amount is None or amount <= 0:
+            raise InvalidRequest("The amount must be more than zero.")
+        if amount > 100_000_000_00:
+            raise InvalidRequest("The amount is too large.")
+        return {
+            "amount": amount,
+            "currency": _currency(params, target),
+            "description": _text(params, "description", required=True, limit=500),
+        }
+    raise InvalidRequest(f"{kind} does not apply to this record")
+
+
+def coupon_get(target: Mirrored, coupon_id: str) -> Coupon:
+    coupon = Coupon.objects.filter(account=target.account, gateway_id=coupon_id).first()
+    if coupon is None or not coupon.valid:
+        raise InvalidRequest(f"coupon {coupon_id!r} does not exist or is no longer valid")
+    return coupon
+
+
+def reason_clean(kind: ActionKind, reason_code: str, reason_text: str) -> tuple[str, str]:
+    code = (reason_code or "").strip()
+    text = (reason_text or "").strip()
+    codes = dict(settings.ACTION_REASON_CODES)
+    if code not in codes:
+        raise InvalidRequest("Choose a reason for this action.")
+    if (kind in settings.ACTION_REASON_TEXT_REQUIRED or code == "other") and not text:
+        raise InvalidRequest("Describe the reason in a few words.")
+    if len(text) > 2000:
+        raise InvalidRequest("The reason is longer than 2000 characters.")
+    return code, text
+
+
+def action_check(user: User, kind: ActionKind, target: Mirrored) -> Connector:
+    if ROLE_RANK[role_of(user)] < ROLE_RANK[Role.AGENT]:
+        raise NotAllowed("Your role is read-only: you can see billing data but not change it.")
+    if not isinstance(target, TARGETS[kind]):
+        raise InvalidRequest(f"{ActionKind(kind).label} does not apply to this record.")
+    connector = target_connector(target)
+    if not connector.supports(_CAPABILITY[kind]):
+        raise CapabilityMissing(
+            f"{connector.display_name} does not support “{ActionKind(kind).label}”."
+        )
+    refusal = state_refusal(kind, target)
+    if refusal:
+        raise NotAllowed(refusal)
+    return connector
+
+
+def needs_approval(user: User, kind: ActionKind, amount: int | None, currency: str) -> bool:
+    if kind is not ActionKind.REFUND or amount is None:
+        return False
+    limit = refund_limit(role=role_of(user), currency=currency)
+    return limit is not None and amount > limit
+
+
+def target_person_id(target: Mirrored) -> int | None:
+    if isinstance(target, Customer):
+        return target.person_id
+    customer = getattr(target, "customer", None)
+    return customer.person_id if customer is not None else None
+
+
+def money_of(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> tuple[int | None, str]:
+    currency = str(params.get("currency") or getattr(target, "currency", "") or "")
+    amount = params.get("amount")
+    return (int(amount) if amount is not None else None), currency

@@ -1,0 +1,303 @@
+"""The three steps of an action from the panel or the console, as htmx fragments.
+
+1. ``action_form`` (GET): the action's fields, and an idempotency key issued for this form;
+2. ``action_review`` (POST): the service's preview (the effect in plain lines, what remains,
+   whether finance must approve), plus the reason fields and the confirm button;
+3. ``action_confirm`` (POST): runs it through ``action_submit``. The key travels in the form,
+   so the same form posted twice (a double click, a browser retry) acts once.
+
+A refusal or gateway error re-renders the step it belongs to with the message in plain
+words; a success reloads the page (``HX-Refresh``) so every section shows the new state.
+Without htmx the same views answer with full pages and redirects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from billingdesk.actions.models import ActionKind, ActionRequest
+from billingdesk.actions.services import (
+    TAX_ID_TYPES,
+    ActionPreview,
+    action_key_issue,
+    action_preview,
+    action_submit,
+)
+from billingdesk.billing.models import Charge, Coupon, Mirrored
+from billingdesk.core.errors import InvalidRequest, OperationalError, UserFacingError
+from billingdesk.panel.actionforms import (
+    BUTTON_LABELS,
+    TARGET_MODELS,
+    TypedParams,
+    action_kind,
+    minor_to_text,
+    params_read,
+)
+from billingdesk.panel.formatting import money_display
+
+
+def _target(target_kind: str, target_id: int) -> Mirrored:
+    model = TARGET_MODELS.get(target_kind)
+    if model is None:
+        raise Http404("No such record.")
+    row = model._default_manager.select_related("account").filter(pk=target_id).first()
+    if row is None:
+        raise Http404("No such record.")
+    return row
+
+
+def _kind_or_404(value: str) -> ActionKind:
+    try:
+        return action_kind(value)
+    except InvalidRequest as exc:
+        raise Http404(exc.message) from None
+
+
+def _back(request: HttpRequest) -> str:
+    """The page the action was started from (only ever a page of this site)."""
+    back = request.POST.get("back") or request.GET.get("back") or ""
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return ""
+    return back
+
+
+def _context(
+    request: HttpRequest, kind: ActionKind, target: Mirrored, target_kind: str, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "label": ActionKind(kind).label,
+        "button": BUTTON_LABELS.get(kind, str(kind)),
+        "target": target,
+        "target_kind": target_kind,
+        "slot": f"slot-{target_kind}-{target.pk}",
+        "back": _back(request),
+        "reason_codes": settings.ACTION_REASON_CODES,
+        "text_required": kind in settings.ACTION_REASON_TEXT_REQUIRED,
+        "tax_types": sorted(TAX_ID_TYPES.items()),
+        **extra,
+    }
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """A fragment for htmx; the same fragment inside a page otherwise."""
+    if request.headers.get("HX-Request") != "true":
+        context = {**context, "fragment": template}
+        template = "panel/action_page.html"
+    # htmx swaps only 2xx responses by default; the status stays 200 so the message shows.
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def action_form(request: HttpRequest, kind: str, target_kind: str, target_id: int) -> HttpResponse:
+    action = _kind_or_404(kind)
+    target = _target(target_kind, target_id)
+    typed: dict[str, str] = {}
+    if isinstance(target, Charge) and action in (ActionKind.REFUND, ActionKind.CAPTURE):
+        left = target.refundable if action is ActionKind.REFUND else target.amount
+        typed["amount"] = minor_to_text(left, target.currency)
+    if action is ActionKind.CANCEL_SUBSCRIPTION:
+        typed["when"] = "period_end"
+    if action in (ActionKind.PAYMENT_REQUEST, ActionKind.AUTHORIZE):
+        typed["currency"] = getattr(target, "currency", "") or target.account.default_currency
+    return _render(
+        request,
+        "panel/action/form.html",
+        _context(
+            request,
+            action,
+            target,
+            target_kind,
+            key=action_key_issue(user=request.user),
+            typed=typed,
+            coupons=_coupons(action, target),
+            refusal=_quick_refusal(request, action, target),
+        ),
+    )
+
+
+def _coupons(action: ActionKind, target: Mirrored) -> list[Coupon]:
+    if action not in (ActionKind.APPLY_COUPON, ActionKind.CREATE_SUBSCRIPTION):
+        return []
+    return list(
+        Coupon.objects.filter(account_id=target.account_id, valid=True, deleted=False).order_by(
+            "name"
+        )[:100]
+    )
+
+
+def _quick_refusal(request: HttpRequest, action: ActionKind, target: Mirrored) -> str:
+    """Refuse at once what can never run here (read-only role, unsupported, wrong state)."""
+    if action in (ActionKind.REFUND, ActionKind.CAPTURE, ActionKind.VOID):
+        preview = action_preview(user=request.user, kind=action, target=target, params={})
+        return "" if preview.allowed else preview.refusal
+    return ""
+
+
+def _read(request: HttpRequest, action: ActionKind, target: Mirrored) -> TypedParams | str:
+    try:
+        return params_read(action, target, request.POST)
+    except InvalidRequest as exc:
+        return exc.message
+
+
+@login_required
+@require_POST
+def action_review(
+    request: HttpRequest, kind: str, target_kind: str, target_id: int
+) -> HttpResponse:
+    action = _kind_or_404(kind)
+    target = _target(target_kind, target_id)
+    key = request.POST.get("key", "")
+    read = _read(request, action, target)
+    if isinstance(read, str):
+        return _form_again(request, action, target, target_kind, key, read)
+    preview = action_preview(user=request.user, kind=action, target=target, params=read.params)
+    if not preview.allowed:
+        return _form_again(request, action, target, target_kind, key, preview.refusal, read)
+    return _confirm(request, action, target, target_kind, key, read, preview)
+
+
+def _confirm(
+    request: HttpRequest,
+    action: ActionKind,
+    target: Mirrored,
+    target_kind: str,
+    key: str,
+    read: TypedParams,
+    preview: ActionPreview,
+    *,
+    error: str = "",
+) -> HttpResponse:
+    """The confirm step: the preview's effect, the reason, the submit button."""
+    return _render(
+        request,
+        "panel/action/confirm.html",
+        _context(
+            request,
+            action,
+            target,
+            target_kind,
+            key=key,
+            typed=read.typed,
+            preview=preview,
+            amount=_preview_amount(preview),
+            reason_code=request.POST.get("reason_code", ""),
+            reason_text=request.POST.get("reason_text", ""),
+            error=error,
+        ),
+    )
+
+
+def _form_again(
+    request: HttpRequest,
+    action: ActionKind,
+    target: Mirrored,
+    target_kind: str,
+    key: str,
+    error: str,
+    read: TypedParams | None = None,
+) -> HttpResponse:
+    typed = read.typed if read else {k: str(v) for k, v in request.POST.items() if k != "key"}
+    return _render(
+        request,
+        "panel/action/form.html",
+        _context(
+            request,
+            action,
+            target,
+            target_kind,
+            key=key or action_key_issue(user=request.user),
+            typed=typed,
+            coupons=_coupons(action, target),
+            error=error,
+        ),
+    )
+
+
+def _preview_amount(preview: ActionPreview) -> str:
+    return money_display(preview.amount.amount, preview.amount.currency) if preview.amount else ""
+
+
+@login_required
+@require_POST
+def action_confirm(
+    request: HttpRequest, kind: str, target_kind: str, target_id: int
+) -> HttpResponse:
+    action = _kind_or_404(kind)
+    target = _target(target_kind, target_id)
+    key = request.POST.get("key", "")
+    read = _read(request, action, target)
+    if isinstance(read, str):
+        return _form_again(request, action, target, target_kind, key, read)
+    try:
+        done = action_submit(
+            user=request.user,
+            kind=action,
+            target=target,
+            params=read.params,
+            reason_code=request.POST.get("reason_code", ""),
+            reason_text=request.POST.get("reason_text", "")[:4000],
+            idempotency_key=key,
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+    except (UserFacingError, OperationalError) as exc:
+        message = (
+            f"The gateway did not answer ({exc.message}). Nothing was changed; try again."
+            if isinstance(exc, OperationalError)
+            else exc.message
+        )
+        target.refresh_from_db()
+        preview = action_preview(user=request.user, kind=action, target=target, params=read.params)
+        if not preview.allowed:
+            return _form_again(request, action, target, target_kind, key, message, read)
+        return _confirm(request, action, target, target_kind, key, read, preview, error=message)
+    return _done(request, done, action, target, target_kind)
+
+
+def _done(
+    request: HttpRequest,
+    done: ActionRequest,
+    action: ActionKind,
+    target: Mirrored,
+    target_kind: str,
+) -> HttpResponse:
+    what = ActionKind(action).label
+    amount = money_display(done.amount, done.currency) if done.amount is not None else ""
+    suffix = f" ({amount})" if amount else ""
+    if done.status == ActionRequest.Status.SUCCEEDED:
+        messages.success(request, f"Done: {what}{suffix}.")
+        if done.url:
+            messages.info(request, f"Link for the customer: {done.url}")
+    elif done.status == ActionRequest.Status.PENDING_APPROVAL:
+        messages.warning(
+            request,
+            f"{what.capitalize()}{suffix} is above your limit: sent to finance for approval.",
+        )
+    else:
+        # A replayed form whose first submission failed or was denied: say so, act no more.
+        error = done.error or done.decision_reason or done.get_status_display()
+        return _render(
+            request,
+            "panel/action/result.html",
+            _context(request, action, target, target_kind, error=f"{what}: {error}"),
+        )
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    return HttpResponseRedirect(_back(request) or reverse("console"))

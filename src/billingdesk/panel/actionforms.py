@@ -1,0 +1,112 @@
+"""What the action forms ask for, and turning what the agent typed into service parameters.
+
+The forms post text as typed (``12.50``); amounts become integer minor units here, with the
+target's currency, before anything reaches ``billingdesk.actions.services``. Checking the
+values against the target's state (how much remains refundable, which coupon exists) is the
+service's job; this module only refuses what cannot be read at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from billingdesk.actions.models import ActionKind
+from billingdesk.billing.models import Charge, Customer, Invoice, Mirrored, Subscription
+from billingdesk.core.errors import InvalidRequest
+from billingdesk.core.money import currency_exponent, parse_amount
+
+# The rows an action form may address, by the name used in URLs.
+TARGET_MODELS: dict[str, type[Mirrored]] = {
+    "charge": Charge,
+    "subscription": Subscription,
+    "invoice": Invoice,
+    "customer": Customer,
+}
+
+# Short button labels, for a 350 px panel.
+BUTTON_LABELS: dict[str, str] = {
+    ActionKind.REFUND: "Refund",
+    ActionKind.CAPTURE: "Capture",
+    ActionKind.VOID: "Void",
+    ActionKind.AUTHORIZE: "Authorise",
+    ActionKind.CANCEL_SUBSCRIPTION: "Cancel",
+    ActionKind.CREATE_SUBSCRIPTION: "New subscription",
+    ActionKind.SEND_INVOICE: "Send",
+    ActionKind.APPLY_COUPON: "Coupon",
+    ActionKind.ADD_TAX_ID: "Tax ID",
+    ActionKind.PAYMENT_REQUEST: "Payment request",
+}
+
+# The form fields each action posts (all optional at this level; the service decides).
+PARAM_FIELDS: dict[str, tuple[str, ...]] = {
+    ActionKind.REFUND: ("amount",),
+    ActionKind.CAPTURE: ("amount",),
+    ActionKind.VOID: (),
+    ActionKind.AUTHORIZE: ("amount", "currency", "description"),
+    ActionKind.CANCEL_SUBSCRIPTION: ("when",),
+    ActionKind.CREATE_SUBSCRIPTION: ("plan", "quantity", "trial_days", "coupon_id"),
+    ActionKind.SEND_INVOICE: (),
+    ActionKind.APPLY_COUPON: ("coupon_id",),
+    ActionKind.ADD_TAX_ID: ("tax_type", "value"),
+    ActionKind.PAYMENT_REQUEST: ("amount", "currency", "description"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TypedParams:
+    """What the agent typed (re-posted unchanged through the confirm step) and what the
+    service receives."""
+
+    typed: dict[str, str]
+    params: dict[str, Any]
+
+
+def action_kind(value: str) -> ActionKind:
+    try:
+        return ActionKind(value)
+    except ValueError:
+        raise InvalidRequest(f"There is no action {value!r}.") from None
+
+
+def minor_to_text(amount: int, currency: str) -> str:
+    """Minor units as a plain decimal a form field can hold ("12.50"), no grouping."""
+    exp = currency_exponent(currency)
+    if not exp:
+        return str(amount)
+    units, minor = divmod(amount, 10**exp)
+    return f"{units}.{minor:0{exp}d}"
+
+
+def params_read(kind: ActionKind, target: Mirrored, data: Mapping[str, str]) -> TypedParams:
+    """Read the posted fields of ``kind``; raise ``InvalidRequest`` for unreadable values."""
+    typed = {name: str(data.get(name, "")).strip()[:2000] for name in PARAM_FIELDS[kind]}
+    params: dict[str, Any] = {}
+    if "currency" in typed:
+        params["currency"] = typed["currency"].upper() or target.account.default_currency
+    currency = str(params.get("currency") or getattr(target, "currency", "") or "")
+    if "amount" in typed:
+        if typed["amount"]:
+            if len(currency) != 3:
+                raise InvalidRequest("Choose a currency for the amount.")
+            try:
+                params["amount"] = parse_amount(typed["amount"], currency)
+            except ValueError as exc:
+                raise InvalidRequest(f"Amount: {exc}.") from None
+        elif kind in (ActionKind.PAYMENT_REQUEST, ActionKind.AUTHORIZE):
+            raise InvalidRequest("Enter an amount.")
+        # An empty refund or capture amount means all of it: the service fills it in.
+    if "when" in typed:
+        if typed["when"] not in ("period_end", "now"):
+            raise InvalidRequest("Choose when the subscription ends.")
+        params["at_period_end"] = typed["when"] == "period_end"
+    for name in ("description", "plan", "coupon_id", "tax_type", "value"):
+        if name in typed:
+            params[name] = typed[name]
+    for name in ("quantity", "trial_days"):
+        if typed.get(name):
+            if not typed[name].isdigit():
+                raise InvalidRequest(f"{name.replace('_', ' ').capitalize()} must be a number.")
+            params[name] = int(typed[name])
+    return TypedParams(typed=typed, params=params)

@@ -1,0 +1,39 @@
+"""Amounts as people read them.
+
+Money stays integer minor units everywhere; only here, at the display edge, is it turned into
+a ``Decimal`` of major units and formatted by Babel for the request's language (``€19.00``,
+``19,00 €``, ``¥1,900``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+
+from babel.core import UnknownLocaleError
+from babel.numbers import format_currency
+from django.conf import settings
+from django.utils import translation
+
+from billingdesk.core.money import currency_exponent
+
+
+def money_display(amount: int | None, currency: str, *, locale: str | None = None) -> str:
+    """``amount`` minor units of ``currency`` formatted for ``locale`` (default: the active
+    language). '' for a missing amount."""
+    if amount is None:
+        return ""
+    language = locale or translation.get_language() or settings.LANGUAGE_CODE
+    return _formatted(int(amount), (currency or "").upper(), language.replace("-", "_"))
+
+
+@lru_cache(maxsize=8192)
+def _formatted(amount: int, currency: str, locale: str) -> str:
+    # Cached: a panel shows the same few amounts many times and Babel takes ~15 µs a call.
+    if len(currency) != 3:
+        return f"{amount} (minor units)"
+    value = Decimal(amount).scaleb(-currency_exponent(currency))
+    try:
+        return format_currency(value, currency, locale=locale)
+    except (UnknownLocaleError, ValueError):
+        return format_currency(value, currency, locale="en")

@@ -1,0 +1,471 @@
+"""Reads for the agent console and panel: finding a person, and everything shown about one.
+
+Both stay fast on a mirror of millions of rows: every lookup goes through an index (exact
+values, or a name prefix as an index range), never a scan, and ``panel_data`` runs the same
+small number of queries whatever the person's history holds (the most recent rows of each
+kind, with a flag saying there are more).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from django.db import connection
+from django.db.models import Model, QuerySet
+
+from billingdesk.actions.models import ActionRequest, AuditEntry
+from billingdesk.billing.identity import normalize_email, normalize_last4, normalize_phone
+from billingdesk.billing.models import (
+    MATCH_CONFIDENCE,
+    Charge,
+    Customer,
+    Dispute,
+    Invoice,
+    MatchMethod,
+    PaymentMethod,
+    Person,
+    PersonEmail,
+    Refund,
+    Subscription,
+    TaxId,
+)
+from billingdesk.billing.selectors import person_resolve
+from billingdesk.core.errors import InvalidRequest, NotFound
+from billingdesk.gateways.models import GatewayAccount
+from billingdesk.panel.prepared import prepared
+
+# Rows of each kind the compact panel shows before its "more" link.
+PANEL_ROWS = 10
+# Rows of each kind the console's person page shows (a person rarely has more).
+PERSON_PAGE_ROWS = 500
+# Longest query worth looking up (an email address can be 320 characters).
+MAX_QUERY_LENGTH = 320
+# A name prefix matches weaker than a whole name: many people are called "Ana …".
+NAME_PREFIX_CONFIDENCE = 25
+
+
+class QueryKind(StrEnum):
+    """What a search box entry looks like; a query may be looked up as several kinds."""
+
+    EMAIL = "email"
+    PHONE = "phone number"
+    CARD_LAST4 = "card last 4"
+    ID = "id"
+    NAME = "name"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonHit:
+    person: Person
+    confidence: int
+    matched_by: str  # what matched, in words ("email", "order id", "name starts with")
+    matched_on: str  # the value that matched
+    customers: list[Customer] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str
+    looked_up_as: tuple[QueryKind, ...]
+    hits: list[PersonHit]
+
+
+_LAST4 = re.compile(r"^[*•xX.\s-]*(\d{4})$")
+_PHONE = re.compile(r"^\+?[\d\s().-]+$")
+
+
+def query_kinds(query: str) -> tuple[QueryKind, ...]:
+    """Decide what a (stripped, non-empty) query looks like, most specific first."""
+    if "@" in query:
+        return (QueryKind.EMAIL,)
+    if _LAST4.match(query):
+        # Four digits are most likely a card's last 4, but may be a short order number.
+        return (QueryKind.CARD_LAST4, QueryKind.ID)
+    digits = sum(ch.isdigit() for ch in query)
+    if _PHONE.match(query) and 6 <= digits <= 15:
+        return (QueryKind.PHONE, QueryKind.ID) if " " not in query else (QueryKind.PHONE,)
+    if not any(ch.isspace() for ch in query) and (digits or "_" in query):
+        return (QueryKind.ID,)
+    if any(ch.isalpha() for ch in query):
+        return (QueryKind.NAME,)
+    return ()
+
+
+class _Found:
+    """The strongest reason found so far for each person."""
+
+    def __init__(self) -> None:
+        self.best: dict[int, tuple[int, str, str]] = {}
+
+    def add(self, person_ids: Iterable[int | None], confidence: int, by: str, on: str) -> None:
+        for pid in person_ids:
+            if pid is None:
+                continue
+            current = self.best.get(pid)
+            if current is None or confidence > current[0]:
+                self.best[pid] = (confidence, by, on)
+
+
+def person_search(query: str, limit: int = 20) -> SearchResult:
+    """Every person the text may designate, most certain first, at most ``limit``.
+
+    Raises ``InvalidRequest`` (with a message for the agent) when the text cannot be looked up.
+    """
+    text = (query or "").strip()
+    if not text:
+        raise InvalidRequest(
+            "Type an email, a name, a phone number, a card's last 4 digits or an id to search."
+        )
+    if len(text) > MAX_QUERY_LENGTH:
+        raise InvalidRequest(f"That is too long to search for (at most {MAX_QUERY_LENGTH}).")
+    kinds = query_kinds(text)
+    if not kinds:
+        raise InvalidRequest(
+            f"Nothing to search for in {text!r}: type an email, a name, a phone number, "
+            "a card's last 4 digits or an id."
+        )
+    if kinds == (QueryKind.EMAIL,) and not normalize_email(text):
+        raise InvalidRequest(f"{text!r} is not an email address.")
+
+    found = _Found()
+    resolve_args: dict[str, Any] = {}
+    for kind in kinds:
+        if kind is QueryKind.EMAIL:
+            resolve_args["email"] = text
+        elif kind is QueryKind.PHONE and normalize_phone(text):
+            resolve_args["phone"] = text
+        elif kind is QueryKind.CARD_LAST4:
+            resolve_args["card_last4"] = text
+            _charges_by_last4(found, normalize_last4(text))
+        elif kind is QueryKind.ID:
+            # Charge, payment intent and order ids have indexes of their own; the other ids
+            # are unique per account, so they are looked up through (account, gateway id).
+            resolve_args["transaction_id"] = text
+            resolve_args["order_id"] = text
+            _ids_per_account(found, text)
+        elif kind is QueryKind.NAME:
+            _names(found, text, limit)
+    if resolve_args:
+        for match in person_resolve(**resolve_args):
+            found.add(
+                [match.person.pk],
+                match.confidence,
+                MatchMethod(match.method).label,
+                match.matched_on,
+            )
+    return SearchResult(query=text, looked_up_as=kinds, hits=_hits(found, limit))
+
+
+def _charges_by_last4(found: _Found, last4: str) -> None:
+    """Cards seen on charges (some gateways mirror no payment methods)."""
+    person_ids = (
+        Charge.objects.filter(card_last4=last4, customer__person__isnull=False)
+        .values_list("customer__person_id", flat=True)
+        .distinct()[:50]
+    )
+    found.add(person_ids, MATCH_CONFIDENCE[MatchMethod.CARD_LAST4], "card last 4", last4)
+
+
+def _ids_per_account(found: _Found, value: str) -> None:
+    account_ids = list(GatewayAccount.objects.values_list("pk", flat=True))
+    if not account_ids:
+        return
+    scoped = {"account_id__in": account_ids, "gateway_id": value}
+    exact = MATCH_CONFIDENCE[MatchMethod.GATEWAY_ID]
+    found.add(
+        Customer.objects.filter(**scoped).values_list("person_id", flat=True),
+        exact,
+        "gateway customer id",
+        value,
+    )
+    found.add(
+        Subscription.objects.filter(**scoped).values_list("customer__person_id", flat=True),
+        exact,
+        "subscription id",
+        value,
+    )
+    found.add(
+        Invoice.objects.filter(**scoped).values_list("customer__person_id", flat=True),
+        exact,
+        "invoice id",
+        value,
+    )
+    found.add(
+        Refund.objects.filter(**scoped).values_list("charge__customer__person_id", flat=True),
+        exact,
+        "refund id",
+        value,
+    )
+    found.add(
+        Invoice.objects.filter(number=value).values_list("customer__person_id", flat=True)[:50],
+        MATCH_CONFIDENCE[MatchMethod.ORDER_ID],
+        "invoice number",
+        value,
+    )
+
+
+def _names(found: _Found, text: str, limit: int) -> None:
+    """Customers whose name is, or starts with, the text, through the name index.
+
+    An index can only serve a prefix as a range (``name >= 'Ana' AND name < 'Anb'``), and
+    the index compares case-sensitively, so the usual spellings of the text are each looked up
+    as a range; the case-insensitive check is then done here on the few rows returned.
+    """
+    wanted = " ".join(text.split()).casefold()
+    variants = {text, text.lower(), text.title(), text.capitalize(), text.upper()}
+    rows: list[tuple[int | None, str]] = []
+    for variant in sorted(variants):
+        upper = variant[:-1] + chr(ord(variant[-1]) + 1)
+        rows.extend(
+            Customer.objects.filter(name__gte=variant, name__lt=upper, person__isnull=False)
+            .order_by("name")
+            .values_list("person_id", "name")[: limit * 2]
+        )
+    for pid, name in rows:
+        normalised = " ".join(name.split()).casefold()
+        if normalised == wanted:
+            found.add([pid], MATCH_CONFIDENCE[MatchMethod.NAME], "name", name)
+        elif normalised.startswith(wanted):
+            found.add([pid], NAME_PREFIX_CONFIDENCE, "name starts with", name)
+
+
+def _hits(found: _Found, limit: int) -> list[PersonHit]:
+    ranked = sorted(found.best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+    if not ranked:
+        return []
+    ids = [pid for pid, _ in ranked]
+    persons = Person.objects.in_bulk(ids)
+    customers: dict[int, list[Customer]] = {pid: [] for pid in ids}
+    for customer in Customer.objects.filter(person_id__in=ids).select_related("account"):
+        if customer.person_id is not None:
+            customers[customer.person_id].append(customer)
+    return [
+        PersonHit(
+            person=persons[pid],
+            confidence=confidence,
+            matched_by=by,
+            matched_on=on,
+            customers=customers[pid],
+        )
+        for pid, (confidence, by, on) in ranked
+        if pid in persons
+    ]
+
+
+# --- one person ---------------------------------------------------------------------------
+
+RowT = TypeVar("RowT", bound=Model)
+
+
+@dataclass(frozen=True, slots=True)
+class Section(Generic[RowT]):
+    """The most recent rows of one kind; ``more`` when older ones were left out."""
+
+    rows: list[RowT]
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PanelData:
+    person: Person
+    secondary_emails: list[str]
+    # Each gateway record of the person, with its account (name, kind, dashboard_url) and how
+    # it was matched (match_method, match_confidence).
+    customers: list[Customer]
+    charges: Section[Charge]
+    refunds: Section[Refund]
+    subscriptions: Section[Subscription]
+    invoices: Section[Invoice]
+    disputes: Section[Dispute]
+    # The last agent actions on this person, newest first.
+    actions: list[AuditEntry]
+    # Only on the person page (``full=True``): cards on file and tax ids.
+    cards: list[PaymentMethod]
+    tax_ids: list[TaxId]
+    limit: int
+
+
+def _newest_first(qs: QuerySet[RowT], limit: int) -> QuerySet[RowT]:
+    # Plain DESC (no NULLS LAST) so that the (customer, gateway_created_at) indexes can return
+    # the newest rows in order and stop after ``limit``; the raw payload is never shown.
+    return qs.defer("raw").order_by("-gateway_created_at", "-id")[: limit + 1]
+
+
+def _section(rows: list[RowT], limit: int) -> Section[RowT]:
+    return Section(rows=rows[:limit], more=len(rows) > limit)
+
+
+def panel_data(person_id: int, *, limit: int = PANEL_ROWS, full: bool = False) -> PanelData:
+    """Everything shown about one person, in a fixed number of queries.
+
+    Each query is indexed and compiled once per process (see ``prepared``). Raises
+    ``NotFound`` for an unknown person.
+    """
+    one = [person_id]
+    person = next(
+        iter(prepared("person", one, lambda ids: Person.objects.filter(pk__in=ids))), None
+    )
+    if person is None:
+        raise NotFound(f"There is no person {person_id}.")
+    customers = prepared(
+        "customers",
+        one,
+        lambda ids: (
+            Customer.objects.filter(person_id__in=ids)
+            .defer("raw")
+            .order_by("account__name", "gateway_id")
+        ),
+    )
+    by_id = {c.pk: c for c in customers}
+    cids = list(by_id)
+    secondary = [
+        row.email
+        for row in prepared(
+            "emails",
+            one,
+            lambda ids: PersonEmail.objects.filter(person_id__in=ids).only("email").order_by("id"),
+        )
+    ]
+    empty: Section[Any] = Section(rows=[], more=False)
+    charges, refunds, subscriptions, invoices, disputes = empty, empty, empty, empty, empty
+    accounts: dict[Any, GatewayAccount] = {}
+    cards: list[PaymentMethod] = []
+    tax_ids: list[TaxId] = []
+    if cids:
+        accounts = {
+            a.pk: a
+            for a in prepared(
+                "accounts",
+                [_account_key(c.account_id) for c in customers if c.account_id],
+                lambda ids: GatewayAccount.objects.filter(pk__in=ids).defer(*_ACCOUNT_SECRETS),
+            )
+        }
+        charges = _section(
+            prepared(
+                f"charges{limit}",
+                cids,
+                lambda ids: _newest_first(Charge.objects.filter(customer_id__in=ids), limit),
+            ),
+            limit,
+        )
+        # Refunds and disputes are found through the person's charge ids (an index probe
+        # each), never by scanning their tables and joining.
+        refunds = _section(
+            prepared(
+                f"refunds{limit}",
+                cids,
+                lambda ids: _newest_first(
+                    Refund.objects.filter(charge_id__in=_charges(ids)), limit
+                ),
+            ),
+            limit,
+        )
+        subscriptions = _section(
+            prepared(
+                f"subscriptions{limit}",
+                cids,
+                lambda ids: _newest_first(Subscription.objects.filter(customer_id__in=ids), limit),
+            ),
+            limit,
+        )
+        invoices = _section(
+            prepared(
+                f"invoices{limit}",
+                cids,
+                lambda ids: _newest_first(Invoice.objects.filter(customer_id__in=ids), limit),
+            ),
+            limit,
+        )
+        disputes = _section(
+            prepared(
+                f"disputes{limit}",
+                cids,
+                lambda ids: _newest_first(
+                    Dispute.objects.filter(charge_id__in=_charges(ids)), limit
+                ),
+            ),
+            limit,
+        )
+        if full:
+            cards = list(
+                PaymentMethod.objects.filter(customer_id__in=cids, deleted=False).defer("raw")
+            )
+            tax_ids = list(TaxId.objects.filter(customer_id__in=cids, deleted=False).defer("raw"))
+
+    # Rows get their account from the one query above instead of a join in each query.
+    for rows in (
+        customers,
+        charges.rows,
+        refunds.rows,
+        subscriptions.rows,
+        invoices.rows,
+        disputes.rows,
+        cards,
+        tax_ids,
+    ):
+        _attach_accounts(rows, accounts)
+    for charge in charges.rows:
+        if charge.customer_id in by_id:
+            charge.customer = by_id[charge.customer_id]
+
+    return PanelData(
+        person=person,
+        secondary_emails=secondary,
+        customers=customers,
+        charges=charges,
+        refunds=refunds,
+        subscriptions=subscriptions,
+        invoices=invoices,
+        disputes=disputes,
+        actions=prepared(
+            f"actions{limit}",
+            one,
+            lambda ids: AuditEntry.objects.filter(person_id__in=ids).order_by("-seq")[:limit],
+        ),
+        cards=cards,
+        tax_ids=tax_ids,
+        limit=limit,
+    )
+
+
+# Never loaded for display: decrypting them costs time and they must not reach a template.
+_ACCOUNT_SECRETS = ("credentials", "webhook_secret")
+
+
+def _charges(customer_ids: list[int]) -> QuerySet[Charge, Any]:
+    return Charge.objects.filter(customer_id__in=customer_ids).values("pk")
+
+
+def _account_key(account_id: Any) -> Any:
+    """An account id as the database driver takes it (raw SQL skips the field's conversion)."""
+    return GatewayAccount._meta.pk.get_db_prep_value(account_id, connection)  # type: ignore[union-attr]
+
+
+def _attach_accounts(rows: Iterable[Any], accounts: dict[Any, GatewayAccount]) -> None:
+    for row in rows:
+        account = accounts.get(row.account_id)
+        if account is not None:
+            row.account = account
+
+
+# --- approvals ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Approvals:
+    pending: list[ActionRequest]  # oldest first: first asked, first decided
+    decided: list[ActionRequest]  # the latest decisions
+
+
+def pending_approvals(*, limit: int = 200, decided: int = 20) -> Approvals:
+    rows = ActionRequest.objects.select_related("requested_by", "approved_by", "person", "account")
+    return Approvals(
+        pending=list(
+            rows.filter(status=ActionRequest.Status.PENDING_APPROVAL).order_by("created_at")[:limit]
+        ),
+        decided=list(rows.filter(decided_at__isnull=False).order_by("-decided_at")[:decided]),
+    )

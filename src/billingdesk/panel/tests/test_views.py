@@ -1,0 +1,142 @@
+"""The console, the person page and the compact panel, as an agent sees them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from billingdesk.billing.models import Customer
+from billingdesk.gateways.models import GatewayAccount
+
+from .factories import Shop, add_customer
+
+
+@pytest.mark.parametrize(
+    "url", ["/console/", "/console/person/1/", "/panel/person/1/", "/console/approvals/"]
+)
+def test_every_page_needs_a_signed_in_agent(db: None, url: str) -> None:
+    response = Client().get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_search_by_email_lists_the_person_with_how_it_matched(
+    ana: Customer, client_as: Callable[..., Client]
+) -> None:
+    response = client_as("read_only").get("/console/", {"q": "ana.lopez@EXAMPLE.com"})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'href="/console/person/{ana.person_id}/"' in body
+    assert "email · 95%" in body
+    assert "EU store" in body and "US SaaS" in body
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("", "Type an email"), ("!!!", "Nothing to search for"), ("a@b", "is not an email")],
+)
+def test_bad_searches_say_why_and_are_no_500(
+    db: None, client_as: Callable[..., Client], query: str, message: str
+) -> None:
+    response = client_as().get("/console/", {"q": query})
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_search_with_no_hit_says_so(ana: Customer, client_as: Callable[..., Client]) -> None:
+    response = client_as().get("/console/", {"q": "ch_does_not_exist"})
+
+    assert response.status_code == 200
+    assert "Nobody matches" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/console/person/{}/", "/panel/person/{}/"])
+def test_unknown_person_is_404(db: None, client_as: Callable[..., Client], url: str) -> None:
+    assert client_as().get(url.format(987654)).status_code == 404
+
+
+def test_person_page_shows_everything(ana: Customer, client_as: Callable[..., Client]) -> None:
+    response = client_as("read_only").get(f"/console/person/{ana.person_id}/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    for expected in (
+        "ch_cus_ana_eu_2",  # charges
+        "re_cus_ana_eu_1",  # refunds
+        "dp_cus_ana_eu_2",  # disputes
+        "sub_cus_ana_eu",  # subscriptions
+        "INV-cus_ana_eu-0",  # invoices
+        "visa •••• 1111",  # cards
+        "matched by email · 95%",
+        "https://dashboard.example/eu",
+        "€19.00",
+        "refunded €5.00",
+    ):
+        assert expected in body, expected
+
+
+def test_panel_is_compact_and_says_there_is_more(
+    eu: GatewayAccount, client_as: Callable[..., Client]
+) -> None:
+    busy = add_customer(eu, "cus_busy", charges=14, email="busy@example.com", name="Busy")
+
+    response = client_as().get(f"/panel/person/{busy.person_id}/")
+
+    body = response.content.decode()
+    assert body.count("data-charge=") == 10
+    assert f'href="/console/person/{busy.person_id}/#charges"' in body
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+def test_panel_queries_do_not_grow_with_history(
+    eu: GatewayAccount, client_as: Callable[..., Client]
+) -> None:
+    small = add_customer(eu, "cus_small", charges=1, email="small@example.com")
+    big = add_customer(eu, "cus_big", charges=30, email="big@example.com")
+    client = client_as()
+
+    counts = []
+    for person_id in (small.person_id, big.person_id):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/panel/person/{person_id}/").status_code == 200
+        counts.append(len(ctx.captured_queries))
+
+    assert counts[0] == counts[1]
+
+
+def test_output_is_escaped(eu: GatewayAccount, client_as: Callable[..., Client]) -> None:
+    evil = add_customer(eu, "cus_evil", email="evil@example.com", name="<script>alert(1)</script>")
+
+    body = client_as().get(f"/panel/person/{evil.person_id}/").content.decode()
+
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_read_only_agents_see_no_action_buttons(
+    shop: Shop, client_as: Callable[..., Client]
+) -> None:
+    url = f"/panel/person/{shop.customer.person_id}/"
+
+    read_only = client_as("read_only").get(url).content.decode()
+    agent = client_as("agent").get(url).content.decode()
+
+    assert "data-action=" not in read_only
+    assert "read-only" in read_only
+    assert 'data-action="refund"' in agent
+    assert 'data-action="cancel_subscription"' in agent
+    assert 'data-action="capture"' in agent and 'data-action="void"' in agent
+
+
+def test_approvals_page_is_for_finance(db: None, client_as: Callable[..., Client]) -> None:
+    assert client_as("agent").get("/console/approvals/").status_code == 403
+    response = client_as("finance").get("/console/approvals/")
+    assert response.status_code == 200
+    assert "Nothing is waiting for approval" in response.content.decode()

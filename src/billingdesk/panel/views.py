@@ -1,0 +1,187 @@
+"""The agent console (search, person page, approvals) and the compact panel.
+
+Views parse the request, call one selector or service, and render. Pages are server-rendered;
+the action forms are htmx fragments (see ``action_views``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from billingdesk.accounts.models import ROLE_RANK, Role
+from billingdesk.accounts.selectors import role_of, roles_cached
+from billingdesk.actions.models import ActionRequest
+from billingdesk.actions.services import actions_available, approval_decide
+from billingdesk.billing.models import Mirrored
+from billingdesk.core.errors import InvalidRequest, NotFound, OperationalError, UserFacingError
+from billingdesk.documents.selectors import documents_for_person
+from billingdesk.panel.actionforms import BUTTON_LABELS
+from billingdesk.panel.selectors import (
+    PANEL_ROWS,
+    PERSON_PAGE_ROWS,
+    PanelData,
+    SearchResult,
+    panel_data,
+    pending_approvals,
+    person_search,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferedAction:
+    kind: str
+    label: str
+    url: str
+
+
+@login_required
+@require_GET
+def console(request: HttpRequest) -> HttpResponse:
+    """The search box, and the persons found for what was typed."""
+    query = request.GET.get("q")
+    result: SearchResult | None = None
+    error = ""
+    if query is not None:
+        try:
+            result = person_search(query)
+        except InvalidRequest as exc:
+            error = exc.message
+    return render(
+        request,
+        "panel/console.html",
+        {"query": query or "", "result": result, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_GET
+def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Everything about one person, full lists."""
+    data = _person_or_404(person_id, limit=PERSON_PAGE_ROWS, full=True)
+    role = _offer_actions(request, data)
+    documents = documents_for_person(person_id=person_id)[:PERSON_PAGE_ROWS]
+    return render(
+        request,
+        "panel/person.html",
+        {"data": data, "role": role, "back": _here(request), "documents": documents},
+    )
+
+
+@login_required
+@require_GET
+def panel(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The compact view of one person, for a 350 px helpdesk sidebar: one request."""
+    data = _person_or_404(person_id, limit=PANEL_ROWS, full=False)
+    role = _offer_actions(request, data)
+    documents = list(documents_for_person(person_id=person_id)[:PANEL_ROWS])
+    return render(
+        request,
+        "panel/panel.html",
+        {"data": data, "role": role, "back": _here(request), "documents": documents},
+    )
+
+
+def _here(request: HttpRequest) -> str:
+    """This page's address, for the action forms' "back" (quoted once, not per button)."""
+    return quote(request.get_full_path(), safe="")
+
+
+def _person_or_404(person_id: int, *, limit: int, full: bool) -> PanelData:
+    try:
+        return panel_data(person_id, limit=limit, full=full)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+
+
+def _offer_actions(request: HttpRequest, data: PanelData) -> Role:
+    """Attach to each row the actions this agent may start on it (``row.offered``)."""
+    with roles_cached():
+        return _offer_actions_once(request, data)
+
+
+# Public for the helpdesks app, which renders these sections inside helpdesk sidebars.
+offer_actions = _offer_actions
+
+
+def _offer_actions_once(request: HttpRequest, data: PanelData) -> Role:
+    role = role_of(request.user)
+    if ROLE_RANK[role] < ROLE_RANK[Role.AGENT]:
+        for row in _actionable(data):
+            row.offered = []  # type: ignore[attr-defined]
+        return role
+    # One reverse() for the page: a panel has dozens of buttons and reverse() is not cheap.
+    prefix = reverse(
+        "panel-action-form", kwargs={"kind": "k", "target_kind": "t", "target_id": 0}
+    ).removesuffix("k/t/0/")
+    for row in _actionable(data):
+        target_kind = type(row).__name__.lower()
+        row.offered = [  # type: ignore[attr-defined]
+            OfferedAction(
+                kind=kind,
+                label=BUTTON_LABELS.get(kind, str(kind)),
+                url=f"{prefix}{kind}/{target_kind}/{row.pk}/",
+            )
+            for kind in actions_available(user=request.user, target=row)
+        ]
+    return role
+
+
+def _actionable(data: PanelData) -> list[Mirrored]:
+    return [*data.customers, *data.charges.rows, *data.subscriptions.rows, *data.invoices.rows]
+
+
+@login_required
+@require_GET
+def approvals(request: HttpRequest) -> HttpResponse:
+    """Refunds above an agent's limit, waiting for finance; and the latest decisions."""
+    role = role_of(request.user)
+    if ROLE_RANK[role] < ROLE_RANK[Role.FINANCE]:
+        return render(
+            request,
+            "panel/forbidden.html",
+            {"message": "Only finance or an admin can see approval requests."},
+            status=403,
+        )
+    return render(request, "panel/approvals.html", {"approvals": pending_approvals(), "role": role})
+
+
+@login_required
+@require_POST
+def approval_decision(request: HttpRequest, request_id: int) -> HttpResponse:
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "deny"):
+        messages.error(request, "Choose to approve or deny the request.")
+        return redirect("console-approvals")
+    try:
+        action = approval_decide(
+            user=request.user,
+            request_id=request_id,
+            approve=decision == "approve",
+            reason=request.POST.get("reason", "")[:2000],
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+    except (UserFacingError, OperationalError) as exc:
+        messages.error(request, _plain(exc))
+        return redirect("console-approvals")
+    if action.status == ActionRequest.Status.DENIED:
+        messages.success(request, f"Request #{action.pk} denied.")
+    elif action.status == ActionRequest.Status.SUCCEEDED:
+        messages.success(request, f"Request #{action.pk} approved and done.")
+    else:
+        messages.error(request, f"Request #{action.pk}: {action.error or action.status}.")
+    return redirect("console-approvals")
+
+
+def _plain(exc: UserFacingError | OperationalError) -> str:
+    if isinstance(exc, OperationalError):
+        return f"The gateway did not answer ({exc.message}). Nothing was changed; try again."
+    return exc.message
