@@ -1,0 +1,416 @@
+"""The branded one-page layout of invoices, receipts and credit notes, and its PDF/A-3b output.
+
+Everything printed comes from the document's own snapshots (seller, buyer, lines, taxes), so a
+re-render of an old document prints what was issued, whatever the brand has become since. The
+mentions each jurisdiction requires are chosen in ``mentions_for``; numbers, money and dates
+are formatted with Babel in the document's language.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+from django.conf import settings
+from facturx.facturx import generate_xmp_bytes
+
+from billingdesk.core.money import currency_exponent
+from billingdesk.documents.render.facturx import facturx_applies, facturx_xml
+from billingdesk.documents.render.labels import (
+    COUNTRY_LANGUAGE,
+    FR_DEFAULT_PENALTIES,
+    IN_STATES,
+    label,
+    language_for,
+    mention,
+)
+from billingdesk.documents.render.pdfwriter import (
+    Attachment,
+    Font,
+    LogoError,
+    Page,
+    load_font,
+    pdf_build,
+    png_parse,
+    xmp_basic,
+)
+from billingdesk.documents.tax import EU_COUNTRIES
+
+if TYPE_CHECKING:
+    from billingdesk.documents.models import Brand, Document
+
+_LOCALES = {"en": "en_GB", "fr": "fr_FR", "es": "es_ES", "de": "de_DE"}
+MARGIN = 42.0
+TEXT = "#1A1A1A"
+MUTED = "#555555"
+
+
+def fonts() -> tuple[Font, Font]:
+    base = settings.BILLINGDESK_PDF_FONT_DIR.rstrip("/")
+    return (
+        load_font(f"{base}/DejaVuSans.ttf", "BdSans"),
+        load_font(f"{base}/DejaVuSans-Bold.ttf", "BdSansBold"),
+    )
+
+
+def money(amount: int, currency: str, lang: str) -> str:
+    value = Decimal(amount).scaleb(-currency_exponent(currency))
+    return format_currency(value, currency, locale=_LOCALES[lang])
+
+
+def day(value: date, lang: str) -> str:
+    return format_date(value, format="long", locale=_LOCALES[lang])
+
+
+def percent(value: str, lang: str) -> str:
+    return format_decimal(Decimal(value), format="#,##0.###", locale=_LOCALES[lang]) + " %"
+
+
+def title_for(document: Document, lang: str) -> str:
+    seller_country = document.seller.get("country")
+    if document.kind == "credit_note":
+        return label("adjustment_note" if seller_country == "AU" else "credit_note", lang)
+    if seller_country in {"AU", "NZ", "IN"} and document.tax > 0:
+        return label("tax_invoice", lang)  # AU: the words "tax invoice" are required
+    return label("receipt" if document.kind == "receipt" else "invoice", lang)
+
+
+def mentions_for(document: Document, lang: str) -> list[str]:
+    """The legal mentions this document must carry, in its language (plus the seller's own
+    language where that jurisdiction prescribes the wording)."""
+    seller, buyer = document.seller, document.buyer
+    country = seller.get("country", "")
+    langs = [lang]
+    own = COUNTRY_LANGUAGE.get(country)
+    if own and own != lang:
+        langs.append(own)
+    out: list[str] = []
+
+    def add(key: str, **values: str) -> None:
+        for code in langs:
+            text = mention(key, code).format(**values)
+            if text not in out:
+                out.append(text)
+
+    treatment = document.treatment
+    if treatment == "reverse_charge":
+        add("reverse_charge")
+    elif treatment == "oss":
+        add("oss")
+    elif treatment == "outside_scope":
+        add("outside_scope_gb" if country == "GB" else "outside_scope_eu")
+    elif treatment == "export":
+        add("in_export" if country == "IN" else "export")
+    elif treatment == "not_registered":
+        add("not_registered")
+    if country in EU_COUNTRIES:
+        out.append(label("services", lang))
+    if country == "FR" and buyer.get("is_business"):
+        add("fr_penalties", terms=seller.get("late_payment_terms") or FR_DEFAULT_PENALTIES)
+    if country in {"AU", "NZ"} and document.tax > 0 and document.prices_include_tax:
+        add("gst_included")
+    if country == "IN":
+        state = buyer.get("region") or seller.get("region") or ""
+        code, name = IN_STATES.get(state.upper(), ("", state))
+        if treatment == "export":
+            out.append(f"Place of supply: outside India ({buyer.get('country', '')})")
+        else:
+            out.append(f"Place of supply: {name} (state code {code})")
+        out.append("Tax payable on reverse charge: No")
+        out.append(f"SAC: {(seller.get('company_ids') or {}).get('SAC', '998314')}")
+    return out
+
+
+def _wrap(text: str, font: Font, size: float, width: float) -> list[str]:
+    """Break text into lines that fit ``width`` (each word measured once)."""
+    space = font.width(" ", size)
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        current: list[str] = []
+        used = 0.0
+        for word in paragraph.split(" "):
+            w = font.width(word, size)
+            if current and used + space + w > width:
+                lines.append(" ".join(current))
+                current, used = [word], w
+            else:
+                used += (space if current else 0) + w
+                current.append(word)
+        lines.append(" ".join(current))
+    return lines
+
+
+class _Writer:
+    """A top-down cursor over pages, starting a new page when one is full."""
+
+    def __init__(self, document: Document, brand: Brand, lang: str) -> None:
+        self.document, self.brand, self.lang = document, brand, lang
+        self.regular, self.bold = fonts()
+        self.pages: list[Page] = []
+        self.new_page()
+
+    def new_page(self) -> None:
+        self.page = Page()
+        self.pages.append(self.page)
+        self.y = MARGIN
+
+    def need(self, height: float) -> None:
+        if self.y + height > self.page.height - 70:
+            self.new_page()
+
+    def block(
+        self,
+        x: float,
+        width: float,
+        lines: list[str],
+        *,
+        size: float = 8.5,
+        bold_first: bool = False,
+        color: str = TEXT,
+    ) -> float:
+        y = self.y
+        for index, text in enumerate(lines):
+            font = self.bold if bold_first and index == 0 else self.regular
+            for part in _wrap(text, font, size, width):
+                y += size * 1.35
+                self.page.text(x, y, part, font, size, color)
+        return y
+
+
+def _party_lines(snapshot: dict[str, Any], lang: str, *, seller: bool) -> list[str]:
+    lines = [snapshot.get("name") or "—"]
+    if seller and (snapshot.get("legal_form") or snapshot.get("share_capital")):
+        extra = snapshot.get("legal_form", "")
+        if snapshot.get("share_capital"):
+            extra += f" — capital {snapshot['share_capital']}"
+        lines.append(extra.strip(" —"))
+    lines += [line for line in snapshot.get("address_lines", []) if line]
+    city = " ".join(p for p in (snapshot.get("postcode"), snapshot.get("city")) if p)
+    region = snapshot.get("region") or ""
+    if snapshot.get("country") == "IN" and region.upper() in IN_STATES:
+        code, name = IN_STATES[region.upper()]
+        region = f"{name} ({code})"
+    place = ", ".join(p for p in (city, region, snapshot.get("country") or "") if p)
+    if place:
+        lines.append(place)
+    tax_id = snapshot.get("vat_number") if seller else snapshot.get("tax_id")
+    if tax_id:
+        lines.append(f"{_tax_id_label(snapshot.get('country', ''), lang)} {tax_id}")
+    for scheme, value in (snapshot.get("company_ids") or {}).items():
+        if scheme != "SAC":
+            lines.append(f"{scheme} {value}")
+    if snapshot.get("email"):
+        lines.append(snapshot["email"])
+    return lines
+
+
+def _tax_id_label(country: str, lang: str) -> str:
+    if country == "AU":
+        return "ABN"
+    if country == "IN":
+        return "GSTIN"
+    if country == "NZ":
+        return "GST No."
+    if country == "CA":
+        return "GST/HST No."
+    if country == "GB":
+        return "VAT Reg. No."
+    if country == "ES":
+        return "NIF"
+    return label("vat_number", lang)
+
+
+def document_pdf(document: Document, brand: Brand) -> bytes:
+    """Render ``document`` as PDF/A-3b, with Factur-X XML embedded for EU B2B documents."""
+    lang = language_for(document.language)
+    w = _Writer(document, brand, lang)
+    page, regular, bold = w.page, w.regular, w.bold
+    width = page.width - 2 * MARGIN
+    currency = document.currency
+    # Header band: logo or brand name on the brand colour, title and number on the right.
+    page.rect(0, 0, page.width, 70, brand.primary_color)
+    logo = bytes(brand.logo_png or b"")
+    if logo:
+        try:
+            image = png_parse(logo)
+        except LogoError:
+            image = None
+        if image is not None:
+            h = 40.0
+            page.draw_image(image, MARGIN, 15, h * image.width / image.height, h)
+    else:
+        page.text(MARGIN, 43, brand.name, bold, 18, "#FFFFFF")
+    title = title_for(document, lang)
+    page.text(page.width - MARGIN, 33, title, bold, 16, "#FFFFFF", align="right")
+    page.text(
+        page.width - MARGIN,
+        52,
+        f"{label('number', lang)} {document.number}",
+        regular,
+        10,
+        "#FFFFFF",
+        align="right",
+    )
+    w.y = 92
+    meta = [
+        f"{label('issue_date', lang)}: {day(document.issued_at.date(), lang)}",
+        f"{label('supply_date', lang)}: {day(document.supply_date, lang)}",
+    ]
+    if document.kind != "credit_note":
+        meta.append(f"{label('paid_on', lang)}: {day(document.supply_date, lang)}")
+    if document.original is not None:
+        key = "refers_to" if document.kind == "credit_note" else "replaces"
+        meta.append(
+            label(key, lang).format(
+                number=document.original.number,
+                date=day(document.original.issued_at.date(), lang),
+            )
+        )
+    if document.reason:
+        meta.append(f"{label('reason', lang)}: {document.reason}")
+    y_meta = w.block(MARGIN, width, meta)
+    w.y = y_meta + 14
+    half = width / 2 - 10
+    page.text(MARGIN, w.y, label("seller", lang).upper(), bold, 7.5, MUTED)
+    page.text(MARGIN + width / 2, w.y, label("buyer", lang).upper(), bold, 7.5, MUTED)
+    w.y += 2
+    y_seller = w.block(
+        MARGIN, half, _party_lines(document.seller, lang, seller=True), bold_first=True
+    )
+    y_buyer = w.block(
+        MARGIN + width / 2, half, _party_lines(document.buyer, lang, seller=False), bold_first=True
+    )
+    w.y = max(y_seller, y_buyer) + 18
+    # Lines table.
+    cols = [
+        (MARGIN + 4, "description", "left"),
+        (MARGIN + width * 0.62, "quantity", "right"),
+        (MARGIN + width * 0.78, "unit_price", "right"),
+        (MARGIN + width * 0.87, "rate", "right"),
+        (MARGIN + width - 4, "amount", "right"),
+    ]
+    page.rect(MARGIN, w.y, width, 18, brand.accent_color)
+    for x, key, align in cols:
+        page.text(x, w.y + 12, label(key, lang), bold, 7, TEXT, align=align)
+    w.y += 18
+    for line in document.lines:
+        parts = _wrap(line["description"], regular, 8.5, width * 0.45)
+        w.need(12 * len(parts) + 6)
+        page = w.page
+        y = w.y
+        for part in parts:
+            y += 12
+            page.text(cols[0][0], y, part, regular, 8.5, TEXT)
+        first = w.y + 12
+        page.text(cols[1][0], first, str(line["quantity"]), regular, 8.5, TEXT, align="right")
+        page.text(
+            cols[2][0],
+            first,
+            money(line["unit_net"], currency, lang),
+            regular,
+            8.5,
+            TEXT,
+            align="right",
+        )
+        page.text(
+            cols[3][0], first, percent(line["percent"], lang), regular, 8.5, TEXT, align="right"
+        )
+        page.text(
+            cols[4][0],
+            first,
+            money(line["net"], currency, lang),
+            regular,
+            8.5,
+            TEXT,
+            align="right",
+        )
+        w.y = y + 6
+        page.line(MARGIN, w.y, MARGIN + width, w.y, "#DDDDDD", 0.5)
+    # Tax summary (per rate) and totals.
+    w.need(40 + 14 * len(document.tax_lines))
+    page = w.page
+    w.y += 16
+    page.text(MARGIN, w.y, label("tax_summary", lang), bold, 8.5, TEXT)
+    for tax_line in document.tax_lines:
+        w.y += 13
+        name = tax_line["name"] or label("tax_amount", lang)
+        if name == "VAT":
+            name = label("VAT", lang)
+        page.text(
+            MARGIN,
+            w.y,
+            f"{name} {percent(tax_line['percent'], lang)} — {label('taxable', lang)} "
+            f"{money(tax_line['taxable'], currency, lang)} — {label('tax_amount', lang)} "
+            f"{money(tax_line['amount'], currency, lang)}",
+            regular,
+            8.5,
+            TEXT,
+        )
+    right = MARGIN + width
+    totals = [
+        (label("total_net", lang), money(document.net, currency, lang), regular),
+        (label("total_tax", lang), money(document.tax, currency, lang), regular),
+        (label("total_gross", lang), money(document.gross, currency, lang), bold),
+    ]
+    w.y += 18
+    for name, value, font in totals:
+        w.y += 15
+        page.text(right - 150, w.y, name, font, 10, TEXT, align="right")
+        page.text(right, w.y, value, font, 10, TEXT, align="right")
+    w.y += 22
+    notes = mentions_for(document, lang)
+    if notes:
+        w.need(14 * len(notes) + 10)
+        w.y = w.block(MARGIN, width, notes, size=8, color=MUTED) + 6
+    # Footer on every page: brand footer and page numbers (n/N).
+    footer = brand.footer.strip()
+    for number, each in enumerate(w.pages, start=1):
+        y = each.height - 40
+        each.line(MARGIN, y - 12, MARGIN + width, y - 12, brand.primary_color, 0.8)
+        for part in _wrap(footer, regular, 7, width - 60)[:3]:
+            each.text(MARGIN, y, part, regular, 7, MUTED)
+            y += 9
+        each.text(
+            MARGIN + width,
+            each.height - 40,
+            f"{label('page', lang)} {number}/{len(w.pages)}",
+            regular,
+            7,
+            MUTED,
+            align="right",
+        )
+    attachments: list[Attachment] = []
+    created = document.issued_at
+    if facturx_applies(document):
+        attachments.append(
+            Attachment(
+                name="factur-x.xml",
+                data=facturx_xml(document),
+                mime="text/xml",
+                description="Factur-X invoice (EN 16931)",
+                relationship="Data",
+            )
+        )
+        xmp = generate_xmp_bytes(
+            "factur-x",
+            "en16931",
+            None,
+            {
+                "title": f"{title} {document.number}",
+                "author": document.seller.get("name", ""),
+                "subject": f"{title} {document.number}",
+            },
+        )
+    else:
+        xmp = xmp_basic(title=f"{title} {document.number}", lang=lang, created=created)
+    return pdf_build(
+        pages=w.pages,
+        fonts=[regular, bold],
+        xmp=xmp,
+        lang=lang,
+        attachments=attachments,
+        created=created,
+    )

@@ -1,0 +1,412 @@
+"""A small PDF/A-3b writer: text in embedded TrueType fonts, filled rectangles, lines, one
+PNG logo and file attachments (Factur-X), nothing else.
+
+Why our own writer: an invoice is a handful of text runs and rules, and the general engines
+spend most of their time elsewhere (HTML/CSS layout, per-document font parsing and
+subsetting). Here the fonts are subset once per process and their PDF objects are prebuilt,
+so a document is string assembly plus one zlib call (see docs/benchmarks.md, "Invoice PDF").
+It also cannot fetch anything: there is no URL, file or font lookup driven by document data.
+
+PDF/A-3b points covered (ISO 19005-3): every font embedded (CIDFontType2, Identity-H,
+CIDToGIDMap Identity, ToUnicode for text extraction), an sRGB OutputIntent (ICC profile from
+the ICC, shipped in ``data/``), XMP metadata with ``pdfaid:part=3``/``conformance=B`` and no
+Info dictionary to contradict it, a file identifier, no encryption, no transparency, embedded
+files with ``/AFRelationship`` listed in the catalog's ``/AF``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+
+from fontTools import subset as ft_subset
+from fontTools.ttLib import TTFont
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+A4 = (595.28, 841.89)
+
+# The characters invoices are written with: Latin (incl. every EU language), Greek, general
+# punctuation and currency signs. Others print as "?" (never a missing-glyph box).
+_UNICODES: frozenset[int] = frozenset(
+    [
+        *range(0x20, 0x7F),
+        *range(0xA0, 0x250),
+        *range(0x370, 0x400),
+        *range(0x2010, 0x2050),
+        *(0x20AC, 0x20B9, 0x20A9, 0x20BA, 0x2116, 0x2122, 0x2212, 0x2192),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Font:
+    """A font subset once, with the PDF objects every document embeds unchanged."""
+
+    name: str
+    gids: dict[int, int]  # code point -> glyph id in the subset
+    widths: dict[int, int]  # glyph id -> advance in 1/1000 em
+    font_file: bytes  # compressed FontFile2 stream body
+    font_file_length1: int
+    descriptor: str  # FontDescriptor dict without /FontFile2
+    w_array: str
+    to_unicode: bytes  # compressed ToUnicode CMap
+    fallback_gid: int
+    # character -> (hex glyph id, advance): the per-character work done once, at load.
+    chars: dict[str, tuple[str, int]]
+
+    def encode(self, text: str) -> tuple[str, int]:
+        """Hex glyph string for ``Tj`` and the width in 1/1000 em."""
+        table = self.chars
+        fallback = table["?"]
+        parts = []
+        total = 0
+        for ch in text:
+            hexed, advance = table.get(ch, fallback)
+            parts.append(hexed)
+            total += advance
+        return "".join(parts), total
+
+    def width(self, text: str, size: float) -> float:
+        return self.encode(text)[1] * size / 1000
+
+
+@lru_cache(maxsize=8)
+def load_font(path: str, name: str) -> Font:
+    """Subset a TrueType font to ``_UNICODES`` and prebuild its PDF objects (once per process)."""
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # its INFO is a line per table
+    font = TTFont(path)
+    options = ft_subset.Options()
+    options.layout_features = []
+    options.hinting = False
+    options.notdef_outline = True
+    # Glyph outlines and metrics only: layout tables, kerning and the MATH table are not used,
+    # and every byte here is in every document.
+    options.drop_tables += ["FFTM", "GSUB", "GPOS", "GDEF", "kern", "MATH"]
+    subsetter = ft_subset.Subsetter(options)
+    subsetter.populate(unicodes=_UNICODES)
+    subsetter.subset(font)
+    buffer = BytesIO()
+    font.save(buffer)
+    raw = buffer.getvalue()
+    font = TTFont(BytesIO(raw))
+    cmap = font.getBestCmap()
+    order = font.getGlyphOrder()
+    gid_of = {glyph: i for i, glyph in enumerate(order)}
+    units = font["head"].unitsPerEm
+    scale = 1000 / units
+    hmtx = font["hmtx"].metrics
+    widths = {gid_of[g]: round(hmtx[g][0] * scale) for g in order}
+    gids = {cp: gid_of[g] for cp, g in cmap.items()}
+    head, hhea, os2, post = font["head"], font["hhea"], font["OS/2"], font["post"]
+    bbox = [round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)]
+    cap = getattr(os2, "sCapHeight", 0) or hhea.ascent
+    descriptor = (
+        f"/Type /FontDescriptor /FontName /{name} /Flags 32 "
+        f"/FontBBox [{' '.join(map(str, bbox))}] /ItalicAngle {post.italicAngle} "
+        f"/Ascent {round(hhea.ascent * scale)} /Descent {round(hhea.descent * scale)} "
+        f"/CapHeight {round(cap * scale)} /StemV 80"
+    )
+    # Glyph ids of a subset are 0..n-1, so one run "0 [w0 w1 …]" lists every width.
+    w_array = "[0 [" + " ".join(str(widths.get(gid, 0)) for gid in range(len(order))) + "]]"
+    # ToUnicode: glyph id -> code point, so extracted text is the text that was written.
+    by_gid: dict[int, int] = {}
+    for cp, gid in sorted(gids.items()):
+        by_gid.setdefault(gid, cp)
+    entries = sorted(by_gid.items())
+    chunks = []
+    for start in range(0, len(entries), 100):
+        part = entries[start : start + 100]
+        chunks.append(f"{len(part)} beginbfchar")
+        chunks += [f"<{gid:04X}> <{_utf16_hex(cp)}>" for gid, cp in part]
+        chunks.append("endbfchar")
+    cmap_text = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+        "1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+        + "\n".join(chunks)
+        + "\nendcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    return Font(
+        name=name,
+        gids=gids,
+        widths=widths,
+        font_file=zlib.compress(raw, 9),  # once per process: take the smallest
+        font_file_length1=len(raw),
+        descriptor=descriptor,
+        w_array=w_array,
+        to_unicode=zlib.compress(cmap_text.encode("ascii"), 9),
+        fallback_gid=gids.get(ord("?"), 0),
+        chars={chr(cp): (f"{gid:04X}", widths.get(gid, 0)) for cp, gid in gids.items()},
+    )
+
+
+def _utf16_hex(cp: int) -> str:
+    return chr(cp).encode("utf-16-be").hex().upper()
+
+
+@lru_cache(maxsize=1)
+def srgb_profile_compressed() -> bytes:
+    """The sRGB ICC profile (from the ICC, freely redistributable), deflated once."""
+    return zlib.compress((DATA_DIR / "sRGB2014.icc").read_bytes(), 6)
+
+
+class LogoError(ValueError):
+    """The logo is not a PNG the writer can embed as is."""
+
+
+@dataclass(frozen=True)
+class PngImage:
+    width: int
+    height: int
+    colors: int
+    idat: bytes
+
+
+def png_parse(data: bytes) -> PngImage:
+    """Read a PNG's header and compressed pixels, which PDF's Flate + PNG predictor can show
+    without decoding: 8-bit grey or RGB, not interlaced, no alpha, no palette."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise LogoError("the logo is not a PNG file")
+    pos, idat = 8, []
+    width = height = colors = 0
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color_type, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            if depth != 8 or color_type not in (0, 2) or interlace:
+                raise LogoError(
+                    "the logo must be an 8-bit RGB or greyscale PNG without transparency, "
+                    "palette or interlacing"
+                )
+            colors = 3 if color_type == 2 else 1
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IEND":
+            break
+        pos += 12 + length
+    if not (width and height and idat):
+        raise LogoError("the logo PNG is incomplete")
+    return PngImage(width, height, colors, b"".join(idat))
+
+
+def _pdf_string(text: str) -> str:
+    """A PDF literal string, UTF-16BE with BOM when not ASCII."""
+    if text.isascii():
+        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        return f"({escaped})"
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+
+
+def _rgb(hex_color: str) -> str:
+    value = hex_color.lstrip("#")
+    r, g, b = (int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return f"{r:.3f} {g:.3f} {b:.3f}"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    data: bytes
+    mime: str
+    description: str
+    relationship: str = "Data"
+
+
+@dataclass
+class Page:
+    """Drawing operations of one page, with y measured from the top (as a layout reads)."""
+
+    width: float = A4[0]
+    height: float = A4[1]
+    ops: list[str] = field(default_factory=list)
+    fonts_used: set[str] = field(default_factory=set)
+    image: PngImage | None = None
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        font: Font,
+        size: float,
+        color: str = "#000000",
+        align: str = "left",
+    ) -> float:
+        """Draw one line of text with its baseline ``y`` points below the top; returns width."""
+        hexed, units = font.encode(text)
+        width = units * size / 1000
+        if align == "right":
+            x -= width
+        elif align == "center":
+            x -= width / 2
+        self.fonts_used.add(font.name)
+        self.ops.append(
+            f"BT /{font.name} {size:.2f} Tf {_rgb(color)} rg "
+            f"{x:.2f} {self.height - y:.2f} Td <{hexed}> Tj ET"
+        )
+        return width
+
+    def rect(self, x: float, y: float, w: float, h: float, color: str) -> None:
+        self.ops.append(f"{_rgb(color)} rg {x:.2f} {self.height - y - h:.2f} {w:.2f} {h:.2f} re f")
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, color: str, width: float) -> None:
+        self.ops.append(
+            f"{_rgb(color)} RG {width:.2f} w {x1:.2f} {self.height - y1:.2f} m "
+            f"{x2:.2f} {self.height - y2:.2f} l S"
+        )
+
+    def draw_image(self, image: PngImage, x: float, y: float, w: float, h: float) -> None:
+        self.image = image
+        self.ops.append(f"q {w:.2f} 0 0 {h:.2f} {x:.2f} {self.height - y - h:.2f} cm /Im1 Do Q")
+
+
+def xmp_basic(*, title: str, lang: str, created: datetime) -> bytes:
+    stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    title_xml = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        'xmlns:pdf="http://ns.adobe.com/pdf/1.3/">'
+        "<pdfaid:part>3</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance>"
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title_xml}</rdf:li></rdf:Alt></dc:title>'
+        f"<dc:language><rdf:Bag><rdf:li>{lang}</rdf:li></rdf:Bag></dc:language>"
+        f"<xmp:CreateDate>{stamp}</xmp:CreateDate><xmp:ModifyDate>{stamp}</xmp:ModifyDate>"
+        f"<xmp:MetadataDate>{stamp}</xmp:MetadataDate>"
+        "<pdf:Producer>billingdesk</pdf:Producer>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>\n"
+        '<?xpacket end="w"?>'
+    ).encode()
+
+
+def pdf_build(
+    *,
+    pages: Sequence[Page],
+    fonts: Sequence[Font],
+    xmp: bytes,
+    lang: str,
+    attachments: Sequence[Attachment] = (),
+    created: datetime,
+) -> bytes:
+    """Serialise pages into a PDF/A-3b file."""
+    objects: list[bytes] = []
+
+    def add(body: bytes | str) -> int:
+        objects.append(body.encode("latin-1") if isinstance(body, str) else body)
+        return len(objects)
+
+    def stream(dictionary: str, data: bytes, *, compress: bool = False) -> int:
+        if compress:
+            data = zlib.compress(data, 6)
+            dictionary += " /Filter /FlateDecode"
+        return add(
+            f"<< {dictionary} /Length {len(data)} >>\nstream\n".encode("latin-1")
+            + data
+            + b"\nendstream"
+        )
+
+    catalog_id = add("")  # filled last
+    pages_id = add("")
+    icc_id = stream("/N 3 /Filter /FlateDecode", srgb_profile_compressed())
+    font_refs: dict[str, int] = {}
+    for font in fonts:
+        file_id = stream(f"/Length1 {font.font_file_length1} /Filter /FlateDecode", font.font_file)
+        descriptor_id = add(f"<< {font.descriptor} /FontFile2 {file_id} 0 R >>")
+        cid_id = add(
+            f"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{font.name} "
+            "/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
+            f"/FontDescriptor {descriptor_id} 0 R /CIDToGIDMap /Identity /W {font.w_array} >>"
+        )
+        tounicode_id = stream("/Filter /FlateDecode", font.to_unicode)
+        font_refs[font.name] = add(
+            f"<< /Type /Font /Subtype /Type0 /BaseFont /{font.name} /Encoding /Identity-H "
+            f"/DescendantFonts [{cid_id} 0 R] /ToUnicode {tounicode_id} 0 R >>"
+        )
+    font_dict = " ".join(f"/{name} {ref} 0 R" for name, ref in font_refs.items())
+    page_ids = []
+    for page in pages:
+        content_id = stream("", "\n".join(page.ops).encode("latin-1"), compress=True)
+        xobjects = ""
+        if page.image is not None:
+            img = page.image
+            image_id = stream(
+                f"/Type /XObject /Subtype /Image /Width {img.width} /Height {img.height} "
+                f"/ColorSpace /{'DeviceRGB' if img.colors == 3 else 'DeviceGray'} "
+                "/BitsPerComponent 8 /Filter /FlateDecode "
+                f"/DecodeParms << /Predictor 15 /Colors {img.colors} /BitsPerComponent 8 "
+                f"/Columns {img.width} >>",
+                img.idat,
+            )
+            xobjects = f" /XObject << /Im1 {image_id} 0 R >>"
+        page_ids.append(
+            add(
+                f"<< /Type /Page /Parent {pages_id} 0 R "
+                f"/MediaBox [0 0 {page.width:.2f} {page.height:.2f}] "
+                f"/Resources << /Font << {font_dict} >>{xobjects} >> "
+                f"/Contents {content_id} 0 R >>"
+            )
+        )
+    stamp = created.astimezone(UTC).strftime("D:%Y%m%d%H%M%SZ")
+    filespecs = []
+    for att in attachments:
+        embedded_id = stream(
+            f"/Type /EmbeddedFile /Subtype /{att.mime.replace('/', '#2F')} "
+            f"/Params << /ModDate ({stamp}) /Size {len(att.data)} >>",
+            att.data,
+            compress=True,
+        )
+        filespecs.append(
+            (
+                att.name,
+                add(
+                    f"<< /Type /Filespec /F {_pdf_string(att.name)} /UF {_pdf_string(att.name)} "
+                    f"/EF << /F {embedded_id} 0 R /UF {embedded_id} 0 R >> "
+                    f"/Desc {_pdf_string(att.description)} "
+                    f"/AFRelationship /{att.relationship} >>"
+                ),
+            )
+        )
+    metadata_id = stream("/Type /Metadata /Subtype /XML", xmp)
+    objects[pages_id - 1] = (
+        f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in page_ids)}] "
+        f"/Count {len(page_ids)} >>"
+    ).encode()
+    names = ""
+    af = ""
+    if filespecs:
+        listed = " ".join(f"{_pdf_string(name)} {ref} 0 R" for name, ref in filespecs)
+        names = f" /Names << /EmbeddedFiles << /Names [{listed}] >> >>"
+        af = f" /AF [{' '.join(f'{ref} 0 R' for _, ref in filespecs)}]"
+    objects[catalog_id - 1] = (
+        f"<< /Type /Catalog /Pages {pages_id} 0 R /Metadata {metadata_id} 0 R "
+        f"/Lang {_pdf_string(lang)} /MarkInfo << /Marked false >>"
+        f"/OutputIntents [<< /Type /OutputIntent /S /GTS_PDFA1 "
+        f"/OutputConditionIdentifier (sRGB IEC61966-2.1) /Info (sRGB IEC61966-2.1) "
+        f"/DestOutputProfile {icc_id} 0 R >>]{names}{af} >>"
+    ).encode()
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{off:010d} 00000 n \n" for off in offsets).encode()
+    doc_id = hashlib.md5(bytes(out), usedforsecurity=False).hexdigest().upper()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root {catalog_id} 0 R "
+        f"/ID [<{doc_id}> <{doc_id}>] >>\nstartxref\n{xref_at}\n%%EOF\n"
+    ).encode()
+    return bytes(out)
