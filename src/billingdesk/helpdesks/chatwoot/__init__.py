@@ -1,0 +1,1 @@
+"""chatwoot helpdesk integration (see docs/helpdesks/chatwoot.md)."""

@@ -1,0 +1,115 @@
+"""Chatwoot Application API: contact, conversation, private message.
+
+Reference: shared/reference/helpdesks.md §7.1. Auth header ``api_access_token``. The contact
+create answer's shape (``payload.contact`` / ``payload.contact_inbox.source_id``) is
+UNCONFIRMED: both the wrapped and the bare shapes are read; an existing contact (422) is
+found by search and given an inbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billingdesk.core.errors import InvalidRequest
+from billingdesk.helpdesks.http import HelpdeskHttp, pick, require
+from billingdesk.helpdesks.interface import (
+    ConnectionCheck,
+    Note,
+    TicketClient,
+    TicketDraft,
+    TicketRef,
+)
+
+
+def _unwrap(data: Any) -> Any:
+    return data.get("payload", data) if isinstance(data, dict) else data
+
+
+class ChatwootClient(TicketClient):
+    def _http(self) -> HelpdeskHttp:
+        c = self.connection
+        base = require(c.setting("base_url"), "Chatwoot address (base_url)")
+        account = require(c.setting("account_id"), "Chatwoot account id (account_id)")
+        token = require(c.secret("api_access_token"), "Chatwoot access token (api_access_token)")
+        return HelpdeskHttp(
+            f"{base.rstrip('/')}/api/v1/accounts/{account}",
+            name="Chatwoot",
+            headers={"api_access_token": token},
+        )
+
+    def _contact(self, http: HelpdeskHttp, inbox: int, draft: TicketDraft) -> tuple[str, str]:
+        """(contact id, source id of its contact inbox)."""
+        try:
+            created = _unwrap(
+                http.json(
+                    "POST",
+                    "/contacts",
+                    json_body={
+                        "inbox_id": inbox,
+                        "name": draft.requester_name or draft.requester_email,
+                        "email": draft.requester_email,
+                    },
+                    ok=(200, 201),
+                )
+            )
+        except InvalidRequest:
+            found = _unwrap(
+                http.json("GET", "/contacts/search", params={"q": draft.requester_email}, ok=(200,))
+            )
+            contact_id = pick(found, 0, "id", name="Chatwoot", what="the existing contact")
+            ci = http.json(
+                "POST",
+                f"/contacts/{contact_id}/contact_inboxes",
+                json_body={"inbox_id": inbox},
+                ok=(200, 201),
+            )
+            return contact_id, pick(_unwrap(ci), "source_id", name="Chatwoot", what="a source id")
+        contact = created.get("contact", created) if isinstance(created, dict) else {}
+        contact_id = pick(contact, "id", name="Chatwoot", what="a contact id")
+        inbox_link = created.get("contact_inbox") or {}
+        source = inbox_link.get("source_id") if isinstance(inbox_link, dict) else None
+        if not source:
+            inboxes = contact.get("contact_inboxes") or []
+            source = (
+                inboxes[0].get("source_id") if inboxes and isinstance(inboxes[0], dict) else None
+            )
+        return contact_id, pick({"s": source}, "s", name="Chatwoot", what="a source id")
+
+    def ticket_create(self, draft: TicketDraft) -> TicketRef:
+        inbox_text = require(self.connection.setting("inbox_id"), "Chatwoot inbox id (inbox_id)")
+        if not inbox_text.isdigit():
+            raise InvalidRequest("The Chatwoot inbox id must be a number.")
+        inbox = int(inbox_text)
+        http = self._http()
+        contact_id, source_id = self._contact(http, inbox, draft)
+        conv = http.json(
+            "POST",
+            "/conversations",
+            json_body={
+                "source_id": source_id,
+                "inbox_id": inbox,
+                "contact_id": int(contact_id) if contact_id.isdigit() else contact_id,
+                "status": "open",
+                "message": {"content": draft.message or draft.subject},
+            },
+            ok=(200, 201),
+        )
+        cid = pick(conv, "id", name="Chatwoot", what="a conversation id")
+        base = self.connection.setting("base_url").rstrip("/")
+        account = self.connection.setting("account_id")
+        return TicketRef(ticket_id=cid, url=f"{base}/app/accounts/{account}/conversations/{cid}")
+
+    def note_add(self, ticket_id: str, note: Note) -> str:
+        data = self._http().json(
+            "POST",
+            f"/conversations/{ticket_id}/messages",
+            json_body={"content": note.markdown, "message_type": "outgoing", "private": True},
+            ok=(200, 201),
+        )
+        return str(data.get("id", ""))
+
+    def check(self) -> ConnectionCheck:
+        data = self._http().json("GET", "/inboxes", ok=(200,))
+        inboxes = _unwrap(data)
+        count = len(inboxes) if isinstance(inboxes, list) else 0
+        return ConnectionCheck(ok=True, detail=f"{count} inbox(es) visible")

@@ -1,0 +1,1 @@
+"""freshdesk helpdesk integration (see docs/helpdesks/freshdesk.md)."""

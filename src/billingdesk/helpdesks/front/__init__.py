@@ -1,0 +1,1 @@
+"""front helpdesk integration (see docs/helpdesks/front.md)."""

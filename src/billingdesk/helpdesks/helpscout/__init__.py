@@ -1,0 +1,1 @@
+"""helpscout helpdesk integration (see docs/helpdesks/helpscout.md)."""

@@ -1,0 +1,1 @@
+"""iframe helpdesk integration (see docs/helpdesks/iframe.md)."""

@@ -1,0 +1,29 @@
+"""Entry of the generic signed iframe URL: ``GET /embed/iframe/<connection>/?email=…&sig=…``."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from billingdesk.core.errors import SignatureInvalid
+from billingdesk.helpdesks import embed
+from billingdesk.helpdesks.iframe import verification
+from billingdesk.helpdesks.views import refuse, shell_response
+
+
+@require_GET
+def entry(request: HttpRequest, connection_id: str) -> HttpResponse:
+    try:
+        connection = embed.connection_get(connection_id)
+    except SignatureInvalid as exc:
+        return refuse(None, exc.message, status=404)
+    if connection.kind != "iframe":
+        return refuse(connection, "this connection is not a signed-iframe connection", status=404)
+    pairs = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    try:
+        launch = verification.verify(pairs, connection.secret("signing_secret"))
+    except SignatureInvalid as exc:
+        return refuse(connection, exc.message)
+    return shell_response(request, connection, launch, mode="signed")

@@ -1,0 +1,1 @@
+"""intercom helpdesk integration (see docs/helpdesks/intercom.md)."""

@@ -1,0 +1,153 @@
+"""Writes into helpdesks: a ticket with a private note carrying billing context.
+
+Used by the ticket API endpoint, by ``billingdesk helpdesk test-ticket`` and (later) by the
+customer pages and email replies.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from billingdesk.billing.identity import normalize_email
+from billingdesk.billing.selectors import person_resolve
+from billingdesk.core.errors import CapabilityMissing, InvalidRequest, NotFound
+from billingdesk.helpdesks.interface import TicketDraft
+from billingdesk.helpdesks.models import HelpdeskConnection, HelpdeskTicket
+from billingdesk.helpdesks.notes import note_build
+from billingdesk.helpdesks.registry import provider_for
+from billingdesk.panel.selectors import PanelData, panel_data
+
+logger = logging.getLogger(__name__)
+
+_TICKET_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketOutcome:
+    ticket_id: str
+    url: str
+    note_id: str
+    created: bool  # False: an earlier call (same external id) or an existing ticket
+    person_id: int | None
+
+
+def _document_label(document_id: int | None) -> str:
+    if document_id is None:
+        return ""
+    from billingdesk.documents.models import Document
+
+    doc = Document.objects.filter(pk=document_id).first()
+    if doc is None:
+        raise InvalidRequest(f"There is no document {document_id}.")
+    amount = f"{doc.gross} {doc.currency} (minor units)"
+    try:
+        from billingdesk.panel.formatting import money_display
+
+        amount = money_display(doc.gross, doc.currency, locale="en")
+    except Exception:  # noqa: S110 - formatting only
+        pass
+    return f"{doc.get_kind_display()} {doc.number}, {amount}"  # type: ignore[attr-defined]
+
+
+def _person(person_id: int | None, email: str) -> PanelData | None:
+    if person_id is not None:
+        try:
+            return panel_data(person_id)
+        except NotFound:
+            raise InvalidRequest(f"There is no person {person_id}.") from None
+    matches = person_resolve(email=email)
+    return panel_data(matches[0].person.pk) if matches else None
+
+
+def ticket_create_with_context(
+    *,
+    connection: HelpdeskConnection,
+    requester_email: str,
+    subject: str,
+    message: str = "",
+    requester_name: str = "",
+    ticket_id: str = "",
+    external_id: str = "",
+    person_id: int | None = None,
+    document_id: int | None = None,
+) -> TicketOutcome:
+    """Open a ticket for the customer (or use ``ticket_id``) and add the billing-context note.
+
+    With an ``external_id`` the call is idempotent: a retry finds the ticket opened before and
+    only adds the note if it is still missing.
+    """
+    email = normalize_email(requester_email or "")
+    if not email:
+        raise InvalidRequest("requester_email must be an email address.")
+    subject = (subject or "").strip()
+    if not subject or len(subject) > 250:
+        raise InvalidRequest("subject is required (at most 250 characters).")
+    if len(message or "") > 20_000:
+        raise InvalidRequest("message is too long (at most 20,000 characters).")
+    if ticket_id and not _TICKET_ID.match(ticket_id):
+        raise InvalidRequest("ticket_id must be a helpdesk ticket id (letters, digits, - and _).")
+    if len(external_id) > 200:
+        raise InvalidRequest("external_id is too long (at most 200 characters).")
+    if not connection.enabled:
+        raise InvalidRequest(f"The helpdesk connection {connection.name!r} is disabled.")
+    client = provider_for(connection.kind).client(connection)
+    if client is None:
+        raise CapabilityMissing(f"{connection.get_kind_display()} has no ticket API.")  # type: ignore[attr-defined]
+
+    data = _person(person_id, email)
+    note = note_build(
+        data=data,
+        email=email,
+        document=_document_label(document_id),
+        message=message if ticket_id else "",
+    )
+    pid = data.person.pk if data else None
+
+    record: HelpdeskTicket | None = None
+    if external_id:
+        record = HelpdeskTicket.objects.filter(
+            connection=connection, external_id=external_id
+        ).first()
+        if record is not None and record.note_id:
+            return TicketOutcome(record.ticket_id, "", record.note_id, False, record.person_id)
+
+    created = False
+    url = ""
+    if record is not None:
+        target = record.ticket_id
+    elif ticket_id:
+        target = ticket_id
+    else:
+        ref = client.ticket_create(
+            TicketDraft(
+                subject=subject,
+                requester_email=email,
+                requester_name=requester_name.strip()[:200],
+                message=message,
+                external_id=external_id,
+            )
+        )
+        target, url, created = ref.ticket_id, ref.url, True
+    if external_id and record is None:
+        try:
+            with transaction.atomic():
+                record = HelpdeskTicket.objects.create(
+                    connection=connection,
+                    external_id=external_id,
+                    ticket_id=target,
+                    person_id=pid,
+                    subject=subject,
+                )
+        except IntegrityError:
+            record = HelpdeskTicket.objects.get(connection=connection, external_id=external_id)
+    note_id = client.note_add(target, note) or "-"
+    if record is not None:
+        HelpdeskTicket.objects.filter(pk=record.pk).update(note_id=note_id)
+    logger.info(
+        "helpdesk note added: connection=%s ticket=%s created=%s", connection.pk, target, created
+    )
+    return TicketOutcome(target, url, note_id, created, pid)

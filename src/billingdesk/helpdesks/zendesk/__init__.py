@@ -1,0 +1,1 @@
+"""zendesk helpdesk integration (see docs/helpdesks/zendesk.md)."""

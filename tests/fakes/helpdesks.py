@@ -1,0 +1,516 @@
+"""HTTP fakes of the helpdesk APIs billingdesk writes tickets and private notes to.
+
+Each fake is a small real HTTP server on 127.0.0.1 (a free port), built from the contracts in
+shared/reference/helpdesks.md (§2.3 Help Scout, §3.2 Intercom, §4.2 Zendesk, §5.2 Front, §6.2
+Freshdesk, §7.1 Chatwoot): the auth header each API expects (401 otherwise), the JSON bodies
+and required fields (422/400 when missing), the status codes (201 with ``Resource-ID`` for Help
+Scout, 202 for Front's import…), and rate limiting on demand (``fail_next(…, 429)`` answers 429
+with ``Retry-After``). Every request is recorded, so tests assert what reached the helpdesk.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+Answer = tuple[int, Any, dict[str, str]]
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    query: dict[str, str] = field(default_factory=dict)
+
+
+class HelpdeskFake:
+    """Base: a threaded HTTP server dispatching to ``routes`` (method, regex) -> handler."""
+
+    name = "helpdesk"
+
+    def __init__(self) -> None:
+        self.requests: list[Seen] = []
+        self.failures: list[tuple[str, int]] = []
+        self.next_id = 1000
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self.routes: list[tuple[str, re.Pattern[str], Callable[..., Answer]]] = []
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> HelpdeskFake:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                status, payload, headers = fake.dispatch(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, raw
+                )
+                data = b"" if payload is None else json.dumps(payload).encode()
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                if payload is not None:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def fail_next(self, path_prefix: str, status: int, times: int = 1) -> None:
+        self.failures.extend([(path_prefix, status)] * times)
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def calls(self, method: str, pattern: str) -> list[Seen]:
+        return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
+
+    # --- dispatch --------------------------------------------------------------------------
+    def authorized(self, headers: dict[str, str]) -> bool:
+        raise NotImplementedError
+
+    def dispatch(self, method: str, raw_path: str, headers: dict[str, str], raw: bytes) -> Answer:
+        split = urlsplit(raw_path)
+        path = split.path
+        ctype = headers.get("content-type", "")
+        body: Any
+        if "application/json" in ctype:
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError:
+                return 400, {"error": "invalid JSON"}, {}
+        elif "x-www-form-urlencoded" in ctype:
+            body = dict(parse_qsl(raw.decode()))
+        else:
+            body = raw.decode() if raw else None
+        with self._lock:
+            self.requests.append(Seen(method, path, headers, body, dict(parse_qsl(split.query))))
+            for i, (prefix, status) in enumerate(self.failures):
+                if path.startswith(prefix):
+                    del self.failures[i]
+                    extra = {"Retry-After": "0"} if status == 429 else {}
+                    return status, {"error": "injected failure", "status": status}, extra
+            if not self.public(path) and not self.authorized(headers):
+                return 401, {"error": "Couldn't authenticate you"}, {}
+            for m, pattern, handler in self.routes:
+                match = pattern.fullmatch(path)
+                if m == method and match:
+                    return handler(body, *match.groups())
+        return 404, {"error": "RecordNotFound"}, {}
+
+    def public(self, path: str) -> bool:
+        return False
+
+    def route(self, method: str, pattern: str, handler: Callable[..., Answer]) -> None:
+        self.routes.append((method, re.compile(pattern), handler))
+
+
+def _basic(headers: dict[str, str]) -> tuple[str, str]:
+    value = headers.get("authorization", "")
+    if not value.startswith("Basic "):
+        return "", ""
+    user, _, password = base64.b64decode(value[6:]).decode().partition(":")
+    return user, password
+
+
+# --- Zendesk (§4.2) ------------------------------------------------------------------------
+
+
+class ZendeskFake(HelpdeskFake):
+    name = "zendesk"
+
+    def __init__(self, *, email: str, token: str) -> None:
+        super().__init__()
+        self.email, self.token = email, token
+        self.tickets: dict[int, dict[str, Any]] = {}
+        self.route("POST", r"/api/v2/tickets\.json", self.ticket_create)
+        self.route("PUT", r"/api/v2/tickets/(\d+)\.json", self.ticket_update)
+        self.route(
+            "GET", r"/api/v2/users/me\.json", lambda _b: (200, {"user": {"email": self.email}}, {})
+        )
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        return _basic(headers) == (f"{self.email}/token", self.token)
+
+    def ticket_create(self, body: Any) -> Answer:
+        ticket = (body or {}).get("ticket") if isinstance(body, dict) else None
+        if not isinstance(ticket, dict) or not ticket.get("comment", {}).get("body"):
+            return 422, {"error": "RecordInvalid", "description": "Record validation errors"}, {}
+        tid = self.new_id()
+        self.tickets[tid] = {"id": tid, **ticket, "comments": [ticket["comment"]]}
+        return (
+            201,
+            {"ticket": {"id": tid, "subject": ticket.get("subject")}, "audit": {"id": 1}},
+            {},
+        )
+
+    def ticket_update(self, body: Any, tid: str) -> Answer:
+        ticket = self.tickets.get(int(tid))
+        if ticket is None:
+            return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+        comment = (body or {}).get("ticket", {}).get("comment")
+        if comment:
+            ticket["comments"].append(comment)
+        return 200, {"ticket": {"id": int(tid)}, "audit": {"id": self.new_id()}}, {}
+
+
+# --- Help Scout (§2.3) ---------------------------------------------------------------------
+
+
+class HelpScoutFake(HelpdeskFake):
+    name = "helpscout"
+
+    def __init__(self, *, app_id: str, app_secret: str) -> None:
+        super().__init__()
+        self.app_id, self.app_secret = app_id, app_secret
+        self.access_token = "hs-access-token"
+        self.conversations: dict[int, dict[str, Any]] = {}
+        self.route("POST", r"/v2/oauth2/token", self.token)
+        self.route("POST", r"/v2/conversations", self.conversation_create)
+        self.route("POST", r"/v2/conversations/(\d+)/notes", self.note_create)
+        self.route("GET", r"/v2/users/me", lambda _b: (200, {"email": "owner@example.com"}, {}))
+
+    def public(self, path: str) -> bool:
+        return path == "/v2/oauth2/token"
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        return headers.get("authorization") == f"Bearer {self.access_token}"
+
+    def token(self, body: Any) -> Answer:
+        if not isinstance(body, dict) or body.get("grant_type") != "client_credentials":
+            return 400, {"error": "unsupported_grant_type"}, {}
+        if (body.get("client_id"), body.get("client_secret")) != (self.app_id, self.app_secret):
+            return 401, {"error": "invalid_client"}, {}
+        return (
+            200,
+            {"token_type": "bearer", "access_token": self.access_token, "expires_in": 172800},
+            {},
+        )
+
+    def conversation_create(self, body: Any) -> Answer:
+        required = ("subject", "type", "mailboxId", "status", "customer", "threads")
+        if not isinstance(body, dict) or any(not body.get(k) for k in required):
+            return 400, {"message": "Bad request", "_embedded": {"errors": []}}, {}
+        cid = self.new_id()
+        self.conversations[cid] = {**body, "notes": []}
+        return (
+            201,
+            None,
+            {"Resource-ID": str(cid), "Location": f"{self.url}/v2/conversations/{cid}"},
+        )
+
+    def note_create(self, body: Any, cid: str) -> Answer:
+        conv = self.conversations.get(int(cid))
+        if conv is None:
+            return 404, {"message": "Not found"}, {}
+        if not isinstance(body, dict) or not body.get("text"):
+            return 400, {"message": "text is required"}, {}
+        nid = self.new_id()
+        conv["notes"].append(body)
+        return 201, None, {"Resource-ID": str(nid)}
+
+
+# --- Intercom (§3.2) -----------------------------------------------------------------------
+
+
+class IntercomFake(HelpdeskFake):
+    name = "intercom"
+
+    def __init__(self, *, token: str) -> None:
+        super().__init__()
+        self.token = token
+        self.contacts: dict[str, dict[str, Any]] = {}
+        self.conversations: dict[str, dict[str, Any]] = {}
+        self.route("POST", r"/contacts/search", self.contact_search)
+        self.route("POST", r"/contacts", self.contact_create)
+        self.route("POST", r"/conversations", self.conversation_create)
+        self.route("POST", r"/conversations/(\d+)/reply", self.reply)
+        self.route(
+            "GET", r"/me", lambda _b: (200, {"type": "admin", "email": "bot@example.com"}, {})
+        )
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        return headers.get("authorization") == f"Bearer {self.token}" and bool(
+            headers.get("intercom-version")
+        )
+
+    def contact_search(self, body: Any) -> Answer:
+        value = (body or {}).get("query", {}).get("value")
+        data = [c for c in self.contacts.values() if c["email"] == value]
+        return 200, {"type": "list", "data": data, "total_count": len(data)}, {}
+
+    def contact_create(self, body: Any) -> Answer:
+        if not isinstance(body, dict) or not body.get("email"):
+            return 400, {"type": "error.list", "errors": [{"code": "parameter_invalid"}]}, {}
+        cid = f"c{self.new_id()}"
+        self.contacts[cid] = {
+            "type": "contact",
+            "id": cid,
+            "role": body.get("role"),
+            "email": body["email"],
+        }
+        return 200, self.contacts[cid], {}
+
+    def conversation_create(self, body: Any) -> Answer:
+        sender = (body or {}).get("from") or {}
+        if sender.get("id") not in self.contacts or not body.get("body"):
+            return 404, {"type": "error.list", "errors": [{"code": "not_found"}]}, {}
+        conv = str(self.new_id())
+        self.conversations[conv] = {"id": conv, "body": body["body"], "parts": []}
+        return 200, {"type": "user_message", "id": str(self.new_id()), "conversation_id": conv}, {}
+
+    def reply(self, body: Any, conv: str) -> Answer:
+        c = self.conversations.get(conv)
+        if c is None:
+            return 404, {"type": "error.list", "errors": [{"code": "not_found"}]}, {}
+        if body.get("message_type") not in ("comment", "note", "quick_reply") or not body.get(
+            "admin_id"
+        ):
+            return 400, {"type": "error.list", "errors": [{"code": "parameter_invalid"}]}, {}
+        part = {"id": str(self.new_id()), "part_type": body["message_type"], "body": body["body"]}
+        c["parts"].append(part)
+        return (
+            200,
+            {
+                "type": "conversation",
+                "id": conv,
+                "conversation_parts": {"conversation_parts": c["parts"]},
+            },
+            {},
+        )
+
+
+# --- Front (§5.2) --------------------------------------------------------------------------
+
+
+class FrontFake(HelpdeskFake):
+    name = "front"
+
+    def __init__(self, *, token: str, inbox: str) -> None:
+        super().__init__()
+        self.token, self.inbox = token, inbox
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.external_ids: dict[str, str] = {}
+        self.comments: dict[str, list[dict[str, Any]]] = {}
+        self.pending_lookups = 0  # GET /messages answers 404 this many times (async import)
+        self.route("POST", r"/inboxes/([^/]+)/imported_messages", self.import_message)
+        self.route("GET", r"/messages/([^/]+)", self.message_get)
+        self.route("POST", r"/conversations/([^/]+)/comments", self.comment)
+        self.route("GET", r"/me", lambda _b: (200, {"name": "Acme"}, {}))
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        return headers.get("authorization") == f"Bearer {self.token}"
+
+    def import_message(self, body: Any, inbox: str) -> Answer:
+        if inbox != self.inbox:
+            return 404, {"_error": {"status": 404, "title": "Not found"}}, {}
+        required = ("sender", "to", "body", "external_id", "created_at", "metadata")
+        if not isinstance(body, dict) or any(k not in body for k in required):
+            return (
+                400,
+                {"_error": {"status": 400, "title": "Bad request", "message": "missing field"}},
+                {},
+            )
+        if "is_inbound" not in body["metadata"]:
+            return 400, {"_error": {"status": 400, "title": "Bad request"}}, {}
+        if body["external_id"] in self.external_ids:
+            uid = self.external_ids[body["external_id"]]
+        else:
+            uid = f"msg_{self.new_id()}"
+            conv = f"cnv_{self.new_id()}"
+            self.messages[uid] = {"id": uid, "conversation": conv, "body": body}
+            self.external_ids[body["external_id"]] = uid
+            self.comments[conv] = []
+        return 202, {"status": "accepted", "message_uid": uid}, {}
+
+    def message_get(self, _body: Any, uid: str) -> Answer:
+        if self.pending_lookups:
+            self.pending_lookups -= 1
+            return 404, {"_error": {"status": 404, "title": "Not found"}}, {}
+        msg = self.messages.get(uid)
+        if msg is None:
+            return 404, {"_error": {"status": 404, "title": "Not found"}}, {}
+        conv_url = f"{self.url}/conversations/{msg['conversation']}"
+        return (
+            200,
+            {
+                "id": uid,
+                "_links": {
+                    "self": f"{self.url}/messages/{uid}",
+                    "related": {"conversation": conv_url},
+                },
+            },
+            {},
+        )
+
+    def comment(self, body: Any, conv: str) -> Answer:
+        if conv not in self.comments:
+            return 404, {"_error": {"status": 404, "title": "Not found"}}, {}
+        if not isinstance(body, dict) or not body.get("body"):
+            return 400, {"_error": {"status": 400, "title": "Bad request"}}, {}
+        cid = f"com_{self.new_id()}"
+        self.comments[conv].append({"id": cid, **body})
+        return 201, {"id": cid, "body": body["body"]}, {}
+
+
+# --- Freshdesk (§6.2) ----------------------------------------------------------------------
+
+
+class FreshdeskFake(HelpdeskFake):
+    name = "freshdesk"
+
+    def __init__(self, *, api_key: str) -> None:
+        super().__init__()
+        self.api_key = api_key
+        self.tickets: dict[int, dict[str, Any]] = {}
+        self.route("POST", r"/api/v2/tickets", self.ticket_create)
+        self.route("POST", r"/api/v2/tickets/(\d+)/notes", self.note_create)
+        self.route(
+            "GET",
+            r"/api/v2/agents/me",
+            lambda _b: (200, {"contact": {"email": "agent@example.com"}}, {}),
+        )
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        return _basic(headers) == (self.api_key, "X")
+
+    def ticket_create(self, body: Any) -> Answer:
+        if not isinstance(body, dict):
+            return 400, {"description": "Validation failed", "errors": []}, {}
+        errors = []
+        if not any(
+            body.get(k) for k in ("requester_id", "email", "facebook_id", "phone", "twitter_id")
+        ):
+            errors.append({"field": "requester_id", "code": "missing_field"})
+        for key in ("subject", "description"):
+            if not body.get(key):
+                errors.append({"field": key, "code": "missing_field"})
+        if errors:
+            return 400, {"description": "Validation failed", "errors": errors}, {}
+        tid = self.new_id()
+        self.tickets[tid] = {**body, "id": tid, "notes": []}
+        return 201, {"id": tid, "subject": body["subject"], "status": body.get("status", 2)}, {}
+
+    def note_create(self, body: Any, tid: str) -> Answer:
+        ticket = self.tickets.get(int(tid))
+        if ticket is None:
+            return 404, {"code": "access_denied", "message": "not found"}, {}
+        if not isinstance(body, dict) or not body.get("body"):
+            return 400, {"description": "Validation failed", "errors": [{"field": "body"}]}, {}
+        nid = self.new_id()
+        ticket["notes"].append({"id": nid, **body})
+        return 201, {"id": nid, "body": body["body"], "private": body.get("private", True)}, {}
+
+
+# --- Chatwoot (§7.1) -----------------------------------------------------------------------
+
+
+class ChatwootFake(HelpdeskFake):
+    name = "chatwoot"
+
+    def __init__(self, *, token: str, account: int) -> None:
+        super().__init__()
+        self.token, self.account = token, account
+        self.contacts: dict[int, dict[str, Any]] = {}
+        self.conversations: dict[int, dict[str, Any]] = {}
+        base = rf"/api/v1/accounts/{account}"
+        self.route("POST", base + r"/contacts", self.contact_create)
+        self.route("GET", base + r"/contacts/search", self.contact_search)
+        self.route("POST", base + r"/contacts/(\d+)/contact_inboxes", self.contact_inbox)
+        self.route("POST", base + r"/conversations", self.conversation_create)
+        self.route("POST", base + r"/conversations/(\d+)/messages", self.message_create)
+        self.route("GET", base + r"/inboxes", lambda _b: (200, {"payload": [{"id": 1}]}, {}))
+        self._search_q = ""
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        return headers.get("api_access_token") == self.token
+
+    def dispatch(self, method: str, raw_path: str, headers: dict[str, str], raw: bytes) -> Answer:
+        self._search_q = dict(parse_qsl(urlsplit(raw_path).query)).get("q", "")
+        return super().dispatch(method, raw_path, headers, raw)
+
+    def contact_create(self, body: Any) -> Answer:
+        if not isinstance(body, dict) or not body.get("inbox_id"):
+            return 422, {"message": "Inbox can't be blank"}, {}
+        if any(c["email"] == body.get("email") for c in self.contacts.values()):
+            return 422, {"message": "Email has already been taken"}, {}
+        cid = self.new_id()
+        source = f"src-{cid}"
+        self.contacts[cid] = {"id": cid, "email": body.get("email"), "name": body.get("name")}
+        return (
+            200,
+            {
+                "payload": {
+                    "contact": self.contacts[cid],
+                    "contact_inbox": {"inbox": {"id": body["inbox_id"]}, "source_id": source},
+                }
+            },
+            {},
+        )
+
+    def contact_search(self, _body: Any) -> Answer:
+        found = [c for c in self.contacts.values() if c["email"] == self._search_q]
+        return 200, {"meta": {"count": len(found)}, "payload": found}, {}
+
+    def contact_inbox(self, body: Any, cid: str) -> Answer:
+        if int(cid) not in self.contacts:
+            return 404, {"error": "Resource could not be found"}, {}
+        return (
+            200,
+            {
+                "source_id": f"src-{cid}-{body.get('inbox_id')}",
+                "inbox": {"id": body.get("inbox_id")},
+            },
+            {},
+        )
+
+    def conversation_create(self, body: Any) -> Answer:
+        if not isinstance(body, dict) or not body.get("source_id"):
+            return 422, {"message": "source_id is required"}, {}
+        conv = self.new_id()
+        self.conversations[conv] = {"id": conv, **body, "messages": []}
+        return 200, {"id": conv, "account_id": self.account, "inbox_id": body.get("inbox_id")}, {}
+
+    def message_create(self, body: Any, conv: str) -> Answer:
+        c = self.conversations.get(int(conv))
+        if c is None:
+            return 404, {"error": "Resource could not be found"}, {}
+        if not isinstance(body, dict) or not body.get("content"):
+            return 422, {"message": "content is required"}, {}
+        mid = self.new_id()
+        c["messages"].append({"id": mid, **body})
+        return (
+            200,
+            {"id": mid, "content": body["content"], "private": body.get("private", False)},
+            {},
+        )
