@@ -1,24 +1,47 @@
-"""Querysets compiled to SQL once per shape, then re-run with new ids.
+"""Querysets compiled to SQL once per shape, then re-run with new ids on a plain cursor.
 
 Django compiles a queryset to SQL every time it runs, and for the panel's small indexed
-queries that compilation costs several times what the database takes to answer. The SQL of
-``build(ids)`` only depends on how many ids there are, so the first run keeps it and later
-runs go through ``Model.objects.raw`` with the new ids: the same SQL, the same model
-instances (deferred fields stay deferred), without the compiler.
+queries that compilation costs several times what the database takes to answer; building model
+instances through ``QuerySet`` / ``RawQuerySet`` (column mapping, converters, ``__init__`` per
+row) costs as much again. The SQL of ``build(ids)`` only depends on how many ids there are, so
+the first run keeps it with what to do with each column; later runs send the same SQL with the
+new ids on the connection's cursor and turn each row tuple into a model instance directly.
+The instances are ordinary model instances (deferred fields stay deferred and load on access),
+so the action rules and the helpdesk notes can take them as they are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 RowT = TypeVar("RowT", bound=Model)
 
-# (name, number of ids, database vendor) -> (model, SQL)
-_SQL: dict[tuple[str, int, str], tuple[type[Model], str]] = {}
+Convert = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    model: type[Model]
+    sql: str
+    # The attribute each column sets: a field's attname, or an annotation's name.
+    names: tuple[str, ...]
+    # (column index, conversion) for the columns whose database value needs converting.
+    converters: tuple[tuple[int, Convert], ...]
+    # True when the model has init signal receivers: rows then go through ``from_db``.
+    via_init: bool
+
+
+# (name, number of ids, database alias) -> plan
+_PLANS: dict[tuple[str, int, str], _Plan] = {}
 
 
 def prepared(
@@ -27,18 +50,90 @@ def prepared(
     """``list(build(ids))``, compiling ``build``'s SQL only once for each number of ids.
 
     ``build`` must use the ids as its only query parameters, each once, in order (a filter
-    ``field__in=ids``, possibly inside a subquery); other values belong in the SQL itself.
-    The ids must be as the database driver takes them (``field.get_db_prep_value``), since
-    the raw query passes them on unchanged.
+    ``field__in=ids``, possibly inside a subquery); other values belong in the SQL itself. It
+    may ``defer``/``only`` fields and ``annotate`` values, not ``select_related``. The ids
+    must be as the database driver takes them (``field.get_db_prep_value``), since they are
+    passed on unchanged.
     """
     values = list(dict.fromkeys(ids))  # an IN list drops repeated values: so do we
-    shape = (name, len(values), connection.vendor)
-    cached = _SQL.get(shape)
-    if cached is None:
-        qs = build(values)
-        sql, params = qs.query.sql_with_params()
-        if list(params) != values:
-            raise ValueError(f"{name}: the ids must be the query's only parameters")
-        cached = _SQL[shape] = (qs.model, sql)
-    model, sql = cached
-    return cast(list[RowT], list(model._default_manager.raw(sql, values)))
+    shape = (name, len(values), connection.alias)
+    plan = _PLANS.get(shape)
+    if plan is None:
+        plan = _PLANS[shape] = _plan(name, build(values), values)
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, values)
+        rows = cursor.fetchall()
+    return cast(list[RowT], [_instance(plan, row) for row in rows])
+
+
+def _instance(plan: _Plan, row: Sequence[Any]) -> Model:
+    if plan.converters:
+        row = list(row)
+        for index, convert in plan.converters:
+            if row[index] is not None:
+                row[index] = convert(row[index])
+    if plan.via_init:
+        return plan.model.from_db(connection.alias, list(plan.names), row)
+    # What ``Model.from_db`` ends with, without ``__init__``'s per-field work: the values are
+    # already the fields' Python values, and no init signal receiver is there to miss them.
+    obj = plan.model.__new__(plan.model)
+    obj.__dict__.update(zip(plan.names, row, strict=True))
+    state = obj._state = ModelState()
+    state.adding = False
+    state.db = connection.alias
+    return obj
+
+
+def _plan(name: str, qs: QuerySet[Any], values: list[Any]) -> _Plan:
+    compiler = qs.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    if list(params) != values:
+        raise ValueError(f"{name}: the ids must be the query's only parameters")
+    klass_info = compiler.klass_info or {}
+    if klass_info.get("related_klass_infos"):
+        raise ValueError(f"{name}: select_related is not supported")
+    names: list[str] = [""] * len(compiler.select)
+    for index in klass_info.get("select_fields", ()):
+        names[index] = compiler.select[index][0].target.attname
+    for alias, index in compiler.annotation_col_map.items():
+        names[index] = alias
+    if "" in names:
+        raise ValueError(f"{name}: a selected column has no attribute to go to")
+    converters = []
+    for index, (funcs, expression) in compiler.get_converters(
+        [col for col, _, _ in compiler.select]
+    ).items():
+        converters.append((index, _converter(funcs, expression)))
+    model = cast(type[Model], qs.model)
+    return _Plan(
+        model=model,
+        sql=sql,
+        names=tuple(names),
+        converters=tuple(converters),
+        via_init=pre_init.has_listeners(model) or post_init.has_listeners(model),
+    )
+
+
+def _converter(funcs: list[Callable[..., Any]], expression: Any) -> Convert:
+    internal = expression.output_field.get_internal_type()
+    if connection.vendor == "sqlite" and len(funcs) == 1:
+        # SQLite hands back text and integers; Django's converters parse them with regular
+        # expressions. These do the same for the two types every panel row has.
+        if internal == "DateTimeField" and settings.USE_TZ and connection.timezone is UTC:
+            return _sqlite_datetime
+        if internal == "BooleanField":
+            return bool
+    db = connection
+
+    def convert(value: Any) -> Any:
+        for func in funcs:
+            value = func(value, expression, db)
+        return value
+
+    return convert
+
+
+def _sqlite_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
