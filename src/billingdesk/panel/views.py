@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 from billingdesk.accounts.models import ROLE_RANK, Role
 from billingdesk.accounts.selectors import role_of, roles_cached
 from billingdesk.actions.models import ActionRequest
-from billingdesk.actions.services import actions_available, approval_decide
+from billingdesk.actions.rules import actions_available_many
+from billingdesk.actions.services import approval_decide
 from billingdesk.billing.models import Mirrored
 from billingdesk.core.errors import InvalidRequest, NotFound, OperationalError, UserFacingError
 from billingdesk.documents.selectors import documents_for_person
@@ -122,7 +123,9 @@ def _offer_actions_once(request: HttpRequest, data: PanelData) -> Role:
     prefix = reverse(
         "panel-action-form", kwargs={"kind": "k", "target_kind": "t", "target_id": 0}
     ).removesuffix("k/t/0/")
-    for row in _actionable(data):
+    rows = _actionable(data)
+    offered = actions_available_many(user=request.user, targets=rows)
+    for row, kinds in zip(rows, offered, strict=True):
         target_kind = type(row).__name__.lower()
         row.offered = [  # type: ignore[attr-defined]
             OfferedAction(
@@ -130,7 +133,7 @@ def _offer_actions_once(request: HttpRequest, data: PanelData) -> Role:
                 label=BUTTON_LABELS.get(kind, str(kind)),
                 url=f"{prefix}{kind}/{target_kind}/{row.pk}/",
             )
-            for kind in actions_available(user=request.user, target=row)
+            for kind in kinds
         ]
     return role
 
