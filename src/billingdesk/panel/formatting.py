@@ -1,4 +1,4 @@
-"""Amounts as people read them.
+"""Amounts, dates and match confidence as people read them.
 
 Money stays integer minor units everywhere; only here, at the display edge, is it turned into
 a ``Decimal`` of major units and formatted by Babel for the request's language (``€19.00``,
@@ -7,13 +7,14 @@ a ``Decimal`` of major units and formatted by Babel for the request's language (
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
 from babel.core import UnknownLocaleError
 from babel.numbers import format_currency
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 from billingdesk.core.money import currency_exponent
 
@@ -37,3 +38,24 @@ def _formatted(amount: int, currency: str, locale: str) -> str:
         return format_currency(value, currency, locale=locale)
     except (UnknownLocaleError, ValueError):
         return format_currency(value, currency, locale="en")
+
+
+def confidence_band(confidence: int) -> str:
+    """A CSS class for how sure a match is: sure, likely or weak."""
+    if confidence >= 90:
+        return "sure"
+    if confidence >= 60:
+        return "likely"
+    return "weak"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day(value: datetime | None) -> str:
+    """``12 Mar 2026`` in the current time zone ('' for none): what ``|date:"j M Y"`` shows,
+    at a fraction of its cost (a panel formats a hundred dates)."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from billingdesk.billing.models import Customer
+from billingdesk.billing.models import Charge, Customer, Refund, Subscription
 from billingdesk.gateways.models import GatewayAccount
 
 from .factories import Shop, add_customer
@@ -118,6 +118,28 @@ def test_output_is_escaped(eu: GatewayAccount, client_as: Callable[..., Client])
 
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_customer_text_in_the_rows_is_escaped(
+    eu: GatewayAccount, client_as: Callable[..., Client]
+) -> None:
+    evil = add_customer(eu, "cus_evil2", charges=3, email="evil2@example.com", name="Eve")
+    Charge.objects.filter(customer=evil).update(
+        description="<script>alert('charge')</script>", failure_message="<b>declined</b>"
+    )
+    Refund.objects.filter(charge__customer=evil).update(reason="<img src=x onerror=alert(2)>")
+    Subscription.objects.filter(customer=evil).update(product='Pro"><script>alert(3)</script>')
+
+    client = client_as()
+    for url in (f"/panel/person/{evil.person_id}/", f"/console/person/{evil.person_id}/"):
+        body = client.get(url).content.decode()
+
+        assert "<script>" not in body.split("</head>")[1]
+        assert "<b>declined</b>" not in body and "<img src=x" not in body
+        assert "&lt;script&gt;alert(&#x27;charge&#x27;)&lt;/script&gt;" in body
+        assert "&lt;b&gt;declined&lt;/b&gt;" in body
+        assert "&lt;img src=x onerror=alert(2)&gt;" in body
+        assert "Pro&quot;&gt;&lt;script&gt;alert(3)&lt;/script&gt;" in body
 
 
 def test_read_only_agents_see_no_action_buttons(
