@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import F, Model, QuerySet
 
 from billingdesk.actions.models import ActionRequest, AuditEntry
 from billingdesk.billing.identity import normalize_email, normalize_last4, normalize_phone
@@ -35,6 +35,7 @@ from billingdesk.billing.models import (
 )
 from billingdesk.billing.selectors import person_resolve
 from billingdesk.core.errors import InvalidRequest, NotFound
+from billingdesk.documents.models import Document
 from billingdesk.gateways.models import GatewayAccount
 from billingdesk.panel.prepared import prepared
 
@@ -429,6 +430,22 @@ def panel_data(person_id: int, *, limit: int = PANEL_ROWS, full: bool = False) -
         cards=cards,
         tax_ids=tax_ids,
         limit=limit,
+    )
+
+
+def panel_documents(person_id: int, *, limit: int = PANEL_ROWS) -> list[Document]:
+    """The person's latest documents for the compact panel, newest first, in one query
+    (``documents_for_person``'s filter and order): each with ``original_number``, the number
+    of the document it corrects (None if none), instead of the whole original."""
+    return prepared(
+        f"documents{limit}",
+        [person_id],
+        lambda ids: (
+            Document.objects.filter(person_id__in=ids)
+            .only("kind", "number", "issued_at", "currency", "gross")
+            .annotate(original_number=F("original__number"))
+            .order_by("-issued_at", "-id")[:limit]
+        ),
     )
 
 
