@@ -11,7 +11,8 @@ goes through ``_e``: names, descriptions, reasons and ids are customer-controlle
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
+from datetime import datetime
+from functools import cached_property, lru_cache
 from html import escape
 from typing import Any
 
@@ -65,6 +66,15 @@ class _Page:
         self.compact = compact
         self.back = _e(back)
         self.locale = (translation.get_language() or settings.LANGUAGE_CODE).replace("-", "_")
+        self.tz = timezone.get_current_timezone()
+
+    def day(self, value: datetime | None) -> str:
+        return day(value, self.tz)
+
+    @cached_property
+    def console(self) -> str:
+        """The person's page in the console (one ``reverse()`` for the page)."""
+        return reverse("console-person", args=[self.data.person.pk])
 
     def money(self, amount: int | None, currency: str) -> str:
         return _e(money_display(amount, currency, locale=self.locale))
@@ -90,9 +100,8 @@ class _Page:
         if not section.more:
             return ""
         if self.compact:
-            url = reverse("console-person", args=[self.data.person.pk])
             return (
-                f'<p><a href="{_e(url)}#{anchor}" target="_blank" rel="noopener">'
+                f'<p><a href="{_e(self.console)}#{anchor}" target="_blank" rel="noopener">'
                 f"More {anchor} in the console ↗</a></p>"
             )
         return f'<p class="muted">Showing the latest {self.data.limit}.</p>'
@@ -151,7 +160,7 @@ def _charge(page: _Page, ch: Charge) -> str:
         f'<li data-charge="{_e(ch.gateway_id)}">\n'
         f'    <div class="line"><span class="amt">{page.money(ch.amount, ch.currency)}</span>\n'
         f'      <span class="badge s-{_e(ch.status)}">{_display(ch, "status")}</span>\n'
-        f'      <span class="muted">{day(ch.gateway_created_at)}</span></div>\n'
+        f'      <span class="muted">{page.day(ch.gateway_created_at)}</span></div>\n'
         f'    <div class="line muted">{"".join(muted)}</div>\n'
         f'    <div class="line"><code>{_e(ch.gateway_id)}</code>{order}</div>\n'
         f"    {failure}\n"
@@ -162,20 +171,20 @@ def _charge(page: _Page, ch: Charge) -> str:
 def _subscription(page: _Page, sub: Subscription) -> str:
     status = sub.status
     ends = (
-        f'<span class="badge s-pending">ends {day(sub.current_period_end)}</span>'
+        f'<span class="badge s-pending">ends {page.day(sub.current_period_end)}</span>'
         if sub.cancel_at_period_end and status != "canceled"
         else ""
     )
     every = f"{sub.interval_count} " if sub.interval_count > 1 else ""
     times = f" × {sub.quantity}" if sub.quantity > 1 else ""  # noqa: RUF001 - shown as is
     if status == "canceled":
-        period = f"<span>ended {day(sub.ended_at or sub.canceled_at)}</span>"
+        period = f"<span>ended {page.day(sub.ended_at or sub.canceled_at)}</span>"
     elif sub.current_period_end and not sub.cancel_at_period_end:
-        period = f"<span>renews {day(sub.current_period_end)}</span>"
+        period = f"<span>renews {page.day(sub.current_period_end)}</span>"
     else:
         period = ""
     trial = (
-        f"<span>trial until {day(sub.trial_end)}</span>"
+        f"<span>trial until {page.day(sub.trial_end)}</span>"
         if sub.trial_end and status == "trialing"
         else ""
     )
@@ -200,7 +209,7 @@ def _refund(page: _Page, refund: Refund) -> str:
         f'    <div class="line"><span class="amt">{page.money(refund.amount, refund.currency)}'
         f"</span>\n"
         f'      <span class="badge s-{_e(refund.status)}">{_display(refund, "status")}</span>\n'
-        f'      <span class="muted">{day(refund.gateway_created_at)}</span></div>\n'
+        f'      <span class="muted">{page.day(refund.gateway_created_at)}</span></div>\n'
         f'    <div class="line muted"><span>of <code>{_e(refund.charge_ref)}</code></span>'
         f"{reason}<span>{_e(refund.account.name)}</span></div>\n  </li>"
     )
@@ -209,7 +218,7 @@ def _refund(page: _Page, refund: Refund) -> str:
 def _invoice(page: _Page, inv: Invoice) -> str:
     muted = f"<span>{_e(inv.number)}</span>" if inv.number else ""
     if inv.amount_due and inv.status == "open":
-        by = f" by {day(inv.due_date)}" if inv.due_date else ""
+        by = f" by {page.day(inv.due_date)}" if inv.due_date else ""
         muted += f'<span class="bad">due {page.money(inv.amount_due, inv.currency)}{by}</span>'
     links = ""
     if inv.hosted_url:
@@ -222,7 +231,7 @@ def _invoice(page: _Page, inv: Invoice) -> str:
         f'<li data-invoice="{_e(inv.gateway_id)}">\n'
         f'    <div class="line"><span class="amt">{page.money(inv.total, inv.currency)}</span>\n'
         f'      <span class="badge s-{_e(inv.status)}">{_display(inv, "status")}</span>\n'
-        f'      <span class="muted">{day(inv.gateway_created_at)}</span></div>\n'
+        f'      <span class="muted">{page.day(inv.gateway_created_at)}</span></div>\n'
         f'    <div class="line muted">{muted}<span>{_e(inv.account.name)}</span>\n'
         f"      {links}</div>\n"
         f"    {page.actions(inv, 'invoice')}\n  </li>"
@@ -232,7 +241,7 @@ def _invoice(page: _Page, inv: Invoice) -> str:
 def _dispute(page: _Page, dispute: Dispute) -> str:
     reason = f"<span>{_e(dispute.reason)}</span>" if dispute.reason else ""
     due = (
-        f'<span class="bad">evidence due {day(dispute.evidence_due_by)}</span>'
+        f'<span class="bad">evidence due {page.day(dispute.evidence_due_by)}</span>'
         if dispute.evidence_due_by and dispute.status == "needs_response"
         else ""
     )
@@ -241,7 +250,7 @@ def _dispute(page: _Page, dispute: Dispute) -> str:
         f'    <div class="line"><span class="amt">{page.money(dispute.amount, dispute.currency)}'
         f"</span>\n"
         f'      <span class="badge s-{_e(dispute.status)}">{_display(dispute, "status")}</span>\n'
-        f'      <span class="muted">{day(dispute.gateway_created_at)}</span></div>\n'
+        f'      <span class="muted">{page.day(dispute.gateway_created_at)}</span></div>\n'
         f'    <div class="line muted"><span>on <code>{_e(dispute.charge_ref)}</code></span>'
         f"{reason}{due}<span>{_e(dispute.account.name)}</span></div>\n  </li>"
     )
@@ -388,9 +397,9 @@ def _documents(
 ) -> str:
     """Our own invoices, receipts and credit notes: a line each, with PDF and resend."""
     page = _Page(data, compact=True, back="")
-    # One reverse() each for the page, as for the action buttons.
-    pdf = reverse("documents:pdf", args=[0]).removesuffix("0/pdf")
-    resend = reverse("documents:resend", args=[0]).removesuffix("0/resend")
+    if documents:  # one reverse() each for the page, as for the action buttons
+        pdf = reverse("documents:pdf", args=[0]).removesuffix("0/pdf")
+        resend = reverse("documents:resend", args=[0]).removesuffix("0/resend")
     items = []
     for doc in documents:
         corrects = (
@@ -410,7 +419,7 @@ def _documents(
         items.append(
             f'<li>\n  <div class="line"><strong>{_e(kind[:1].upper() + kind[1:])} '
             f"{_e(doc.number)}</strong><span>{page.money(doc.gross, doc.currency)}</span></div>\n"
-            f'  <div class="line muted"><span>{day(doc.issued_at)}</span>{corrects}'
+            f'  <div class="line muted"><span>{page.day(doc.issued_at)}</span>{corrects}'
             f'<a href="{_e(pdf)}{doc.pk}/pdf">PDF</a>{form}</div>\n</li>'
         )
     rows = "".join(items) or '<li class="muted">No documents yet.</li>'
