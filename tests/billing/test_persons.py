@@ -203,3 +203,48 @@ def test_resolve_by_every_key_strongest_first(eu: GatewayAccount, us: GatewayAcc
     assert people(email="x@example.com", secondary_emails=["bob@example.com"]) == [
         (bob.person_id, MatchMethod.SECONDARY_EMAIL, 90)
     ]
+
+
+def _page_of_strangers(start: int, size: int) -> list[gw.GwCustomer]:
+    return [
+        gw.GwCustomer(id=f"cus_{i}", updated=T, email=f"buyer{i}@example.com", name=f"Buyer {i}")
+        for i in range(start, start + size)
+    ]
+
+
+def test_a_page_of_new_customers_costs_the_same_queries_whatever_its_size(
+    eu: GatewayAccount,
+) -> None:
+    """Each new customer gets its own person, all created in one statement, not one each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        mirror_upsert(account=eu, objects=_page_of_strangers(0, 3))
+    with CaptureQueriesContext(connection) as large:
+        mirror_upsert(account=eu, objects=_page_of_strangers(100, 60))
+    assert len(large) == len(small)
+    assert Person.objects.count() == 63
+    people = {c.person_id for c in Customer.objects.all()}
+    assert len(people) == 63  # strangers stay apart
+    assert all(
+        c.match_method == MatchMethod.NEW and c.person and c.person.primary_email == c.email
+        for c in Customer.objects.select_related("person")
+    )
+
+
+def test_new_customers_of_one_page_sharing_a_phone_get_one_new_person(
+    eu: GatewayAccount,
+) -> None:
+    mirror_upsert(
+        account=eu,
+        objects=[
+            gw.GwCustomer(id="cus_a", updated=T, email="a@example.com", phone="+33612345678"),
+            gw.GwCustomer(id="cus_b", updated=T, email="b@example.com", phone="+33612345678"),
+            gw.GwCustomer(id="cus_c", updated=T, email="c@example.com"),
+        ],
+    )
+    a, b, c = (Customer.objects.get(gateway_id=g) for g in ("cus_a", "cus_b", "cus_c"))
+    assert a.person_id == b.person_id != c.person_id
+    assert {a.match_method, b.match_method} == {MatchMethod.NEW, MatchMethod.PHONE}
+    assert Person.objects.count() == 2
