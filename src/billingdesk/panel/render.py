@@ -357,10 +357,8 @@ def sections_html(data: PanelData, *, compact: bool, back: str = "") -> SafeStri
     return mark_safe("\n".join(parts) + "\n")  # noqa: S308 - every value above is escaped
 
 
-def panel_page(
-    request: HttpRequest, data: PanelData, *, role: Role, documents: Sequence[Document], back: str
-) -> str:
-    """The whole compact panel page for one person (``documents`` from ``panel_documents``)."""
+def panel_page(request: HttpRequest, data: PanelData, *, role: Role, back: str) -> str:
+    """The whole compact panel page for one person (``data`` with its documents)."""
     token = get_token(request)
     person = data.person
     messages = get_messages(request)
@@ -387,15 +385,14 @@ def panel_page(
         f'    <div class="line"><a href="{_e(console)}" target="_blank" rel="noopener">'
         f"Open in console ↗</a>{read_only}</div>\n  </header>\n"
         f"  {sections_html(data, compact=True, back=back)}\n"
-        f"  {_documents(data, documents, role=role, token=token, here=request.get_full_path())}"
+        f"  {_documents(data, role=role, token=token, here=request.get_full_path())}"
         "\n</div>\n</body>\n</html>\n"
     )
 
 
-def _documents(
-    data: PanelData, documents: Sequence[Document], *, role: Role, token: str, here: str
-) -> str:
+def _documents(data: PanelData, *, role: Role, token: str, here: str) -> str:
     """Our own invoices, receipts and credit notes: a line each, with PDF and resend."""
+    documents = data.documents
     page = _Page(data, compact=True, back="")
     if documents:  # one reverse() each for the page, as for the action buttons
         pdf = reverse("documents:pdf", args=[0]).removesuffix("0/pdf")

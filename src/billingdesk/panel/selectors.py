@@ -37,7 +37,7 @@ from billingdesk.billing.selectors import person_resolve
 from billingdesk.core.errors import InvalidRequest, NotFound
 from billingdesk.documents.models import Document
 from billingdesk.gateways.models import GatewayAccount
-from billingdesk.panel.prepared import prepared
+from billingdesk.panel.prepared import Query, run_all
 
 # Rows of each kind the compact panel shows before its "more" link.
 PANEL_ROWS = 10
@@ -288,6 +288,8 @@ class PanelData:
     cards: list[PaymentMethod]
     tax_ids: list[TaxId]
     limit: int
+    # Only when asked for (the compact panel): the person's latest documents.
+    documents: list[Document] = field(default_factory=list)
 
 
 def _newest_first(qs: QuerySet[RowT], limit: int) -> QuerySet[RowT]:
@@ -300,96 +302,96 @@ def _section(rows: list[RowT], limit: int) -> Section[RowT]:
     return Section(rows=rows[:limit], more=len(rows) > limit)
 
 
-def panel_data(person_id: int, *, limit: int = PANEL_ROWS, full: bool = False) -> PanelData:
-    """Everything shown about one person, in a fixed number of queries.
+def panel_data(
+    person_id: int, *, limit: int = PANEL_ROWS, full: bool = False, documents: bool = False
+) -> PanelData:
+    """Everything shown about one person, in a fixed number of queries (``documents``: also
+    the person's latest documents, for the compact panel).
 
-    Each query is indexed and compiled once per process (see ``prepared``). Raises
-    ``NotFound`` for an unknown person.
+    Each query is indexed and compiled once per process (see ``prepared``); they go in two
+    batches, what hangs off the person and then what hangs off their gateway records (on
+    PostgreSQL one round trip each). Raises ``NotFound`` for an unknown person.
     """
     one = [person_id]
-    person = next(
-        iter(prepared("person", one, lambda ids: Person.objects.filter(pk__in=ids))), None
-    )
-    if person is None:
-        raise NotFound(f"There is no person {person_id}.")
-    customers = prepared(
-        "customers",
-        one,
-        lambda ids: (
-            Customer.objects.filter(person_id__in=ids)
-            .defer("raw")
-            .order_by("account__name", "gateway_id")
+    by_person: list[Query[Any]] = [
+        Query("person", one, lambda ids: Person.objects.filter(pk__in=ids)),
+        Query(
+            "customers",
+            one,
+            lambda ids: (
+                Customer.objects.filter(person_id__in=ids)
+                .defer("raw")
+                .order_by("account__name", "gateway_id")
+            ),
         ),
-    )
-    by_id = {c.pk: c for c in customers}
-    cids = list(by_id)
-    secondary = [
-        row.email
-        for row in prepared(
+        Query(
             "emails",
             one,
             lambda ids: PersonEmail.objects.filter(person_id__in=ids).only("email").order_by("id"),
-        )
+        ),
+        Query(
+            f"actions{limit}",
+            one,
+            lambda ids: AuditEntry.objects.filter(person_id__in=ids).order_by("-seq")[:limit],
+        ),
     ]
+    if documents:
+        by_person.append(_documents_query(one, limit))
+    found, customers, emails, actions, *docs = run_all(*by_person)
+    if not found:
+        raise NotFound(f"There is no person {person_id}.")
+    by_id = {c.pk: c for c in customers}
+    cids = list(by_id)
     empty: Section[Any] = Section(rows=[], more=False)
     charges, refunds, subscriptions, invoices, disputes = empty, empty, empty, empty, empty
     accounts: dict[Any, GatewayAccount] = {}
     cards: list[PaymentMethod] = []
     tax_ids: list[TaxId] = []
     if cids:
-        accounts = {
-            a.pk: a
-            for a in prepared(
+        # By the records' ids as values, not a subquery: the planners then know how many
+        # rows each record has and walk the (record, created) indexes newest first,
+        # stopping after the limit even for a record with thousands of charges.
+        rows = run_all(
+            Query(
                 "accounts",
                 [_account_key(c.account_id) for c in customers if c.account_id],
                 lambda ids: GatewayAccount.objects.filter(pk__in=ids).defer(*_ACCOUNT_SECRETS),
-            )
-        }
-        charges = _section(
-            prepared(
+            ),
+            Query(
                 f"charges{limit}",
                 cids,
                 lambda ids: _newest_first(Charge.objects.filter(customer_id__in=ids), limit),
             ),
-            limit,
-        )
-        # Refunds and disputes are found through the person's charge ids (an index probe
-        # each), never by scanning their tables and joining.
-        refunds = _section(
-            prepared(
+            # Refunds and disputes are found through the person's charge ids (an index probe
+            # each), never by scanning their tables and joining.
+            Query(
                 f"refunds{limit}",
                 cids,
                 lambda ids: _newest_first(
                     Refund.objects.filter(charge_id__in=_charges(ids)), limit
                 ),
             ),
-            limit,
-        )
-        subscriptions = _section(
-            prepared(
+            Query(
                 f"subscriptions{limit}",
                 cids,
                 lambda ids: _newest_first(Subscription.objects.filter(customer_id__in=ids), limit),
             ),
-            limit,
-        )
-        invoices = _section(
-            prepared(
+            Query(
                 f"invoices{limit}",
                 cids,
                 lambda ids: _newest_first(Invoice.objects.filter(customer_id__in=ids), limit),
             ),
-            limit,
-        )
-        disputes = _section(
-            prepared(
+            Query(
                 f"disputes{limit}",
                 cids,
                 lambda ids: _newest_first(
                     Dispute.objects.filter(charge_id__in=_charges(ids)), limit
                 ),
             ),
-            limit,
+        )
+        accounts = {a.pk: a for a in rows[0]}
+        charges, refunds, subscriptions, invoices, disputes = (
+            _section(section, limit) for section in rows[1:]
         )
         if full:
             cards = list(
@@ -398,7 +400,7 @@ def panel_data(person_id: int, *, limit: int = PANEL_ROWS, full: bool = False) -
             tax_ids = list(TaxId.objects.filter(customer_id__in=cids, deleted=False).defer("raw"))
 
     # Rows get their account from the one query above instead of a join in each query.
-    for rows in (
+    for section_rows in (
         customers,
         charges.rows,
         refunds.rows,
@@ -408,38 +410,35 @@ def panel_data(person_id: int, *, limit: int = PANEL_ROWS, full: bool = False) -
         cards,
         tax_ids,
     ):
-        _attach_accounts(rows, accounts)
+        _attach_accounts(section_rows, accounts)
     for charge in charges.rows:
         if charge.customer_id in by_id:
             charge.customer = by_id[charge.customer_id]
 
     return PanelData(
-        person=person,
-        secondary_emails=secondary,
+        person=found[0],
+        secondary_emails=[row.email for row in emails],
         customers=customers,
         charges=charges,
         refunds=refunds,
         subscriptions=subscriptions,
         invoices=invoices,
         disputes=disputes,
-        actions=prepared(
-            f"actions{limit}",
-            one,
-            lambda ids: AuditEntry.objects.filter(person_id__in=ids).order_by("-seq")[:limit],
-        ),
+        actions=actions,
         cards=cards,
         tax_ids=tax_ids,
         limit=limit,
+        documents=docs[0] if docs else [],
     )
 
 
-def panel_documents(person_id: int, *, limit: int = PANEL_ROWS) -> list[Document]:
-    """The person's latest documents for the compact panel, newest first, in one query
-    (``documents_for_person``'s filter and order): each with ``original_number``, the number
-    of the document it corrects (None if none), instead of the whole original."""
-    return prepared(
+def _documents_query(ids: list[int], limit: int) -> Query[Document]:
+    """The person's latest documents, newest first (``documents_for_person``'s filter and
+    order), each with ``original_number``, the number of the document it corrects (None if
+    none), instead of the whole original."""
+    return Query(
         f"documents{limit}",
-        [person_id],
+        ids,
         lambda ids: (
             Document.objects.filter(person_id__in=ids)
             .only("kind", "number", "issued_at", "currency", "gross")

@@ -32,7 +32,6 @@ from billingdesk.panel.selectors import (
     PanelData,
     SearchResult,
     panel_data,
-    panel_documents,
     pending_approvals,
     person_search,
 )
@@ -83,13 +82,10 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_GET
 def panel(request: HttpRequest, person_id: int) -> HttpResponse:
     """The compact view of one person, for a 350 px helpdesk sidebar: one request."""
-    data = _person_or_404(person_id, limit=PANEL_ROWS, full=False)
+    data = _person_or_404(person_id, limit=PANEL_ROWS, full=False, documents=True)
     role = _offer_actions(request, data)
-    documents = panel_documents(person_id, limit=PANEL_ROWS)
     # Rendered in Python (see ``panel.render``): the template engine was most of its time.
-    return HttpResponse(
-        panel_page(request, data, role=role, documents=documents, back=_here(request))
-    )
+    return HttpResponse(panel_page(request, data, role=role, back=_here(request)))
 
 
 def _here(request: HttpRequest) -> str:
@@ -97,9 +93,9 @@ def _here(request: HttpRequest) -> str:
     return quote(request.get_full_path(), safe="")
 
 
-def _person_or_404(person_id: int, *, limit: int, full: bool) -> PanelData:
+def _person_or_404(person_id: int, *, limit: int, full: bool, documents: bool = False) -> PanelData:
     try:
-        return panel_data(person_id, limit=limit, full=full)
+        return panel_data(person_id, limit=limit, full=full, documents=documents)
     except NotFound as exc:
         raise Http404(exc.message) from None
 
