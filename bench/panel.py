@@ -10,7 +10,9 @@ Run bench/generate.py on the same DATABASE_URL first. For ``--requests`` random 
   the actions offered on each row, and the template render; what the goal is about;
 * stack: the same page through Django's whole request stack (test Client: middleware,
   session and user lookups, CSP headers), as a web worker would serve it;
-* search: ``person_search`` for a random person's email and for a random charge id.
+* search: ``person_search`` for a random person's email and for a random charge id;
+* parts (last pass, CPU p50/p99): where the view's time goes — reading the data
+  (``panel_data``), the actions offered on every row, and writing the HTML.
 
 Each is reported as wall-clock time and as this process's CPU time: on a shared machine the
 CPU time is the steadier figure (with PostgreSQL it leaves out the server's own work).
@@ -67,7 +69,13 @@ def main() -> None:
     parser.add_argument(
         "--passes", type=int, default=2, help="measure this many times, report the last"
     )
+    parser.add_argument(
+        "--measures",
+        default="view,stack,search",
+        help="comma-separated: view, stack, search (default: all)",
+    )
     args = parser.parse_args()
+    wanted = set(args.measures.split(","))
     if not os.environ.get("DATABASE_URL"):
         sys.exit("Set DATABASE_URL to the benchmark database bench/generate.py loaded.")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billingdesk.config.settings")
@@ -78,6 +86,7 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
+    load_at_start = os.getloadavg()[:3]
     call_command("migrate", verbosity=0)  # the code may have moved on since the data was loaded
     from django.contrib.auth.models import User
     from django.db import connection
@@ -87,7 +96,8 @@ def main() -> None:
     from billingdesk.accounts.models import AgentProfile, Role
     from billingdesk.billing.models import Charge, Person
     from billingdesk.panel import views
-    from billingdesk.panel.selectors import person_search
+    from billingdesk.panel.render import panel_page
+    from billingdesk.panel.selectors import PANEL_ROWS, panel_data, person_search
 
     user, _ = User.objects.get_or_create(username="bench-agent", defaults={"first_name": "Bench"})
     AgentProfile.objects.update_or_create(user=user, defaults={"role": Role.AGENT})
@@ -117,7 +127,29 @@ def main() -> None:
     def search_charge(charge_id: int) -> None:
         assert person_search(f"ch_{charge_id:010d}").hits
 
-    persons = lambda n: [rng.randint(1, top) for _ in range(n)]  # noqa: E731
+    parts: dict[str, list[float]] = {"data": [], "actions": [], "html": []}
+
+    def view_in_parts(person_id: int) -> None:
+        """What ``views.panel`` does, step by step, timing each (CPU)."""
+        request = factory.get(f"/panel/person/{person_id}/")
+        request.user = user
+        started = time.process_time()
+        data = panel_data(person_id, limit=PANEL_ROWS, documents=True)
+        after_data = time.process_time()
+        role = views.offer_actions(request, data)
+        after_actions = time.process_time()
+        panel_page(request, data, role=role, back=views._here(request))
+        done = time.process_time()
+        parts["data"].append((after_data - started) * 1000)
+        parts["actions"].append((after_actions - after_data) * 1000)
+        parts["html"].append((done - after_actions) * 1000)
+
+    def persons(n: int) -> list[int]:
+        return [rng.randint(1, top) for _ in range(n)]
+
+    def charge_ids(n: int) -> list[int]:
+        return [rng.randint(1, charges) for _ in range(n)]
+
     with CaptureQueriesContext(connection) as ctx:
         view(1)  # person 1 owns the heaviest customer
     print(f"{connection.vendor}: {top:,} persons, {charges:,} charges")
@@ -130,12 +162,10 @@ def main() -> None:
             ("view", view, persons),
             ("stack", stack, persons),
             ("search by email", search_email, persons),
-            (
-                "search by charge id",
-                search_charge,
-                lambda n: [rng.randint(1, charges) for _ in range(n)],
-            ),
+            ("search by charge id", search_charge, charge_ids),
         ):
+            if name.split()[0] not in wanted:
+                continue
             timed(action, ids(args.warmup))
             wall, cpu = timed(action, ids(args.requests))
             results[name] = r = percentiles(wall)
@@ -146,8 +176,19 @@ def main() -> None:
                 f"p95 {c['p95']:6.2f} p99 {c['p99']:6.2f} ms  (n={args.requests})",
                 flush=True,
             )
+    timed(view_in_parts, persons(args.warmup))
+    for values in parts.values():
+        values.clear()
+    timed(view_in_parts, persons(args.requests))
+    print(
+        "view parts, CPU: "
+        + ", ".join(
+            f"{name} p50 {percentiles(values)['p50']:.2f} p99 {percentiles(values)['p99']:.2f} ms"
+            for name, values in parts.items()
+        )
+    )
     print()
-    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    print(f"load average at the start: {load_at_start}, at the end: {os.getloadavg()[:3]}")
     print("| database | measure | p50 | p95 | p99 |")
     print("| --- | --- | ---: | ---: | ---: |")
     for name, r in results.items():
