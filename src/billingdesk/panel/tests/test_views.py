@@ -10,6 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from billingdesk.billing.models import Charge, Customer, Refund, Subscription
+from billingdesk.documents.models import Document
+from billingdesk.documents.tests.conftest import shop_create
 from billingdesk.gateways.models import GatewayAccount
 
 from .factories import Shop, add_customer
@@ -164,3 +166,27 @@ def test_approvals_page_is_for_finance(db: None, client_as: Callable[..., Client
     response = client_as("finance").get("/console/approvals/")
     assert response.status_code == 200
     assert "Nothing is waiting for approval" in response.content.decode()
+
+
+def test_panel_lists_documents_and_shows_a_message_once(
+    db: None, drain_tasks: Callable[[], None], client_as: Callable[..., Client]
+) -> None:
+    shop = shop_create("DE")
+    charge = shop.pay(amount=1190, country="DE")
+    drain_tasks()
+    shop.refund(charge, 500)
+    drain_tasks()
+    receipt, credit_note = Document.objects.filter(charge=charge).order_by("id")
+    url = f"/panel/person/{receipt.person_id}/"
+    agent = client_as("agent")
+
+    resent = agent.post(f"/documents/{receipt.pk}/resend", {"next": url}, follow=True)
+
+    body = resent.content.decode()
+    assert body.count(f"{receipt.number} will be emailed to the customer again.") == 1
+    assert f"corrects {receipt.number}" in body
+    assert f'action="/documents/{credit_note.pk}/resend"' in body
+    assert "will be emailed" not in agent.get(url).content.decode()
+    read_only = client_as("read_only").get(url).content.decode()
+    assert f'href="/documents/{receipt.pk}/pdf"' in read_only
+    assert "Resend" not in read_only
