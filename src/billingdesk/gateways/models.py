@@ -37,6 +37,9 @@ class GatewayAccount(models.Model):
         "refunds made from this moment on. Earlier history is imported without documents.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by webhook intake when it queues a drain of this account's pending events, cleared
+    # by the drain as it starts: one queued job per account, not one per event.
+    drain_requested = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["name"]

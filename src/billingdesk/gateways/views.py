@@ -1,22 +1,47 @@
-"""The webhook URL of each gateway account."""
+"""The webhook URL of each gateway account: a Django view, and the same answer without Django's
+middleware for the WSGI server (see ``config/wsgi.py``).
+
+Gateways POST thousands of events an hour to this one URL, and none of the session,
+authentication, CSRF or message middleware has anything to do for them: the signature is
+the authentication. ``WebhookIntakeApp`` answers exactly ``POST /webhooks/<uuid>/`` from the
+same ``webhook_answer`` the view uses, with Django's request object (so headers, body and
+host checks are Django's own) and the same response; every other request goes through the
+full Django stack.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
+from django.core import signals
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billingdesk.gateways.models import GatewayAccount
-from billingdesk.gateways.webhooks import webhook_receive
+from billingdesk.gateways.webhooks import webhook_endpoint_get, webhook_receive
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
 
 
 @csrf_exempt  # authenticated by the gateway's signature, not by a session
 @require_POST
 def webhook_intake(request: HttpRequest, account_id: UUID) -> JsonResponse:
-    account = GatewayAccount.objects.filter(pk=account_id, is_active=True).first()
+    return webhook_answer(request, account_id)
+
+
+def webhook_answer(request: HttpRequest, account_id: UUID) -> JsonResponse:
+    """Check the endpoint and the body's size, then store the delivery; the JSON answer."""
+    account = webhook_endpoint_get(account_id)
     if account is None:
         return JsonResponse({"error": "unknown webhook endpoint"}, status=404)
     try:
@@ -30,3 +55,59 @@ def webhook_intake(request: HttpRequest, account_id: UUID) -> JsonResponse:
     if result.status_code >= 400:
         payload = {"error": result.message}
     return JsonResponse(payload, status=result.status_code)
+
+
+# The path of ``webhook_intake`` in config/urls.py, with Django's <uuid:> converter pattern.
+_WEBHOOK_PATH = re.compile(
+    r"/webhooks/(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/\Z"
+)
+# What the security middleware would add to the answer (it has no cookie, form or page).
+_SECURITY_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "frame-ancestors 'none'"),
+]
+
+
+class WebhookIntakeApp:
+    """WSGI: ``POST /webhooks/<uuid>/`` answered by ``webhook_answer`` directly, the rest by
+    ``django_app``.
+
+    Like Django's handler it sends request_started/request_finished (database connections
+    are checked and recycled there) and validates the Host header against ALLOWED_HOSTS.
+    An unexpected error is logged and answered 500 with a JSON reason.
+    """
+
+    def __init__(self, django_app: WSGIApplication) -> None:
+        self.django_app = django_app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        match = (
+            _WEBHOOK_PATH.match(environ.get("PATH_INFO", ""))
+            if environ.get("REQUEST_METHOD") == "POST"
+            else None
+        )
+        if match is None:
+            return self.django_app(environ, start_response)
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        try:
+            response = self._answer(environ, UUID(match["id"]))
+        finally:
+            signals.request_finished.send(sender=self.__class__)
+        headers: list[tuple[str, str]] = [*response.items(), *_SECURITY_HEADERS]
+        start_response(f"{response.status_code} {response.reason_phrase}", headers)
+        return [response.content]
+
+    @staticmethod
+    def _answer(environ: WSGIEnvironment, account_id: UUID) -> JsonResponse:
+        request = WSGIRequest(environ)
+        try:
+            request.get_host()
+            return webhook_answer(request, account_id)
+        except DisallowedHost:
+            return JsonResponse({"error": "host not allowed"}, status=400)
+        except Exception:
+            log.exception("webhook intake failed for account %s", account_id)
+            return JsonResponse({"error": "internal error"}, status=500)

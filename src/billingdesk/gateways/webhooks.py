@@ -1,29 +1,40 @@
 """Webhook intake and processing, the same for every gateway.
 
 Intake (in the web request) does as little as possible: verify the signature, read the event
-id, then store the raw request with its outcome and, for a verified event, its processing job,
-in one transaction, before answering. Processing (in a worker) parses the event into mirror
-objects and upserts them. Idempotency comes from
-the event id (one canonical row per event; repeated deliveries are kept as duplicates) and
-from the mirror's version check (an older object never overwrites a newer one).
+id, then store the raw request with its outcome in one transaction, before answering.
+Processing (in a worker) parses events into mirror objects and upserts them in batches.
+
+One queued job per account, not per event: intake sets the account's ``drain_requested``
+flag in the same transaction as the event, and only the delivery that turns the flag on
+queues a ``webhook_account_drain``. The drain clears the flag before it reads, so an event
+stored after that sets it again and queues the next drain: nothing waits without a job.
+Idempotency comes from the event id (one canonical row per event; repeated deliveries are
+kept as duplicates) and from the mirror's version check (an older object never overwrites a
+newer one).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import Any
+from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Field
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django_tasks import task
 
 from billingdesk.billing.services import mirror_upsert
 from billingdesk.core.errors import MalformedPayload, SignatureInvalid, UserFacingError
 from billingdesk.core.tasks import enqueue_in_transaction, enqueue_on_commit
-from billingdesk.gateways.interface import ParsedEvent
+from billingdesk.gateways.interface import Connector, ParsedEvent
 from billingdesk.gateways.models import GatewayAccount, WebhookEvent
 from billingdesk.gateways.registry import connector_for
 
@@ -32,65 +43,258 @@ log = logging.getLogger(__name__)
 # Request headers never kept with a stored event.
 _SECRET_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 
+# How long a web process keeps an account's secret and connector. Whether the account still
+# exists and is active is read live with every delivery; only a secret changed in another
+# process takes up to this long to apply here (this process's own saves apply at once).
+ENDPOINT_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Endpoint:
+    account: GatewayAccount
+    connector: Connector
+    expires: float
+
+
+_endpoints: dict[UUID, _Endpoint] = {}
+
+
+def webhook_endpoint_get(account_id: UUID) -> GatewayAccount | None:
+    """The active account a webhook URL names, or None; cached for a few seconds per process.
+
+    Reading the account decrypts its credentials and webhook secret, the largest part of
+    an intake request's work before the cache.
+    """
+    now = time.monotonic()
+    endpoint = _endpoints.get(account_id)
+    if endpoint is not None and endpoint.expires > now:
+        return endpoint.account
+    account = GatewayAccount.objects.filter(pk=account_id, is_active=True).first()
+    if account is None:
+        _endpoints.pop(account_id, None)
+        return None
+    _endpoints[account_id] = _Endpoint(
+        account, connector_for(account), now + ENDPOINT_CACHE_SECONDS
+    )
+    return account
+
+
+def _forget_endpoint(sender: Any, instance: GatewayAccount, **kwargs: Any) -> None:
+    _endpoints.pop(instance.pk, None)
+
+
+post_save.connect(_forget_endpoint, sender=GatewayAccount, dispatch_uid="webhook-endpoint-save")
+post_delete.connect(_forget_endpoint, sender=GatewayAccount, dispatch_uid="webhook-endpoint-del")
+
 
 @dataclass(frozen=True, slots=True)
 class IntakeResult:
-    event: WebhookEvent
     status_code: int
     message: str
+
+
+class _AccountGone(Exception):
+    """The account was deleted or deactivated since the caller looked it up."""
 
 
 def webhook_receive(
     *, account: GatewayAccount, headers: Mapping[str, str], body: bytes
 ) -> IntakeResult:
-    """Store one delivery and queue its processing; say what to answer the gateway.
+    """Store one delivery and have it processed; say what to answer the gateway.
 
     The signature is checked first (CPU only, microseconds), then the raw request is stored
-    with its outcome in one write: verified events together with their processing job, so
-    one transaction per delivery. Nothing is acknowledged before it is stored, so a crash
-    in between only means the gateway delivers again.
+    with its outcome in one transaction of a few statements (see ``_store``). Nothing is
+    acknowledged before it is stored, so a crash in between only means the gateway delivers
+    again.
     """
     kept = {k.lower(): v for k, v in headers.items() if k.lower() not in _SECRET_HEADERS}
-    connector = connector_for(account)
+    endpoint = _endpoints.get(account.pk)
+    connector = (
+        endpoint.connector
+        if endpoint is not None and endpoint.account is account
+        else connector_for(account)
+    )
     try:
         connector.verify_webhook(headers=kept, body=body)
         envelope = connector.read_envelope(body)
     except (SignatureInvalid, MalformedPayload) as exc:
         # Kept all the same: a record of what was sent, and by whom, for investigation.
-        event = WebhookEvent.objects.create(
-            account=account,
-            headers=kept,
-            body=body,
-            status=WebhookEvent.Status.REJECTED,
-            error=exc.message,
-        )
-        return IntakeResult(event, 400, exc.message)
-    verified = {
-        "account": account,
-        "headers": kept,
-        "body": body,
-        "event_id": envelope.id[:255],
-        "event_type": envelope.type[:120],
-    }
+        try:
+            _store(account, kept, body, WebhookEvent.Status.REJECTED, error=exc.message)
+        except _AccountGone:
+            return _gone(account)
+        return IntakeResult(400, exc.message)
+    ids = {"event_id": envelope.id[:255], "event_type": envelope.type[:120]}
     try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(**verified, status=WebhookEvent.Status.PENDING)
-            enqueue_in_transaction(webhook_event_process, event.pk)
+        _store(account, kept, body, WebhookEvent.Status.PENDING, **ids)
     except IntegrityError:
-        event = WebhookEvent.objects.create(**verified, status=WebhookEvent.Status.DUPLICATE)
-        return IntakeResult(event, 200, "duplicate delivery, already received")
-    return IntakeResult(event, 200, "received")
+        _store(account, kept, body, WebhookEvent.Status.DUPLICATE, **ids)
+        return IntakeResult(200, "duplicate delivery, already received")
+    except _AccountGone:
+        return _gone(account)
+    return IntakeResult(200, "received")
 
 
-# How many pending events of one account a processing job applies at once. The mirror writes
-# a batch in a few queries, so a job per event would spend most of its time on overhead;
-# the jobs of events already applied by another job just find them processed.
+def _gone(account: GatewayAccount) -> IntakeResult:
+    _endpoints.pop(account.pk, None)
+    return IntakeResult(404, "unknown webhook endpoint")
+
+
+# The columns intake writes, in the order of its INSERT.
+_INSERTED = (
+    "account",
+    "received_at",
+    "headers",
+    "body",
+    "status",
+    "event_id",
+    "event_type",
+    "attempts",
+    "error",
+)
+
+
+@cache
+def _intake_sql(vendor: str) -> tuple[str, str, str]:
+    """The account read, event insert and flag update of ``_store``, for one database."""
+    quote = connection.ops.quote_name
+    events = WebhookEvent._meta
+    account_table = quote(GatewayAccount._meta.db_table)
+    columns = ", ".join(quote(str(_field(name).column)) for name in _INSERTED)
+    lock = " FOR KEY SHARE" if vendor == "postgresql" else ""
+    # Only quoted table and column names from the models go into the text; values are
+    # parameters.
+    read = f"SELECT is_active, drain_requested FROM {account_table} WHERE id = %s{lock}"  # noqa: S608
+    placeholders = ", ".join(["%s"] * len(_INSERTED))
+    insert = f"INSERT INTO {quote(events.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    flag = (
+        f"UPDATE {account_table} SET drain_requested = %s "  # noqa: S608
+        "WHERE id = %s AND drain_requested = %s"
+    )
+    return read, insert, flag
+
+
+def _field(name: str) -> Field[Any, Any]:
+    field = WebhookEvent._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
+
+
+def _store(
+    account: GatewayAccount,
+    headers: dict[str, str],
+    body: bytes,
+    status: WebhookEvent.Status,
+    *,
+    event_id: str = "",
+    event_type: str = "",
+    error: str = "",
+) -> None:
+    """Insert one event; for a pending one, request a drain of its account. One transaction.
+
+    Hand-written SQL (values still adapted by the model's fields) because this runs for
+    every delivery and the ORM's query building was most of its cost. The account row is
+    read first, under ``FOR KEY SHARE`` on PostgreSQL: the drain takes ``FOR UPDATE`` on it
+    before clearing the flag, so it waits for intakes in flight and then sees their events
+    (SQLite serialises write transactions anyway). Raises IntegrityError for an event id
+    already stored, _AccountGone when the account no longer takes webhooks.
+    """
+    values = [
+        account.pk,
+        timezone.now(),
+        headers,
+        body,
+        status.value,
+        event_id,
+        event_type,
+        0,
+        error,
+    ]
+    params = [
+        _field(name).get_db_prep_save(value, connection)
+        for name, value in zip(_INSERTED, values, strict=True)
+    ]
+    read, insert, flag = _intake_sql(connection.vendor)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(read, [params[0]])
+        row = cursor.fetchone()
+        if row is None or not row[0]:
+            raise _AccountGone
+        cursor.execute(insert, params)
+        if status != WebhookEvent.Status.PENDING or row[1]:
+            return
+        cursor.execute(flag, [True, params[0], False])
+        if cursor.rowcount == 1:
+            enqueue_in_transaction(webhook_account_drain, str(account.pk))
+
+
+def webhook_drain_request(*, account_id: UUID | str, force: bool = False) -> bool:
+    """Queue a drain of the account's pending events unless one is queued; True if queued.
+
+    ``force`` queues one even when the flag says a drain is queued: after a crash the flag
+    may be set with no job left to clear it.
+    """
+    with transaction.atomic():
+        accounts = GatewayAccount.objects.filter(pk=account_id)
+        if not force:
+            accounts = accounts.filter(drain_requested=False)
+        if not accounts.update(drain_requested=True):
+            return False
+        enqueue_in_transaction(webhook_account_drain, str(account_id))
+    return True
+
+
+# How many pending events a drain (or a retry) applies in one transaction. The mirror
+# writes a batch in a few queries, so the per-event cost is small once batched.
 PROCESS_BATCH = 100
+# A drain stops after this many batches and queues a follow-up, so other jobs (and other
+# accounts' drains) get the worker in between while events keep arriving.
+DRAIN_MAX_BATCHES = 20
+
+
+@task()
+def webhook_account_drain(account_id: str) -> str:
+    """Apply all pending events of one account to the mirror, a batch at a time.
+
+    Clears the account's ``drain_requested`` flag first, in its own committed transaction:
+    an event stored from then on requests (and queues) another drain, so none is left
+    without a job. Safe to run twice or concurrently: batches are locked (skipping rows
+    another drain holds) and only pending events are taken.
+    """
+    with transaction.atomic():
+        # FOR UPDATE waits for the intakes in flight (they hold FOR KEY SHARE on the row),
+        # so every event stored while the flag was set is committed and visible below.
+        locked = list(
+            GatewayAccount.objects.select_for_update()
+            .filter(pk=account_id)
+            .values_list("pk", flat=True)
+        )
+        if not locked:
+            return "skipped: no such account"
+        GatewayAccount.objects.filter(pk=account_id).update(drain_requested=False)
+    account = GatewayAccount.objects.get(pk=account_id)
+    applied = taken = 0
+    for _ in range(DRAIN_MAX_BATCHES):
+        with transaction.atomic():
+            batch = list(
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(account=account, status=WebhookEvent.Status.PENDING)
+                .order_by("pk")[:PROCESS_BATCH]
+            )
+            if batch:
+                taken += len(batch)
+                applied += len(_apply(account, batch))
+        if len(batch) < PROCESS_BATCH:
+            # Drained: an event stored since the flag was cleared has queued the next drain.
+            break
+    else:
+        webhook_drain_request(account_id=account_id)
+    return f"applied {applied} of {taken} event(s)"
 
 
 @task()
 def webhook_event_process(event_pk: int) -> str:
-    """Apply a stored event (and others pending for its account) to the mirror.
+    """Apply one stored event (and others pending for its account): retries and the admin.
 
     Safe to run twice or concurrently: events are locked and only pending or failed ones
     are applied.
@@ -143,12 +347,13 @@ def _apply(account: GatewayAccount, batch: list[WebhookEvent]) -> set[int]:
                     applied.append(event)
                 except Exception as exc:
                     _fail(event, exc)
-    now = timezone.now()
-    for event in applied:
-        event.status = WebhookEvent.Status.PROCESSED
-        event.processed_at = now
-        event.error = ""
-    WebhookEvent.objects.bulk_update(applied, ["status", "processed_at", "error", "attempts"])
+    # One UPDATE for the batch; each applied event's attempts went up by one above.
+    WebhookEvent.objects.filter(pk__in=[event.pk for event in applied]).update(
+        status=WebhookEvent.Status.PROCESSED,
+        processed_at=timezone.now(),
+        error="",
+        attempts=F("attempts") + 1,
+    )
     return {event.pk for event in applied}
 
 
@@ -162,14 +367,21 @@ def _fail(event: WebhookEvent, exc: Exception) -> None:
     log.warning("webhook %s failed (attempt %s): %s", event.pk, event.attempts, exc)
 
 
-def webhook_events_requeue(*, older_than_seconds: int = 60) -> int:
-    """Enqueue again events left pending, e.g. by a crash between commit and enqueue."""
+def webhook_events_requeue(*, older_than_seconds: int = 0) -> int:
+    """Queue a drain for each account with events left pending; return how many events.
+
+    Run by ``billingdesk worker`` at start: after a crash an account's flag may say a drain
+    is queued when none will run (the job died), so a drain is queued regardless of it.
+    """
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    pks = list(
-        WebhookEvent.objects.filter(
-            status=WebhookEvent.Status.PENDING, received_at__lt=cutoff
-        ).values_list("pk", flat=True)
+    per_account = (
+        WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING, received_at__lte=cutoff)
+        .order_by()
+        .values("account_id")
+        .annotate(n=Count("pk"))
     )
-    for pk in pks:
-        webhook_event_process.enqueue(pk)
-    return len(pks)
+    total = 0
+    for row in per_account:
+        webhook_drain_request(account_id=row["account_id"], force=True)
+        total += row["n"]
+    return total
