@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import stripe
+from stripe import StripeResponse
 
 from billingdesk.core.errors import (
     AmountTooLarge,
@@ -127,7 +128,11 @@ class StripeApi:
                 continue
             except stripe.StripeError as exc:
                 raise translate_error(exc) from exc
-            response = getattr(result, "last_response", None)
+            response = (
+                result
+                if isinstance(result, StripeResponse)
+                else getattr(result, "last_response", None)
+            )
             self.last_request_id = str(getattr(response, "request_id", "") or "")
             return _to_json(result)
 
@@ -155,8 +160,17 @@ class StripeApi:
         return self._call(lambda: self._sdk.v1.balance.retrieve())
 
     def list_objects(self, resource: str, params: Mapping[str, Any]) -> JSON:
-        svc = self._service(resource)
-        return self._call(lambda: svc.list(params=dict(params)))
+        """One page of a top-level list (``"charges"`` -> ``GET /v1/charges``).
+
+        Read through the SDK's ``raw_request``: the same requestor (authentication, version,
+        retries, error classes) without building a ``StripeObject`` tree that ``_to_json``
+        would only turn back into dicts. That tree cost more CPU than the rest of mapping a
+        100-charge page.
+        """
+        if not resource.isidentifier():
+            raise InvalidRequest(f"not a Stripe list resource: {resource!r}")
+        path = f"/v1/{resource}"
+        return self._call(lambda: self._sdk.raw_request("get", path, **dict(params)))
 
     def retrieve(self, resource: str, object_id: str, *, expand: list[str] | None = None) -> JSON:
         svc = self._service(resource)
@@ -209,6 +223,8 @@ def _to_json(result: Any) -> JSON:
         return result.to_dict()
     if isinstance(result, dict):
         return result
+    if isinstance(result, StripeResponse) and isinstance(result.data, dict):
+        return result.data
     raise GatewayUnavailable(f"Stripe returned something that is not an object: {result!r}")
 
 
