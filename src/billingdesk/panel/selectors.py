@@ -241,7 +241,13 @@ def _hits(found: _Found, limit: int) -> list[PersonHit]:
     ids = [pid for pid, _ in ranked]
     persons = Person.objects.in_bulk(ids)
     customers: dict[int, list[Customer]] = {pid: [] for pid in ids}
-    for customer in Customer.objects.filter(person_id__in=ids).select_related("account"):
+    # The account is shown by name: its secrets are not loaded (nor decrypted, per row).
+    with_accounts = (
+        Customer.objects.filter(person_id__in=ids)
+        .select_related("account")
+        .defer(*(f"account__{name}" for name in _ACCOUNT_SECRETS))
+    )
+    for customer in with_accounts:
         if customer.person_id is not None:
             customers[customer.person_id].append(customer)
     return [

@@ -192,3 +192,12 @@ def test_panel_data_unknown_person(db: None) -> None:
 )
 def test_money_display(amount: int | None, currency: str, locale: str, shown: str) -> None:
     assert money_display(amount, currency, locale=locale) == shown
+
+
+def test_search_results_name_accounts_without_loading_their_secrets(ana: Customer) -> None:
+    hit = person_search("ana.lopez@example.com").hits[0]
+
+    for customer in hit.customers:
+        # The account name is there; its credentials were neither read nor decrypted.
+        assert customer.account.name
+        assert {"credentials", "webhook_secret"} <= customer.account.get_deferred_fields()
