@@ -166,7 +166,9 @@ def run_billingdesk(url: str, workdir: Path) -> dict[str, Any]:
 
             with cProfile.Profile() as profile:
                 account_backfill(account=account)
-            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile, stream=sys.stderr).sort_stats(
+                os.environ.get("BENCH_PROFILE_SORT", "cumulative")
+            ).print_stats(40)
         else:
             account_backfill(account=account)
         seconds = time.perf_counter() - started
