@@ -7,7 +7,7 @@ Run bench/generate.py on the same DATABASE_URL first. For ``--requests`` random 
 (after ``--warmup`` others) it times, in one process:
 
 * view: the panel view called directly for a signed-in agent: ``panel_data`` (the queries),
-  the actions offered on each row, and the template render; what the goal is about;
+  the actions offered on each row, and writing the HTML; what the goal is about;
 * stack: the same page through Django's whole request stack (test Client: middleware,
   session and user lookups, CSP headers), as a web worker would serve it;
 * search: ``person_search`` for a random person's email and for a random charge id;
