@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -241,9 +241,16 @@ def _insert_rows(account: GatewayAccount, model: type[Mirrored], rows: list[Mirr
         ", ".join(connection.ops.quote_name(str(f.column)) for f in columns),
         ", ".join(["%s"] * len(columns)),
     )
-    params = [
-        [f.get_db_prep_save(f.pre_save(row, True), connection) for f in columns] for row in rows
-    ]
+    plan = [(f, f.attname, _passthrough_type(f), getattr(f, "auto_now", False)) for f in columns]
+    params = []
+    for row in rows:
+        values = []
+        for f, attname, exact, auto_now in plan:
+            value = f.pre_save(row, True) if auto_now else getattr(row, attname)
+            if exact is None or (value is not None and type(value) is not exact):
+                value = f.get_db_prep_save(value, connection)
+            values.append(value)
+        params.append(values)
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     pks = dict(
@@ -255,6 +262,28 @@ def _insert_rows(account: GatewayAccount, model: type[Mirrored], rows: list[Mirr
         row.pk = pks[row.gateway_id]
         row._state.adding = False
         row._state.db = connection.alias
+
+
+# Field classes whose database value is the Python value itself, when it has this exact type
+# (the same on SQLite and PostgreSQL): the bulk of a mirror row. Anything else (dates, JSON,
+# UUIDs, a subclass with its own conversion) goes through the field's get_db_prep_save.
+_PASSTHROUGH: dict[type[models.Field[Any, Any]], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+}
+
+
+def _passthrough_type(field: models.Field[Any, Any]) -> type | None:
+    if isinstance(field, models.ForeignKey):
+        target = field.target_field
+        return int if type(target) in (models.AutoField, models.BigAutoField) else None
+    return _PASSTHROUGH.get(type(field))
 
 
 def _resolve_refs(
