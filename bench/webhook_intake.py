@@ -171,7 +171,7 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument(
-        "--threads", type=int, default=4, help="threads per gunicorn worker (>1: gthread)"
+        "--threads", type=int, default=1, help="threads per gunicorn worker (>1: gthread)"
     )
     parser.add_argument("--task-workers", type=int, default=1, help="billingdesk worker procs")
     parser.add_argument("--processing-timeout", type=float, default=300)

@@ -174,6 +174,7 @@ def _intake_sql(vendor: str) -> tuple[str, str, str]:
     return read, insert, flag
 
 
+@cache
 def _field(name: str) -> Field[Any, Any]:
     field = WebhookEvent._meta.get_field(name)
     assert isinstance(field, Field)
@@ -199,31 +200,31 @@ def _store(
     (SQLite serialises write transactions anyway). Raises IntegrityError for an event id
     already stored, _AccountGone when the account no longer takes webhooks.
     """
-    values = [
-        account.pk,
-        timezone.now(),
-        headers,
-        body,
+    db = transaction.get_connection()
+    # Only the values that need it go through their field's adaptation for this database
+    # (UUID, datetime, JSON, bytes); the text and number columns are passed as they are.
+    account_id = _field("account").get_db_prep_save(account.pk, db)
+    params = [
+        account_id,
+        _field("received_at").get_db_prep_save(timezone.now(), db),
+        _field("headers").get_db_prep_save(headers, db),
+        _field("body").get_db_prep_save(body, db),
         status.value,
         event_id,
         event_type,
         0,
         error,
     ]
-    params = [
-        _field(name).get_db_prep_save(value, connection)
-        for name, value in zip(_INSERTED, values, strict=True)
-    ]
-    read, insert, flag = _intake_sql(connection.vendor)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(read, [params[0]])
+    read, insert, flag = _intake_sql(db.vendor)
+    with transaction.atomic(), db.cursor() as cursor:
+        cursor.execute(read, [account_id])
         row = cursor.fetchone()
         if row is None or not row[0]:
             raise _AccountGone
         cursor.execute(insert, params)
         if status != WebhookEvent.Status.PENDING or row[1]:
             return
-        cursor.execute(flag, [True, params[0], False])
+        cursor.execute(flag, [True, account_id, False])
         if cursor.rowcount == 1:
             enqueue_in_transaction(webhook_account_drain, str(account.pk))
 

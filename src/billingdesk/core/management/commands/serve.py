@@ -73,14 +73,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=_positive, default=2, help="Worker processes (default: 2)."
         )
-        # Threads (gunicorn's gthread worker) keep HTTP connections alive between requests
-        # and overlap database waits; on 2 cores, 2 processes x 4 threads took webhook intake
-        # from ~830 to ~1,060-1,360 events/s over sync workers (bench/webhook_intake.py).
         parser.add_argument(
             "--threads",
             type=_positive,
-            default=4,
-            help="Threads per worker process (default: 4, gunicorn's gthread; 1: sync workers).",
+            default=1,
+            help="Threads per worker process (default: 1; above 1 uses gunicorn's gthread).",
         )
         parser.add_argument(
             "--timeout", type=_positive, default=30, help="Request timeout in seconds."
