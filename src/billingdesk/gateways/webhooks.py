@@ -280,6 +280,7 @@ def webhook_account_drain(account_id: str) -> str:
             batch = list(
                 WebhookEvent.objects.select_for_update(skip_locked=True)
                 .filter(account=account, status=WebhookEvent.Status.PENDING)
+                .defer("headers")  # not needed to apply an event; decoding each costs
                 .order_by("pk")[:PROCESS_BATCH]
             )
             if batch:
