@@ -233,9 +233,8 @@ def _store(
     if insert_if_queued and status == WebhookEvent.Status.PENDING:
         # Inside a caller's transaction, a savepoint keeps a duplicate's error contained.
         scope = transaction.atomic() if db.in_atomic_block else nullcontext()
-        with scope, db.cursor() as cursor:
-            cursor.execute(insert_if_queued, [*params, account_id])
-            if cursor.rowcount == 1:
+        with scope:
+            if _insert_prepared(db, insert_if_queued, [*params, account_id]) == 1:
                 return
     with transaction.atomic(), db.cursor() as cursor:
         cursor.execute(read, [account_id])
@@ -248,6 +247,25 @@ def _store(
         cursor.execute(flag, [True, account_id, False])
         if cursor.rowcount == 1:
             enqueue_in_transaction(webhook_account_drain, str(account.pk))
+
+
+def _insert_prepared(db: Any, sql: str, params: list[Any]) -> int:
+    """Run the hot intake statement as a server-side prepared statement; its row count.
+
+    Django's PostgreSQL cursors bind parameters on the client, so the server parses and
+    plans every delivery's INSERT afresh; this one statement runs on the driver's own
+    cursor with ``prepare=True`` instead (planned once per connection). Only here: the
+    rest of the application keeps Django's cursors.
+    """
+    from psycopg import errors as psycopg_errors  # only on PostgreSQL, an optional extra
+
+    db.ensure_connection()
+    try:
+        with db.connection.cursor() as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return int(cursor.rowcount)
+    except psycopg_errors.UniqueViolation as exc:
+        raise IntegrityError(str(exc)) from exc
 
 
 def webhook_drain_request(*, account_id: UUID | str, force: bool = False) -> bool:
