@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django_tasks_db.management.commands import db_worker
+
+
+@pytest.fixture(autouse=True)
+def _webhook_drains_without_delay(settings: Any) -> None:
+    """Tests drain with the batch worker, which runs only jobs already due: no delay here
+    (the delay itself is tested where drains are queued)."""
+    settings.WEBHOOK_DRAIN_DELAY_SECONDS = 0
 
 
 def run_pending_on_commit() -> int:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from billingdesk.billing import models as m
@@ -148,3 +150,21 @@ def test_a_retry_of_a_failed_event_leaves_the_others_alone(
     assert not DBTaskResult.objects.filter(
         task_path=webhooks.webhook_event_process.module_path
     ).exists()
+
+
+@pytest.mark.django_db
+def test_the_drain_is_queued_a_moment_later_so_a_stream_is_applied_in_full_batches(
+    client: Client, memory_account: GatewayAccount, settings: Any
+) -> None:
+    settings.WEBHOOK_DRAIN_DELAY_SECONDS = 30
+    before = timezone.now()
+
+    for n in range(3):
+        assert deliver(client, memory_account, customer_event(n)) == 200
+
+    # One drain for the three events, due only after the delay: the batch worker (which
+    # runs what is due now) leaves it, and the events wait, stored, for it.
+    job = DBTaskResult.objects.get(task_path=webhook_account_drain.module_path)
+    assert job.run_after is not None
+    assert job.run_after >= before + timedelta(seconds=30)
+    assert WebhookEvent.objects.filter(status="pending").count() == 3

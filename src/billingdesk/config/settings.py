@@ -180,6 +180,10 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("BILLINGDESK_WEBHOOK_MAX_BODY_BYTES", 1_048_576))
 # A webhook whose processing failed is retried this many times, with growing delays.
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("BILLINGDESK_WEBHOOK_MAX_ATTEMPTS", 8))
+# A drain of an account's webhooks is queued this many seconds after the first event that
+# needs one, so that under a steady stream each drain applies full batches instead of running
+# back to back for a handful of events each (job overhead per event then dominates).
+WEBHOOK_DRAIN_DELAY_SECONDS = float(os.environ.get("BILLINGDESK_WEBHOOK_DRAIN_DELAY", 0.25))
 # Reasons an agent picks from for every action (code, label), and the actions that also need
 # a written explanation (any action with the code "other" always does).
 ACTION_REASON_CODES = [

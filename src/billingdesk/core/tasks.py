@@ -25,13 +25,18 @@ def enqueue_on_commit(task: Task[Any, Any], *args: Any, delay: float = 0, **kwar
     transaction.on_commit(_enqueue)
 
 
-def enqueue_in_transaction(task: Task[Any, Any], *args: Any, **kwargs: Any) -> None:
+def enqueue_in_transaction(
+    task: Task[Any, Any], *args: Any, delay: float = 0, **kwargs: Any
+) -> None:
     """Enqueue as part of the current transaction when the queue lives in the database.
 
     The job row then commits or rolls back with the data it is about, so neither can exist
-    without the other. Any other backend is enqueued after commit instead.
+    without the other. Any other backend is enqueued after commit instead. ``delay``: run
+    no sooner than this many seconds from now.
     """
     if isinstance(task.get_backend(), DatabaseBackend):
+        if delay:
+            task = task.using(run_after=timezone.now() + timedelta(seconds=delay))
         task.enqueue(*args, **kwargs)
     else:
-        enqueue_on_commit(task, *args, **kwargs)
+        enqueue_on_commit(task, *args, delay=delay, **kwargs)

@@ -246,7 +246,11 @@ def _store(
             return
         cursor.execute(flag, [True, account_id, False])
         if cursor.rowcount == 1:
-            enqueue_in_transaction(webhook_account_drain, str(account.pk))
+            enqueue_in_transaction(
+                webhook_account_drain,
+                str(account.pk),
+                delay=settings.WEBHOOK_DRAIN_DELAY_SECONDS,
+            )
 
 
 def _insert_prepared(db: Any, sql: str, params: list[Any]) -> int:
@@ -280,7 +284,9 @@ def webhook_drain_request(*, account_id: UUID | str, force: bool = False) -> boo
             accounts = accounts.filter(drain_requested=False)
         if not accounts.update(drain_requested=True):
             return False
-        enqueue_in_transaction(webhook_account_drain, str(account_id))
+        enqueue_in_transaction(
+            webhook_account_drain, str(account_id), delay=settings.WEBHOOK_DRAIN_DELAY_SECONDS
+        )
     return True
 
 
