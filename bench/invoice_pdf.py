@@ -65,7 +65,7 @@ def build_document():  # type: ignore[no-untyped-def]
 
     django.setup()
     from billingdesk.documents.models import Brand, Document, DocumentSeries, LegalEntity
-    from billingdesk.documents.services import seller_snapshot
+    from billingdesk.documents.services import seller_snapshot, tax_fields
     from billingdesk.documents.tax import LineIn, Party, compute
 
     entity = LegalEntity(
@@ -123,32 +123,7 @@ def build_document():  # type: ignore[no-untyped-def]
             "is_business": True,
             "person_id": None,
         },
-        lines=[
-            {
-                "description": ln.description,
-                "quantity": ln.quantity,
-                "unit_net": ln.unit_net,
-                "net": ln.net,
-                "tax": ln.tax,
-                "gross": ln.gross,
-                "percent": str(ln.percent),
-            }
-            for ln in result.lines
-        ],
-        tax_lines=[
-            {
-                "name": t.name,
-                "percent": str(t.percent),
-                "taxable": t.taxable,
-                "amount": t.amount,
-                "category": t.category,
-            }
-            for t in result.tax_lines
-        ],
-        treatment=result.treatment.value,
-        tax_category=result.category,
-        tax_country=result.tax_country,
-        prices_include_tax=False,
+        **tax_fields(result),
         currency="EUR",
         net=result.net,
         tax=result.tax,

@@ -175,6 +175,38 @@ def _tax(
     )
 
 
+def tax_fields(result: TaxResult) -> dict[str, Any]:
+    """A document's line, tax and treatment fields from the tax engine's result."""
+    return {
+        "lines": [
+            {
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_net": line.unit_net,
+                "net": line.net,
+                "tax": line.tax,
+                "gross": line.gross,
+                "percent": percent_text(line.percent),
+            }
+            for line in result.lines
+        ],
+        "tax_lines": [
+            {
+                "name": t.name,
+                "percent": percent_text(t.percent),
+                "taxable": t.taxable,
+                "amount": t.amount,
+                "category": t.category,
+            }
+            for t in result.tax_lines
+        ],
+        "treatment": result.treatment.value,
+        "tax_category": result.category,
+        "tax_country": result.tax_country,
+        "prices_include_tax": result.prices_include_tax,
+    }
+
+
 def _issue(
     *,
     kind: str,
@@ -212,32 +244,7 @@ def _issue(
         original=original,
         seller=seller,
         buyer=buyer,
-        lines=[
-            {
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_net": line.unit_net,
-                "net": line.net,
-                "tax": line.tax,
-                "gross": line.gross,
-                "percent": percent_text(line.percent),
-            }
-            for line in result.lines
-        ],
-        tax_lines=[
-            {
-                "name": t.name,
-                "percent": percent_text(t.percent),
-                "taxable": t.taxable,
-                "amount": t.amount,
-                "category": t.category,
-            }
-            for t in result.tax_lines
-        ],
-        treatment=result.treatment.value,
-        tax_category=result.category,
-        tax_country=result.tax_country,
-        prices_include_tax=result.prices_include_tax,
+        **tax_fields(result),
         currency=currency,
         net=result.net,
         tax=result.tax,
