@@ -195,3 +195,28 @@ def test_a_host_not_allowed_is_400(app: WebhookIntakeApp, memory_account: Gatewa
 )
 def test_everything_else_goes_to_django(app: WebhookIntakeApp, method: str, path: str) -> None:
     assert call(app, path, method=method)[0] == 418
+
+
+@pytest.mark.django_db
+def test_the_answer_carries_the_configured_security_headers(
+    app: WebhookIntakeApp, memory_account: GatewayAccount, settings: Any
+) -> None:
+    # The same response-header middleware as every other page, so a setting such as HSTS
+    # applies to webhook answers too.
+    settings.SECURE_HSTS_SECONDS = 3600
+    app = WebhookIntakeApp(fallback)  # middleware reads its settings when built, at start-up
+    body = charge_event()
+
+    status, _, headers = call(
+        app,
+        memory_account.webhook_path,
+        body,
+        **{"wsgi.url_scheme": "https", "SERVER_PORT": "443"},
+        **signed_headers(memory_account, body),
+    )
+
+    assert status == 200
+    assert headers["Strict-Transport-Security"] == "max-age=3600"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert headers["Referrer-Policy"] == "same-origin"

@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.security import SecurityMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from billingdesk.core.middleware import FrameAncestorsMiddleware
 from billingdesk.gateways.webhooks import webhook_endpoint_get, webhook_receive
 
 if TYPE_CHECKING:
@@ -61,14 +64,6 @@ def webhook_answer(request: HttpRequest, account_id: UUID) -> JsonResponse:
 _WEBHOOK_PATH = re.compile(
     r"/webhooks/(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/\Z"
 )
-# What the security middleware would add to the answer (it has no cookie, form or page).
-_SECURITY_HEADERS = [
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "same-origin"),
-    ("Cross-Origin-Opener-Policy", "same-origin"),
-    ("X-Frame-Options", "DENY"),
-    ("Content-Security-Policy", "frame-ancestors 'none'"),
-]
 
 
 class WebhookIntakeApp:
@@ -82,6 +77,11 @@ class WebhookIntakeApp:
 
     def __init__(self, django_app: WSGIApplication) -> None:
         self.django_app = django_app
+        # The response-header middleware of the full stack (security headers as configured,
+        # e.g. HSTS and the SSL redirect; framing denied), around the intake answer itself.
+        self._respond: Callable[[HttpRequest], Any] = SecurityMiddleware(
+            XFrameOptionsMiddleware(FrameAncestorsMiddleware(self._answer))  # type: ignore[arg-type]
+        )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         match = (
@@ -93,21 +93,24 @@ class WebhookIntakeApp:
             return self.django_app(environ, start_response)
         signals.request_started.send(sender=self.__class__, environ=environ)
         try:
-            response = self._answer(environ, UUID(match["id"]))
+            request = WSGIRequest(environ)
+            request.webhook_account_id = UUID(match["id"])  # type: ignore[attr-defined]
+            try:
+                request.get_host()  # ALLOWED_HOSTS, as Django's handler checks it
+                # Synchronous here, and always an HttpResponse (the answer or a redirect).
+                response: HttpResponse = self._respond(request)
+            except DisallowedHost:
+                response = JsonResponse({"error": "host not allowed"}, status=400)
         finally:
             signals.request_finished.send(sender=self.__class__)
-        headers: list[tuple[str, str]] = [*response.items(), *_SECURITY_HEADERS]
-        start_response(f"{response.status_code} {response.reason_phrase}", headers)
+        start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
         return [response.content]
 
     @staticmethod
-    def _answer(environ: WSGIEnvironment, account_id: UUID) -> JsonResponse:
-        request = WSGIRequest(environ)
+    def _answer(request: HttpRequest) -> HttpResponseBase:
+        account_id: UUID = request.webhook_account_id  # type: ignore[attr-defined]
         try:
-            request.get_host()
             return webhook_answer(request, account_id)
-        except DisallowedHost:
-            return JsonResponse({"error": "host not allowed"}, status=400)
         except Exception:
             log.exception("webhook intake failed for account %s", account_id)
             return JsonResponse({"error": "internal error"}, status=500)
