@@ -4,8 +4,8 @@ localstripe pickles its whole state to the fixed path /tmp/localstripe.pickle af
 write, and loads it at start. Started with ``--from-scratch`` it never loads that file, so
 each run's state lives only in its own process: parallel runs may overwrite the file but
 never read each other's state. (A private tmpfs over /tmp would hide the virtualenv when the
-checkout itself lives under /tmp, as CI's may.) localstripe is GPL: it is only ever run,
-never imported.
+checkout itself lives under /tmp, as CI's may.) localstripe is GPL: the test suite only ever
+runs it, never imports it (the benchmark's launcher that does is GPL itself).
 """
 
 from __future__ import annotations
@@ -28,10 +28,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_localstripe(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start localstripe on a free port with isolated state; return (process, base URL)."""
+def start_localstripe(
+    workdir: Path, launcher: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start localstripe on a free port with isolated state; return (process, base URL).
+
+    ``launcher``: a script to run instead of ``-m localstripe``, taking the same arguments
+    (the benchmark's indexed localstripe, ``bench/localstripe_fast.py``).
+    """
     port = _free_port()
-    cmd = [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"]
+    program = [str(launcher)] if launcher else ["-m", "localstripe"]
+    cmd = [sys.executable, *program, "--port", str(port), "--from-scratch"]
     log = (workdir / "localstripe.log").open("wb")
     env = {**os.environ, "HOME": str(workdir), "TMPDIR": str(workdir)}
     proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
