@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import stripe
+from django.test import Client
+
+from billingdesk.gateways.models import GatewayAccount
+from billingdesk.gateways.stripe.tests.conftest import WEBHOOK_SECRET
 
 CARD = {"number": "4242424242424242", "exp_month": "12", "exp_year": "2030", "cvc": "123"}
 
@@ -41,3 +47,39 @@ def pay(
 def charge_id(pi: stripe.PaymentIntent) -> str:
     latest = pi.latest_charge
     return latest if isinstance(latest, str) else latest.id  # type: ignore[union-attr]
+
+
+def event_json(
+    event_type: str, obj: dict[str, Any] | None, *, event_id: str = "evt_1", created: int = 0
+) -> str:
+    """A Stripe event's body (``created`` now unless given)."""
+    body: dict[str, Any] = {
+        "id": event_id,
+        "object": "event",
+        "type": event_type,
+        "created": created or int(time.time()),
+        "api_version": "2026-10-28.endive",
+        "livemode": False,
+        "data": {"object": obj} if obj is not None else {},
+    }
+    return json.dumps(body)
+
+
+def post_event(
+    client: Client,
+    account: GatewayAccount,
+    payload: str,
+    *,
+    secret: str = WEBHOOK_SECRET,
+    timestamp: int | None = None,
+    body: str | None = None,
+) -> Any:
+    """POST the event to the account's webhook URL, signed as Stripe signs (with the official
+    SDK's signer, not billingdesk's verifier)."""
+    header = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
+    return client.post(
+        account.webhook_path,
+        data=body if body is not None else payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )

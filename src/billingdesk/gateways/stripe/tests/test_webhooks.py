@@ -18,40 +18,8 @@ from django.test import Client
 
 from billingdesk.billing.models import Charge, Customer, Refund, Subscription, TaxId
 from billingdesk.gateways.models import GatewayAccount, WebhookEvent
-from billingdesk.gateways.stripe.tests.conftest import WEBHOOK_SECRET, make_account
-from billingdesk.gateways.stripe.tests.helpers import customer_with_card
-
-
-def _event(event_type: str, obj: dict[str, Any] | None, *, event_id: str = "evt_1") -> str:
-    body: dict[str, Any] = {
-        "id": event_id,
-        "object": "event",
-        "type": event_type,
-        "created": int(time.time()),
-        "api_version": "2026-10-28.endive",
-        "livemode": False,
-        "data": {"object": obj} if obj is not None else {},
-    }
-    return json.dumps(body)
-
-
-def _post(
-    client: Client,
-    account: GatewayAccount,
-    payload: str,
-    *,
-    secret: str = WEBHOOK_SECRET,
-    timestamp: int | None = None,
-    body: str | None = None,
-) -> Any:
-    header = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
-    return client.post(
-        account.webhook_path,
-        data=body if body is not None else payload,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=header,
-    )
-
+from billingdesk.gateways.stripe.tests.conftest import make_account
+from billingdesk.gateways.stripe.tests.helpers import customer_with_card, event_json, post_event
 
 CHARGE = {
     "id": "ch_web_1",
@@ -102,7 +70,7 @@ def offline_account(fake: Any) -> GatewayAccount:
 def test_signed_event_is_stored_processed_and_mirrored(
     client: Client, offline_account: GatewayAccount, drain_tasks: Callable[[], None]
 ) -> None:
-    response = _post(client, offline_account, _event("charge.refunded", CHARGE))
+    response = post_event(client, offline_account, event_json("charge.refunded", CHARGE))
 
     assert response.status_code == 200
     event = WebhookEvent.objects.get(account=offline_account)
@@ -129,13 +97,15 @@ def test_signed_event_is_stored_processed_and_mirrored(
 def test_unverifiable_event_is_rejected_and_changes_nothing(
     client: Client, offline_account: GatewayAccount, drain_tasks: Callable[[], None], tamper: str
 ) -> None:
-    payload = _event("charge.refunded", CHARGE)
+    payload = event_json("charge.refunded", CHARGE)
     if tamper == "body":
-        response = _post(client, offline_account, payload, body=payload.replace("5000", "9000"))
+        response = post_event(
+            client, offline_account, payload, body=payload.replace("5000", "9000")
+        )
     elif tamper == "secret":
-        response = _post(client, offline_account, payload, secret="whsec_someone_else")
+        response = post_event(client, offline_account, payload, secret="whsec_someone_else")
     elif tamper == "stale":
-        response = _post(client, offline_account, payload, timestamp=int(time.time()) - 301)
+        response = post_event(client, offline_account, payload, timestamp=int(time.time()) - 301)
     else:
         response = client.post(
             offline_account.webhook_path, data=payload, content_type="application/json"
@@ -152,8 +122,11 @@ def test_unverifiable_event_is_rejected_and_changes_nothing(
 def test_timestamp_inside_tolerance_is_accepted(
     client: Client, offline_account: GatewayAccount
 ) -> None:
-    response = _post(
-        client, offline_account, _event("charge.refunded", CHARGE), timestamp=int(time.time()) - 250
+    response = post_event(
+        client,
+        offline_account,
+        event_json("charge.refunded", CHARGE),
+        timestamp=int(time.time()) - 250,
     )
     assert response.status_code == 200
 
@@ -162,9 +135,9 @@ def test_timestamp_inside_tolerance_is_accepted(
 def test_unknown_event_type_is_kept_and_ignored(
     client: Client, offline_account: GatewayAccount, drain_tasks: Callable[[], None]
 ) -> None:
-    payload = _event("payout.paid", {"id": "po_1", "object": "payout", "amount": 100})
+    payload = event_json("payout.paid", {"id": "po_1", "object": "payout", "amount": 100})
 
-    response = _post(client, offline_account, payload)
+    response = post_event(client, offline_account, payload)
     drain_tasks()
 
     assert response.status_code == 200
@@ -177,9 +150,9 @@ def test_unknown_event_type_is_kept_and_ignored(
 def test_duplicate_delivery_is_harmless(
     client: Client, offline_account: GatewayAccount, drain_tasks: Callable[[], None]
 ) -> None:
-    payload = _event("charge.refunded", CHARGE)
-    assert _post(client, offline_account, payload).status_code == 200
-    assert _post(client, offline_account, payload).status_code == 200
+    payload = event_json("charge.refunded", CHARGE)
+    assert post_event(client, offline_account, payload).status_code == 200
+    assert post_event(client, offline_account, payload).status_code == 200
     drain_tasks()
 
     statuses = sorted(WebhookEvent.objects.values_list("status", flat=True))
@@ -215,11 +188,13 @@ def test_subscription_deleted_and_customer_deleted_events(
             ],
         },
     }
-    _post(client, offline_account, _event("customer.subscription.deleted", sub, event_id="e1"))
-    _post(
+    post_event(
+        client, offline_account, event_json("customer.subscription.deleted", sub, event_id="e1")
+    )
+    post_event(
         client,
         offline_account,
-        _event(
+        event_json(
             "customer.deleted",
             {"id": "cus_w", "object": "customer", "email": "w@example.com"},
             event_id="e2",
@@ -242,9 +217,9 @@ def test_thin_event_refetches_its_object(
     cust = customer_with_card(
         seed, email="thin@example.com", tax_id_data=[{"type": "eu_vat", "value": "DE123456789012"}]
     )
-    payload = _event("customer.updated", {"id": cust.id, "object": "customer"})
+    payload = event_json("customer.updated", {"id": cust.id, "object": "customer"})
 
-    assert _post(client, account, payload).status_code == 200
+    assert post_event(client, account, payload).status_code == 200
     drain_tasks()
 
     row = Customer.objects.get(account=account, gateway_id=cust.id)
@@ -274,7 +249,7 @@ def test_v2_thin_event_with_related_object_refetches(
         }
     )
     # v2 event types are prefixed "v1." for v1 objects: strip it to route like v1 events.
-    assert _post(client, account, payload).status_code == 200
+    assert post_event(client, account, payload).status_code == 200
     drain_tasks()
 
     assert Customer.objects.get(account=account).email == "v2@example.com"
@@ -312,7 +287,7 @@ def test_card_update_checkout_completed_makes_the_new_card_default(
         "status": "complete",
     }
 
-    _post(client, account, _event("checkout.session.completed", session))
+    post_event(client, account, event_json("checkout.session.completed", session))
     drain_tasks()
 
     assert seed.v1.customers.retrieve(cust.id).invoice_settings.default_payment_method == (
@@ -341,9 +316,9 @@ def test_a_charge_event_does_not_undo_which_card_is_default(
         "email": "w1@example.com",
         "invoice_settings": {"default_payment_method": card},
     }
-    _post(client, offline_account, _event("customer.updated", customer, event_id="e1"))
+    post_event(client, offline_account, event_json("customer.updated", customer, event_id="e1"))
     drain_tasks()
-    _post(client, offline_account, _event("charge.succeeded", CHARGE, event_id="e2"))
+    post_event(client, offline_account, event_json("charge.succeeded", CHARGE, event_id="e2"))
     drain_tasks()
 
     from billingdesk.billing.models import PaymentMethod
