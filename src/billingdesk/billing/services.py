@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from django.db import connections, models, router, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from billingdesk.billing.identity import normalize_email, normalize_phone
@@ -37,7 +37,7 @@ from billingdesk.billing.models import (
 )
 from billingdesk.billing.signals import mirror_changed
 from billingdesk.core.errors import InvalidRequest
-from billingdesk.gateways.interface import GatewayObject, ObjectKind
+from billingdesk.gateways.interface import GatewayObject, GwCharge, ObjectKind
 from billingdesk.gateways.models import GatewayAccount
 
 _BASE_FIELDS = {"id", "updated", "created", "raw", "deleted"}
@@ -166,6 +166,8 @@ def _upsert_kind(
 ) -> UpsertResult:
     spec = _SPECS[kind]
     model = spec.model
+    if model is Charge:
+        objects = _attempts_charged(account, objects)
     ids = [obj.id for obj in objects]
     existing = {
         row.gateway_id: row
@@ -210,6 +212,8 @@ def _upsert_kind(
     if to_update:
         model._default_manager.bulk_update(to_update, [*sorted(changed_fields), "synced_at"])
         result.updated = len(to_update)
+    if model is Charge:
+        _attempts_supersede(account, [*to_create, *to_update])
     if model is Customer:
         fresh = [row for row in to_create if isinstance(row, Customer)]
         customers_match(customers=[*fresh, *identity_changed])
@@ -222,6 +226,47 @@ def _upsert_kind(
             updated=[row.pk for row in to_update],
         )
     return result
+
+
+# A payment attempt that has no charge yet (e.g. a Stripe PaymentIntent awaiting a card or
+# 3-D Secure) is a charge row keyed by its own id, with ``alt_id`` the same id. A charge
+# whose ``alt_id`` names it is the payment it became: the attempt's row is then marked
+# deleted, so it never shows as a second payment (and stays findable by its id).
+
+
+def _attempts_charged(
+    account: GatewayAccount, objects: Sequence[GatewayObject]
+) -> Sequence[GatewayObject]:
+    """The batch, with the attempts whose charge is in it or already mirrored deleted (an
+    attempt's event may arrive after its charge's)."""
+    attempts = {
+        o.id for o in objects if isinstance(o, GwCharge) and o.alt_id == o.id and not o.deleted
+    }
+    if not attempts:
+        return objects
+    charged = {o.alt_id for o in objects if isinstance(o, GwCharge) and o.alt_id != o.id}
+    charged &= attempts
+    if attempts - charged:
+        charged.update(
+            Charge.objects.filter(account=account, alt_id__in=attempts - charged)
+            .exclude(gateway_id=F("alt_id"))
+            .values_list("alt_id", flat=True)
+        )
+    return [replace(o, deleted=True) if o.id in charged else o for o in objects]
+
+
+def _attempts_supersede(account: GatewayAccount, charges: Sequence[Mirrored]) -> None:
+    """Mark deleted the attempt rows these new or changed charges supersede: one UPDATE
+    through the (account, gateway id) index, touching only attempt rows that exist."""
+    attempt_ids = {
+        row.alt_id
+        for row in charges
+        if isinstance(row, Charge) and row.alt_id and row.alt_id != row.gateway_id
+    }
+    if attempt_ids:
+        Charge.objects.filter(
+            account=account, gateway_id__in=attempt_ids, alt_id=F("gateway_id"), deleted=False
+        ).update(deleted=True)
 
 
 def _insert_rows(account: GatewayAccount, model: type[Mirrored], rows: list[Mirrored]) -> None:

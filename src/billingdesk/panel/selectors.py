@@ -366,7 +366,10 @@ def panel_data(
             Query(
                 f"charges{limit}",
                 cids,
-                lambda ids: _newest_first(Charge.objects.filter(customer_id__in=ids), limit),
+                # Not the attempts a charge superseded (``deleted``): one payment, not two.
+                lambda ids: _newest_first(
+                    Charge.objects.filter(customer_id__in=ids, deleted=False), limit
+                ),
             ),
             # Refunds and disputes are found through the person's charge ids (an index probe
             # each), never by scanning their tables and joining.
