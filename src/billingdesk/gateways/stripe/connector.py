@@ -1,9 +1,12 @@
 """The Stripe connector: what billingdesk can do with a Stripe account, and how.
 
 Backfill lists each kind 100 objects a page and expands what hangs off the objects in the
-same call (a customer's tax ids and default card; a charge's refunds and PaymentIntent), so
-API calls grow with pages, never with objects. Payment methods, tax ids, discounts and
-refunds therefore arrive inside their owners' pages instead of being walked on their own.
+same call (a customer's tax ids and default card; a charge's refunds), so API calls grow with
+pages, never with objects. Payment methods, tax ids, discounts and refunds therefore arrive
+inside their owners' pages instead of being walked on their own.
+After the charges come the PaymentIntents, for those that have no charge (awaiting a card,
+3-D Secure or confirmation, or canceled first): the mirror keeps them as pending or voided
+payments until a charge supersedes them.
 
 Webhooks are verified with the ``Stripe-Signature`` scheme (HMAC-SHA256 of ``t.body``,
 300 s tolerance); events whose object the mirror keeps are mapped, thin events (no object, or
@@ -60,6 +63,12 @@ _LISTINGS: dict[ObjectKind, tuple[str, dict[str, Any], list[str]]] = {
     # authorisation needs no PaymentIntent expansion: Stripe marks its charge refunded.)
     ObjectKind.CHARGE: ("charges", {}, ["data.refunds"]),
     ObjectKind.DISPUTE: ("disputes", {}, []),
+}
+# Listed after a kind's own listing, under the same kind: PaymentIntents, of which only those
+# without a charge are kept (the charges listing has the others). Their cursors are
+# "<resource>:<starting_after>", so a resumed run knows which listing it was in.
+_FOLLOW_ON: dict[ObjectKind, tuple[str, dict[str, Any], list[str]]] = {
+    ObjectKind.CHARGE: ("payment_intents", {}, []),
 }
 
 # Event type prefixes whose object the mirror keeps. (https://docs.stripe.com/api/events/types)
@@ -140,21 +149,37 @@ class StripeConnector(StripeActions):
     def _fetch_page(self, kind: ObjectKind, cursor: str | None) -> Page:
         if kind not in _LISTINGS:
             return Page(objects=[], next_cursor=None)
-        resource, fixed, expand = _LISTINGS[kind]
+        listing, after = _LISTINGS[kind], cursor
+        follow_on = _FOLLOW_ON.get(kind)
+        if cursor and ":" in cursor:  # Stripe ids have no ':'
+            if follow_on is None or not cursor.startswith(f"{follow_on[0]}:"):
+                raise MalformedPayload(f"not a cursor of the {kind} backfill: {cursor!r}")
+            listing, after = follow_on, cursor.partition(":")[2]
+        resource, fixed, expand = listing
         params: dict[str, Any] = {"limit": PAGE_SIZE, **fixed}
         if expand:
             params["expand"] = expand
-        if cursor:
-            params["starting_after"] = cursor
+        if after:
+            params["starting_after"] = after
         page = self.api.list_objects(resource, params)
         data = [item for item in page.get("data") or [] if isinstance(item, Mapping)]
         fetched = self._now()
         objects: list[GatewayObject] = []
         for item in data:
+            if listing is follow_on:
+                if not mapping.latest_charge(item):
+                    objects.extend(mapping.payment_intent_bundle(item, fetched))
+                continue
             if kind is ObjectKind.CHARGE:
                 item = self._complete_refunds(item)
             objects.extend(_bundle(kind, item, fetched))
-        next_cursor = str(data[-1]["id"]) if page.get("has_more") and data else None
+        last = str(data[-1]["id"]) if page.get("has_more") and data else None
+        if listing is follow_on:
+            next_cursor = f"{resource}:{last}" if last else None
+        elif last is None and follow_on is not None:
+            next_cursor = f"{follow_on[0]}:"
+        else:
+            next_cursor = last
         return Page(objects=objects, next_cursor=next_cursor)
 
     def _complete_refunds(self, charge: JSON) -> JSON:

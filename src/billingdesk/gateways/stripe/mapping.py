@@ -336,12 +336,63 @@ def charge_bundle(
         )
 
 
+# A PaymentIntent that has no charge yet (https://docs.stripe.com/payments/paymentintents/lifecycle):
+# still open while it can be paid, or canceled before any attempt (nothing was taken or held,
+# so VOIDED, as for a canceled intent's released authorisation).
+_ATTEMPT_STATUS = {
+    "requires_payment_method": ChargeStatus.PENDING,
+    "requires_confirmation": ChargeStatus.PENDING,
+    "requires_action": ChargeStatus.PENDING,
+    "processing": ChargeStatus.PENDING,
+    "canceled": ChargeStatus.VOIDED,
+}
+
+
+def payment_attempt(obj: JSON, updated: datetime) -> GwCharge:
+    """https://docs.stripe.com/api/payment_intents/object, for an intent with no charge: a
+    charge row keyed by the intent's id (its ``alt_id`` too), which the intent's first charge
+    supersedes in the mirror. A failed attempt (3-D Secure failed, a decline before any
+    charge) keeps its error while the intent can still be paid."""
+    error = obj.get("last_payment_error") or {}
+    pm = obj.get("payment_method")
+    card = (pm.get("card") or {}) if isinstance(pm, Mapping) else {}
+    metadata = obj.get("metadata") or {}
+    return GwCharge(
+        **_base(obj, updated),
+        customer_id=ref(obj.get("customer")),
+        amount=_int(obj.get("amount")),
+        currency=_cur(obj.get("currency")),
+        status=_ATTEMPT_STATUS.get(_s(obj.get("status")), ChargeStatus.PENDING),
+        description=_s(obj.get("description")),
+        product=_s(metadata.get("product")),
+        order_id=_s(metadata.get("order_id")),
+        alt_id=_s(obj.get("id")),
+        payment_method_id=ref(pm),
+        card_brand=_s(card.get("brand")),
+        card_last4=_s(card.get("last4"))[-4:],
+        invoice_id=ref(obj.get("invoice")),
+        failure_code=_s(error.get("decline_code") or error.get("code")),
+        failure_message=_s(error.get("message")),
+        receipt_email=_s(obj.get("receipt_email")),
+    )
+
+
+def latest_charge(obj: JSON) -> Any:
+    """A PaymentIntent's charge: ``latest_charge`` (an id, or the charge when expanded), or
+    the first of the ``charges`` list of API versions before 2022-11-15; None if it has none."""
+    charges = list_data(obj.get("charges"))
+    return obj.get("latest_charge") or (charges[0] if charges else None)
+
+
 def payment_intent_bundle(obj: JSON, updated: datetime) -> Iterator[GatewayObject]:
     """https://docs.stripe.com/api/payment_intents/object: the mirror keeps the PaymentIntent's
-    charge (``latest_charge``, when expanded), with the intent's status deciding voids."""
-    latest = obj.get("latest_charge")
+    charge (when expanded), with the intent's status deciding voids, or the intent itself
+    while it has no charge. (An unexpanded charge maps to nothing: the caller fetches it.)"""
+    latest = latest_charge(obj)
     if isinstance(latest, Mapping):
         yield from charge_bundle(latest, updated, payment_intent_status=_s(obj.get("status")))
+    elif not latest:
+        yield payment_attempt(obj, updated)
 
 
 # --- subscriptions and invoices -------------------------------------------------------------

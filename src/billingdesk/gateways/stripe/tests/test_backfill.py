@@ -206,6 +206,10 @@ def test_api_calls_grow_with_pages_not_objects(localstripe: str, seed: stripe.St
     customers = [customer_with_card(seed, email=f"c{i}@example.com") for i in range(130)]
     for cust in customers[:110]:
         seed.v1.charges.create(params={"amount": 500, "currency": "eur", "customer": cust.id})
+    for cust in customers[:101]:  # payment requests not paid yet: no charge
+        seed.v1.payment_intents.create(
+            params={"amount": 700, "currency": "eur", "customer": cust.id}
+        )
     with StripeFake(upstream=localstripe) as fake:
         account = make_account(fake.url)
         connector = connector_for(account)
@@ -215,13 +219,15 @@ def test_api_calls_grow_with_pages_not_objects(localstripe: str, seed: stripe.St
 
     assert run.status == SyncRun.Status.DONE
     assert Customer.objects.filter(account=account).count() == 130
-    assert Charge.objects.filter(account=account).count() == 110
+    assert Charge.objects.filter(account=account, status="captured").count() == 110
+    assert Charge.objects.filter(account=account, status="pending").count() == 101
     assert PaymentMethod.objects.filter(account=account).count() == 130
-    # 130 customers and 110 charges are two pages each (100 per page): two calls each,
-    # whatever the embedded cards and refunds.
+    # 130 customers, 110 charges and 101 payment intents are two pages each (100 per page):
+    # two calls each, whatever the embedded cards and refunds.
     assert fake.calls("GET", "/v1/customers") == 2
     assert fake.calls("GET", "/v1/charges") == 2
+    assert fake.calls("GET", "/v1/payment_intents") == 2
     assert fake.calls("GET", "/v1/payment_methods") == 0
     assert fake.calls("GET", "/v1/refunds") == 0
-    assert len(fake.requests) == 2 + 1 + 1 + 1 + 2 + 1  # customers, coupons, subs, invoices,
-    # charges, disputes
+    assert len(fake.requests) == 2 + 1 + 1 + 1 + 2 + 2 + 1  # customers, coupons, subs,
+    # invoices, charges, payment intents, disputes
