@@ -5,7 +5,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bd_whbench_1 \
         .venv/bin/python bench/webhook_intake.py                 # on a freshly created database
 
-Starts ``billingdesk serve`` (gunicorn) and ``billingdesk worker`` on a fresh database (a
+Starts ``billingdesk serve`` (Granian) and ``billingdesk worker`` on a fresh database (a
 temporary SQLite file unless DATABASE_URL is set), then POSTs distinct ``charge.succeeded``
 events signed with ``stripe.WebhookSignature.generate_signature_header`` (just before the run:
 Stripe signatures carry a timestamp checked with a 5-minute tolerance) to the account's
@@ -169,10 +169,8 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=8, help="connections (wrk) or client threads"
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument(
-        "--threads", type=int, default=1, help="threads per gunicorn worker (>1: gthread)"
-    )
+    parser.add_argument("--workers", type=int, default=2, help="web server worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads per web server worker")
     parser.add_argument("--task-workers", type=int, default=1, help="billingdesk worker procs")
     parser.add_argument("--processing-timeout", type=float, default=300)
     parser.add_argument(
@@ -307,8 +305,8 @@ def main() -> None:
         "events_signed": args.events,
         "database": "postgresql" if os.environ.get("DATABASE_URL") else "sqlite",
         "client": args.client,
-        "gunicorn_workers": args.workers,
-        "gunicorn_threads": args.threads,
+        "web_workers": args.workers,
+        "web_threads": args.threads,
         "connections": args.concurrency,
         "task_workers": args.task_workers,
         "statuses": statuses,

@@ -62,7 +62,7 @@ def _port(value: str) -> int:
     return port
 
 
-# Exit codes of a child stopped by Ctrl-C or SIGTERM (gunicorn and the worker exit 0).
+# Exit codes of a child stopped by Ctrl-C or SIGTERM (the server and the worker exit 0).
 _STOPPED_BY_SIGNAL = {0, 130, -signal.SIGINT, -signal.SIGTERM}
 
 

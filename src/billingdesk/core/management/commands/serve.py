@@ -1,4 +1,9 @@
-"""`billingdesk serve`: the web server, through gunicorn's Python API.
+"""`billingdesk serve`: the web server, Granian (HTTP in Rust) running billingdesk's WSGI app.
+
+Granian parses HTTP and keeps connections alive in Rust; Python runs only the application,
+in ``--threads`` threads per worker process. Against gunicorn's sync workers that halved the
+server's CPU per request (~0.5 → ~0.3 ms with the app; see docs/benchmarks.md, "Webhook
+intake"), which is what a 2-core machine spends most of its time on under a webhook burst.
 
 Web processes are stateless: run as many as needed behind a load balancer, all pointing at the
 same ``DATABASE_URL``. Static files are served by WhiteNoise from the installed packages, so no
@@ -14,26 +19,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
-from gunicorn.app.base import BaseApplication
+from granian.constants import Interfaces
+from granian.log import LogLevels
+from granian.server import Server
 
 from billingdesk.core.management import require_migrated
-
-
-class _Server(BaseApplication):  # type: ignore[misc]
-    """gunicorn configured from our options only (it must not parse billingdesk's argv)."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        from billingdesk.config.wsgi import application
-
-        return application
 
 
 def _port(value: str) -> int:
@@ -63,7 +53,7 @@ def port_free(host: str, port: int) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Run the web server (gunicorn) for this installation."
+    help = "Run the web server (Granian) for this installation."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
@@ -76,11 +66,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--threads",
             type=_positive,
-            default=1,
-            help="Threads per worker process (default: 1; above 1 uses gunicorn's gthread).",
-        )
-        parser.add_argument(
-            "--timeout", type=_positive, default=30, help="Request timeout in seconds."
+            default=2,
+            help="Threads per worker process, each serving one request at a time (default: 2).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -92,7 +79,7 @@ class Command(BaseCommand):
                 f"Cannot listen on {host}:{port}: the port is in use. Stop the other server "
                 "or pass --port."
             )
-        # gunicorn forks its workers from this process: they must not share its connection.
+        # Granian forks its workers from this process: they must not share its connection.
         connections.close_all()
         bind = f"[{host.strip('[]')}]:{port}" if ":" in host else f"{host}:{port}"
         self.stdout.write(
@@ -100,17 +87,21 @@ class Command(BaseCommand):
             f"({options['workers']} workers, {options['threads']} threads). "
             f"Webhook URLs use BILLINGDESK_BASE_URL={settings.BASE_URL}"
         )
-        _Server(
-            {
-                "bind": bind,
-                "workers": options["workers"],
-                "threads": options["threads"],
-                "timeout": options["timeout"],
-                "accesslog": "-",
-                "errorlog": "-",
-                "proc_name": "billingdesk",
-                # gunicorn's control socket lives at one path per user: two servers on one
-                # machine (two installations, parallel tests) would fight over it.
-                "control_socket_disable": True,
-            }
-        ).run()
+        self.stdout.flush()
+        Server(
+            "billingdesk.config.wsgi:application",
+            address=host.strip("[]"),
+            port=port,
+            interface=Interfaces.WSGI,
+            workers=options["workers"],
+            blocking_threads=options["threads"],
+            # A worker takes as many requests at once as it has threads: the rest wait in
+            # the listen backlog for whichever worker frees up first (Granian's default
+            # would start up to 512 threads, and as many database connections, per worker).
+            backpressure=options["threads"],
+            websockets=False,
+            log_level=LogLevels.info,
+            log_access=True,
+            # A worker that dies is started again instead of stopping the whole server.
+            respawn_failed_workers=True,
+        ).serve()
