@@ -220,3 +220,28 @@ def test_the_answer_carries_the_configured_security_headers(
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"
     assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_the_process_environment_never_reaches_the_request(
+    app: WebhookIntakeApp, memory_account: GatewayAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Granian (like wsgiref) starts each environ from os.environ; the entry point drops it."""
+    from billingdesk.config import wsgi
+
+    process_env = {"HTTP_PROXY": "http://proxy.internal:3128", "DATABASE_URL": "postgres://u:pw@db"}
+    monkeypatch.setattr(wsgi, "_PROCESS_ENV", process_env)
+    monkeypatch.setattr(wsgi, "_app", app)
+    body = charge_event("evt_env")
+    status, _, _ = call(
+        wsgi.application,  # type: ignore[arg-type]
+        memory_account.webhook_path,
+        body,
+        **process_env,
+        HTTP_X_TRACE="kept",  # a real request header
+        **signed_headers(memory_account, body),
+    )
+    assert status == 200
+    stored = WebhookEvent.objects.get(event_id="evt_env").headers
+    assert stored["x-trace"] == "kept"
+    assert "proxy" not in stored
+    assert not any("pw@db" in str(v) for v in stored.values())

@@ -5,12 +5,29 @@
 """
 
 import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.core.wsgi import get_wsgi_application
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billingdesk.config.settings")
 _django = get_wsgi_application()  # sets Django up: app modules import only after this
 
 from billingdesk.gateways.views import WebhookIntakeApp  # noqa: E402
 
-application = WebhookIntakeApp(_django)
+_app = WebhookIntakeApp(_django)
+
+# Granian starts every request's environ from a copy of the process environment, CGI style:
+# DATABASE_URL, the secret keys and an HTTP_PROXY would reach request.META (and an
+# HTTP_-named one request.headers, which webhook intake stores). They are dropped again here.
+_PROCESS_ENV = dict(os.environ)
+
+
+def application(environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
+    for key, value in _PROCESS_ENV.items():
+        if environ.get(key) == value:
+            del environ[key]
+    return _app(environ, start_response)
