@@ -175,6 +175,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = _env_bool("BILLINGDESK_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips a client's own),
+# requests it marks https are treated as secure (redirects, CSRF checks, absolute URLs).
+# Off by default: without such a proxy a client could claim https itself.
+if _env_bool("BILLINGDESK_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Largest webhook body accepted; gateways send a few kB, so this only stops abuse.
 WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("BILLINGDESK_WEBHOOK_MAX_BODY_BYTES", 1_048_576))
