@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument(
         "--events",
         type=int,
-        default=30000,
+        default=60000,
         help="events to sign (python: all are sent; wrk: more than --duration can take)",
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds of sending (wrk)")
