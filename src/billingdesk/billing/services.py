@@ -401,11 +401,10 @@ def _relink_referrers(account: GatewayAccount, kind: ObjectKind, new_ids: list[s
     if not new_ids:
         return
     target = _SPECS[kind].model
+    connection = connections[router.db_for_write(target)]
+    account_id = GatewayAccount._meta.pk.get_db_prep_save(account.pk, connection)  # type: ignore[union-attr]
     for referrer_kind, fk in _REFERRERS[kind]:
-        referrer = _SPECS[referrer_kind].model
-        connection = connections[router.db_for_write(referrer)]
-        sql = _relink_sql(connection.vendor, referrer, fk, target)
-        account_id = referrer._meta.get_field("account").get_db_prep_save(account.pk, connection)  # type: ignore[union-attr]
+        sql = _relink_sql(connection.vendor, _SPECS[referrer_kind].model, fk, target)
         with connection.cursor() as cursor:
             cursor.execute(sql.format(", ".join(["%s"] * len(new_ids))), [account_id, *new_ids])
 
