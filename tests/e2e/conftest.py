@@ -1,8 +1,9 @@
 """Browser tests: Debian's chromium driven by Playwright against pytest-django's live server.
 
 Playwright is never asked to download a browser (`playwright install` needs the network):
-it launches the system chromium through ``executable_path``. The tests are skipped, with the
-reason, where Playwright or chromium is missing; CI installs both (.ci/run, pyproject).
+it launches the system chromium through ``executable_path``. Locally the tests are skipped, with
+the reason and how to enable them, where Playwright or chromium is missing; under CI (``CI`` set)
+a missing browser is a failure, so a green CI always means the browser tests ran.
 
 Playwright's sync API runs an asyncio event loop in the test's thread, and Django refuses ORM
 calls from a thread with a running loop (SynchronousOnlyOperation), although nothing here is
@@ -32,11 +33,28 @@ CHROMIUM_ARGS = [
 ]
 
 
+ENABLE_HINT = (
+    "install Debian's chromium (apt-get install chromium) and the dev extra "
+    "(pip install -e '.[dev]'), or point BILLINGDESK_CHROMIUM at a chromium binary"
+)
+
+
+def _unavailable(reason: str) -> None:
+    """Skip locally, fail under CI: CI must never pass without having run the browser."""
+    message = f"browser tests cannot run: {reason}; {ENABLE_HINT}"
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        import playwright.sync_api as sync_api
+    except ImportError:
+        _unavailable("Playwright is not installed")
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
+        _unavailable(f"no chromium at {CHROMIUM}")
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
@@ -73,3 +91,16 @@ def login(browser: Any, live_server: Any) -> Iterator[Callable[[str, str], Any]]
     yield sign_in
     for context in contexts:
         context.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say plainly, at the end of `make test`, that the browser tests did not run."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "browser tests cannot run" in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"NOTE: {len(skipped)} browser tests were skipped: {ENABLE_HINT}.", yellow=True
+        )
