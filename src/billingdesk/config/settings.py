@@ -119,9 +119,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # write lock up front, so two writers queue on busy_timeout instead of failing mid-way.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": float(os.environ.get("BILLINGDESK_SQLITE_BUSY_TIMEOUT", "20")),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+
+# --- Database timeouts: a database that stops answering fails requests, never hangs them ---
+# Seconds to wait for a new PostgreSQL connection, the startup handshake included (libpq's
+# connect_timeout): a server that accepts TCP but never answers fails /healthz (503) and
+# pages (the styled 503 page) after this long. A `?connect_timeout=` in DATABASE_URL wins.
+DB_CONNECT_TIMEOUT = int(os.environ.get("BILLINGDESK_DB_CONNECT_TIMEOUT", "5"))
+# Seconds a web request's SQL statement may run on PostgreSQL (statement_timeout, lock waits
+# included; 0 = no limit). Applied by the WSGI entry point only (config/wsgi.py), so the
+# worker, `migrate` and other commands keep no limit for long backfills and index builds.
+DB_STATEMENT_TIMEOUT = float(os.environ.get("BILLINGDESK_DB_STATEMENT_TIMEOUT", "30"))
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
