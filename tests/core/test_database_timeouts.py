@@ -3,9 +3,10 @@
 The "hung PostgreSQL" is a real TCP listener on 127.0.0.1 that accepts connections and never
 sends a byte, as a frozen or overloaded server does. billingdesk's WSGI application runs in
 a fresh interpreter with DATABASE_URL pointed at it (settings are read once per process) and
-is called for /healthz and for a page that needs the database (a session cookie makes the
-console read the session table). Without a connect timeout the child waits on the socket
-forever and the subprocess timeout fails the test; no wall-clock limit is asserted otherwise.
+is called for /healthz, for a page that needs the database (a session cookie makes the
+console read the session table) and for a webhook delivery. Without a connect timeout the
+child waits on the socket forever and the subprocess timeout fails the test; no wall-clock
+limit is asserted otherwise.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ PROBE = """
 import io, json, sys
 from billingdesk.config.wsgi import application
 
-def call(path, cookie=""):
+def call(path, cookie="", method="GET", body=b""):
     environ = {
-        "REQUEST_METHOD": "GET", "PATH_INFO": path, "SCRIPT_NAME": "", "QUERY_STRING": "",
+        "REQUEST_METHOD": method, "PATH_INFO": path, "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/json", "SCRIPT_NAME": "", "QUERY_STRING": "",
         "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
+        "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": False,
         "wsgi.run_once": False, "wsgi.version": (1, 0),
     }
@@ -45,6 +47,9 @@ def call(path, cookie=""):
 print(json.dumps({
     "healthz": call("/healthz"),
     "page": call("/console/", cookie="sessionid=" + "a" * 32),
+    "webhook": call(
+        "/webhooks/00000000-0000-4000-8000-000000000001/", method="POST", body=b"{}"
+    ),
 }))
 """
 
@@ -85,7 +90,7 @@ def test_a_hung_postgresql_gives_503s_not_a_hang(tmp_path: Path, hung_database: 
     env = {key: value for key, value in os.environ.items() if not key.startswith("BILLINGDESK_")}
     env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{hung_database}/billingdesk"
     env["BILLINGDESK_DATA_DIR"] = str(tmp_path)
-    # Generous: the default connect timeout is 5 s and each of the two requests waits once.
+    # Generous: the default connect timeout is 5 s and each of the requests waits once.
     done = subprocess.run(
         [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=90
     )
@@ -103,6 +108,11 @@ def test_a_hung_postgresql_gives_503s_not_a_hang(tmp_path: Path, hung_database: 
     assert "Temporarily unavailable" in page["body"]
     assert "billingdesk.css" in page["body"]  # the styled page, not Django's bare one
     assert "Traceback" not in page["body"] and "OperationalError" not in page["body"]
+
+    # Webhook intake (answered in front of Django) gives a server error the gateway retries.
+    webhook = answers["webhook"]
+    assert webhook["status"] >= 500
+    assert "error" in json.loads(webhook["body"])
 
 
 STATEMENT_TIMEOUT_PROBE = """
