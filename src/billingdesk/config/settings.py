@@ -44,6 +44,20 @@ def _local_secret_key() -> str:
     return key
 
 
+def _sqlite_file_private(name: str) -> None:
+    """Create the SQLite file owner-only (0600), and tighten an existing one we own.
+
+    It holds customers' personal data; SQLite would create it 0644 (umask 022), and its
+    -wal and -shm files take the database file's permissions.
+    """
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # an empty file is a new database
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(0o600)
+
+
 SECRET_KEY = os.environ.get("BILLINGDESK_SECRET_KEY") or _local_secret_key()
 # Fernet keys (comma separated, newest first) for gateway and helpdesk credentials at rest.
 # When unset, one key is derived from SECRET_KEY (see billingdesk.core.crypto).
@@ -115,13 +129,26 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    _sqlite_file_private(str(DATABASES["default"]["NAME"]))
     # WAL lets the web process read while the worker writes; IMMEDIATE transactions take the
     # write lock up front, so two writers queue on busy_timeout instead of failing mid-way.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": float(os.environ.get("BILLINGDESK_SQLITE_BUSY_TIMEOUT", "20")),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+
+# --- Database timeouts: a database that stops answering fails requests, never hangs them ---
+# Seconds to wait for a new PostgreSQL connection, the startup handshake included (libpq's
+# connect_timeout): a server that accepts TCP but never answers fails /healthz (503) and
+# pages (the styled 503 page) after this long. A `?connect_timeout=` in DATABASE_URL wins.
+DB_CONNECT_TIMEOUT = int(os.environ.get("BILLINGDESK_DB_CONNECT_TIMEOUT", "5"))
+# Seconds a web request's SQL statement may run on PostgreSQL (statement_timeout, lock waits
+# included; 0 = no limit). Applied by the WSGI entry point only (config/wsgi.py), so the
+# worker, `migrate` and other commands keep no limit for long backfills and index builds.
+DB_STATEMENT_TIMEOUT = float(os.environ.get("BILLINGDESK_DB_STATEMENT_TIMEOUT", "30"))
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -180,6 +207,20 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Off by default: without such a proxy a client could claim https itself.
 if _env_bool("BILLINGDESK_TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- HTTPS deployment and sessions (issue 10): HTTPS settings are off by default, since a
+# fresh checkout serves plain http on 127.0.0.1; set them behind TLS (see the README).
+# Redirect every http request to https; /healthz stays on http for load-balancer checks.
+SECURE_SSL_REDIRECT = _env_bool("BILLINGDESK_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Strict-Transport-Security max-age in seconds (0 = no header); sent on https responses only.
+SECURE_HSTS_SECONDS = int(os.environ.get("BILLINGDESK_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("BILLINGDESK_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_bool("BILLINGDESK_HSTS_PRELOAD", False)
+# A signed-in session lasts one working day, not Django's two weeks; optionally it also ends
+# when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("BILLINGDESK_SESSION_AGE", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = _env_bool("BILLINGDESK_SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 
 # Largest webhook body accepted; gateways send a few kB, so this only stops abuse.
 WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("BILLINGDESK_WEBHOOK_MAX_BODY_BYTES", 1_048_576))

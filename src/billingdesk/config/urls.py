@@ -17,3 +17,6 @@ urlpatterns = [
     path("", include("billingdesk.helpdesks.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A styled page, never a traceback; 503 when the database is what failed.
+handler500 = "billingdesk.core.views.server_error"

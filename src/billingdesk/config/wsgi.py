@@ -6,7 +6,7 @@
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.wsgi import get_wsgi_application
 
@@ -16,7 +16,27 @@ if TYPE_CHECKING:
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billingdesk.config.settings")
 _django = get_wsgi_application()  # sets Django up: app modules import only after this
 
+from django.conf import settings  # noqa: E402
+from django.db.backends.signals import connection_created  # noqa: E402
+
 from billingdesk.gateways.views import WebhookIntakeApp  # noqa: E402
+
+
+def _web_statement_timeout(sender: object, connection: Any, **kwargs: object) -> None:
+    """Bound every SQL statement of a web request (``BILLINGDESK_DB_STATEMENT_TIMEOUT``).
+
+    Set per connection here, in the WSGI entry point, rather than in the settings, so that
+    only web processes get it: workers and ``migrate`` may legitimately run longer.
+    """
+    if connection.vendor == "postgresql" and settings.DB_STATEMENT_TIMEOUT > 0:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, false)",
+                [f"{int(settings.DB_STATEMENT_TIMEOUT * 1000)}ms"],
+            )
+
+
+connection_created.connect(_web_statement_timeout, dispatch_uid="billingdesk-web-timeout")
 
 _app = WebhookIntakeApp(_django)
 

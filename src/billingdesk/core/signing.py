@@ -4,7 +4,8 @@ billingdesk signs with it wherever it chooses the scheme itself (sandbox gateway
 custom-gateway pushes, outgoing action webhooks) so that one verifier serves them all, and
 merchants can reuse Stripe tooling. The signed string is ``f"{t}.{raw_body}"``; several ``v1``
 entries may appear during secret rotation and any one matching is enough; comparison is in
-constant time; a timestamp older than the tolerance is refused (replay protection).
+constant time; a timestamp older than the tolerance, or further than it in the future, is
+refused (replay protection).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def verify_header(
     if not matched:
         raise SignatureInvalid("signature does not match the body")
     current = time.time() if now is None else now
-    if tolerance and timestamp < current - tolerance:
+    # Both ways: a timestamp far in the future would stay replayable until long after it
+    # was captured (clocks of gateways and this server differ by seconds, not minutes).
+    if tolerance and abs(timestamp - current) > tolerance:
         raise SignatureInvalid("signature timestamp is outside the tolerance")
     return timestamp

@@ -21,6 +21,8 @@ _ORIGIN = re.compile(
     r"^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$"
 )
 
+_LOCAL_HOST = re.compile(r"^http://(localhost|127\.0\.0\.1)(:\d{1,5})?$")
+
 
 class HelpdeskKind(models.TextChoices):
     ZENDESK = "zendesk", "Zendesk"
@@ -43,6 +45,13 @@ def origin_clean(value: str) -> str:
         raise ValidationError(
             f"{value!r} is not an origin: write it as https://host or https://host:port "
             "(https://*.example.com for every subdomain)."
+        )
+    # A page framing the panel over plain http can be rewritten by anyone on its network,
+    # who would then frame an agent's panel: https only, except a local development host.
+    if origin.startswith("http://") and _LOCAL_HOST.match(origin) is None:
+        raise ValidationError(
+            f"{value!r} is not https: the panel may only be framed by https pages "
+            "(http is allowed for localhost and 127.0.0.1 only)."
         )
     return origin
 
