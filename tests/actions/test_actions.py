@@ -110,6 +110,8 @@ def test_more_than_remains_is_refused_and_nothing_changes(shop: Shop) -> None:
     assert shop.charge.amount_refunded == 4000
     assert gateway_refunds(shop) == 1
     assert ActionRequest.objects.count() == 1
+    over = AuditEntry.objects.get(result="refused")
+    assert (over.amount, over.actor) == (1001, ana) and "remains refundable" in over.detail
 
 
 def test_a_form_shown_before_another_refund_is_rechecked_under_lock(shop: Shop) -> None:
@@ -121,9 +123,11 @@ def test_a_form_shown_before_another_refund_is_rechecked_under_lock(shop: Shop) 
         refund(ana, stale, 1001)
 
     assert gateway_refunds(shop) == 1
-    late = ActionRequest.objects.get(amount=1001)
-    assert late.status == ActionRequest.Status.FAILED and not late.retryable
-    assert AuditEntry.objects.get(request=late).result == "refused"
+    # Refused at the claim, under the lock: no request row, but the refusal is audited.
+    assert not ActionRequest.objects.filter(amount=1001).exists()
+    late = AuditEntry.objects.get(amount=1001)
+    assert (late.result, late.actor, late.target_id) == ("refused", ana, shop.charge.gateway_id)
+    assert "AmountTooLarge" in late.detail
 
 
 @pytest.mark.parametrize(
@@ -177,7 +181,10 @@ def test_read_only_agents_see_but_cannot_act(shop: Shop) -> None:
     assert actions_available(user=viewer, target=shop.charge) == []
     with pytest.raises(NotAllowed, match="read-only"):
         refund(viewer, shop.charge, 100)
-    assert gateway_refunds(shop) == 0 and not AuditEntry.objects.exists()
+    assert gateway_refunds(shop) == 0
+    refusal = AuditEntry.objects.get()  # every refusal is audited, this one too
+    assert (refusal.actor, refusal.action, refusal.result) == (viewer, "refund", "refused")
+    assert "read-only" in refusal.detail
 
 
 def test_actions_offered_follow_the_record_state(shop: Shop) -> None:
@@ -298,7 +305,7 @@ def test_a_decline_is_shown_plainly_recorded_and_audited(shop: Shop) -> None:
 def test_over_limit_refund_needs_finance_approval(shop: Shop) -> None:
     ana = agent("ana", Role.AGENT)
     fin = agent("fin", Role.FINANCE)
-    RefundLimit.objects.create(role=Role.AGENT, currency="EUR", max_amount=2000)
+    RefundLimit.objects.update_or_create(role=Role.AGENT, kind="refund", currency="EUR", defaults={"max_amount": 2000})
 
     request = refund(ana, shop.charge, 3000)
 
@@ -322,7 +329,7 @@ def test_over_limit_refund_needs_finance_approval(shop: Shop) -> None:
 def test_denial_needs_a_reason_and_refunds_nothing(shop: Shop) -> None:
     ana = agent("ana", Role.AGENT)
     fin = agent("fin", Role.FINANCE)
-    RefundLimit.objects.create(role=Role.AGENT, currency="EUR", max_amount=100)
+    RefundLimit.objects.update_or_create(role=Role.AGENT, kind="refund", currency="EUR", defaults={"max_amount": 100})
     request = refund(ana, shop.charge, 3000)
 
     with pytest.raises(InvalidRequest, match="why"):
@@ -336,7 +343,7 @@ def test_denial_needs_a_reason_and_refunds_nothing(shop: Shop) -> None:
 
 def test_finance_cannot_approve_its_own_request(shop: Shop) -> None:
     fin = agent("fin", Role.FINANCE)
-    RefundLimit.objects.create(role=Role.FINANCE, currency="EUR", max_amount=100)
+    RefundLimit.objects.update_or_create(role=Role.FINANCE, kind="refund", currency="EUR", defaults={"max_amount": 100})
     request = refund(fin, shop.charge, 3000)
     with pytest.raises(NotAllowed, match="Someone else"):
         approval_decide(user=fin, request_id=request.pk, approve=True)

@@ -135,7 +135,7 @@ def test_cancel_at_period_end(
 def test_over_limit_refund_goes_through_finance_approval(
     shop: Shop, live_server: Any, login: Callable[[str, str], Any]
 ) -> None:
-    RefundLimit.objects.create(role=Role.AGENT, currency="EUR", max_amount=2000)
+    RefundLimit.objects.update_or_create(role=Role.AGENT, kind="refund", currency="EUR", defaults={"max_amount": 2000})
     agent("agent", "alex", PASSWORD)
     agent("finance", "fiona", PASSWORD)
 

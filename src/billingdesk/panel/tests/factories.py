@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
 
+from billingdesk.accounts.defaults import limits_seed
 from billingdesk.accounts.models import AgentProfile
 from billingdesk.billing.models import Charge, Customer, Subscription
 from billingdesk.billing.services import mirror_upsert
@@ -118,6 +119,7 @@ def build_shop(name: str = "EU store") -> Shop:
         customer_id=cus.object_id, plan="pro-monthly", product="Pro", amount=4500, currency="EUR"
     )
     account_backfill(account=account)
+    limits_seed(["EUR"])  # the demo's limits: agents refund up to 50.00 EUR per charge alone
     return Shop(
         account=account,
         customer=Customer.objects.get(account=account, gateway_id=cus.object_id),
