@@ -27,6 +27,7 @@ raised to the caller with its plain message.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -520,14 +521,22 @@ def _audit_refusal(
         logger.exception("auditing a refusal failed")
 
 
-def request_outcome(request: ActionRequest) -> tuple[str, str]:
+def request_outcome(
+    request: ActionRequest, *, money: Callable[[int, str], str] | None = None
+) -> tuple[str, str]:
     """What to tell the agent about a submitted request: (level, message).
 
     level is "success", "info", "warning" or "error"; a request another submission of the
-    same form is running is reported as in progress, never as an error.
+    same form is running is reported as in progress, never as an error. ``money`` formats
+    an amount (default: ``Money``'s "12.50 EUR").
     """
     what = ActionKind(request.kind).label
-    amount = f" ({Money(request.amount, request.currency)})" if request.amount is not None and request.currency else ""
+    show = money or (lambda amount, currency: str(Money(amount, currency)))
+    amount = (
+        f" ({show(request.amount, request.currency)})"
+        if request.amount is not None and request.currency
+        else ""
+    )
     if request.status == Status.SUCCEEDED:
         return "success", f"Done: {what}{amount}."
     if request.status == Status.RUNNING:
@@ -537,7 +546,8 @@ def request_outcome(request: ActionRequest) -> tuple[str, str]:
         )
     if request.status == Status.PENDING_APPROVAL:
         return "warning", (
-            f"{what.capitalize()}{amount} is awaiting approval (request #{request.pk})."
+            f"{what.capitalize()}{amount} is above your limit: sent to finance for approval "
+            f"(request #{request.pk}). It shows as awaiting approval until decided."
         )
     if request.status == Status.UNKNOWN:
         return "warning", (
