@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection, connections
 
-from billingdesk.accounts.models import AgentProfile, RefundLimit, Role
+from billingdesk.accounts.models import AgentProfile, Role
 from billingdesk.actions.audit import audit_verify
 from billingdesk.actions.models import ActionKind, ActionRequest, AuditEntry
 from billingdesk.actions.services import (
@@ -22,18 +22,13 @@ from billingdesk.billing.models import Charge, Refund
 from billingdesk.core.errors import AmountTooLarge, CardDeclined, InvalidRequest, NotAllowed
 from billingdesk.gateways.sandbox.engine import SandboxEngine
 from billingdesk.gateways.sandbox.models import SandboxObject
-from billingdesk.panel.tests.factories import Shop, build_shop
+from billingdesk.panel.tests.factories import Shop, build_shop, limit_set
 
 
 def agent(name: str, role: Role) -> User:
     user = User.objects.create_user(name, password="pw", first_name=name.title())
     AgentProfile.objects.create(user=user, role=role)
     return user
-
-
-@pytest.fixture
-def shop(db: None) -> Shop:
-    return build_shop()
 
 
 def refund(
@@ -305,7 +300,7 @@ def test_a_decline_is_shown_plainly_recorded_and_audited(shop: Shop) -> None:
 def test_over_limit_refund_needs_finance_approval(shop: Shop) -> None:
     ana = agent("ana", Role.AGENT)
     fin = agent("fin", Role.FINANCE)
-    RefundLimit.objects.update_or_create(role=Role.AGENT, kind="refund", currency="EUR", defaults={"max_amount": 2000})
+    limit_set(Role.AGENT, 2000)
 
     request = refund(ana, shop.charge, 3000)
 
@@ -329,7 +324,7 @@ def test_over_limit_refund_needs_finance_approval(shop: Shop) -> None:
 def test_denial_needs_a_reason_and_refunds_nothing(shop: Shop) -> None:
     ana = agent("ana", Role.AGENT)
     fin = agent("fin", Role.FINANCE)
-    RefundLimit.objects.update_or_create(role=Role.AGENT, kind="refund", currency="EUR", defaults={"max_amount": 100})
+    limit_set(Role.AGENT, 100)
     request = refund(ana, shop.charge, 3000)
 
     with pytest.raises(InvalidRequest, match="why"):
@@ -343,7 +338,7 @@ def test_denial_needs_a_reason_and_refunds_nothing(shop: Shop) -> None:
 
 def test_finance_cannot_approve_its_own_request(shop: Shop) -> None:
     fin = agent("fin", Role.FINANCE)
-    RefundLimit.objects.update_or_create(role=Role.FINANCE, kind="refund", currency="EUR", defaults={"max_amount": 100})
+    limit_set(Role.FINANCE, 100)
     request = refund(fin, shop.charge, 3000)
     with pytest.raises(NotAllowed, match="Someone else"):
         approval_decide(user=fin, request_id=request.pk, approve=True)

@@ -118,7 +118,8 @@ def anchors_read() -> tuple[list[Anchor], ChainProblem | None]:
                 return found, ChainProblem(None, f"line {number} of {path} is not a checkpoint")
             if not hmac.compare_digest(mac, _anchor_mac(anchor.seq, anchor.hash, anchor.at)):
                 return found, ChainProblem(
-                    None, f"the checkpoint on line {number} of {path} is not signed with the anchor key"
+                    None,
+                    f"the checkpoint on line {number} of {path} is not signed with the anchor key",
                 )
             found.append(anchor)
     return found, None

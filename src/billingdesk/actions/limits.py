@@ -84,7 +84,8 @@ def limit_refusal(
         if amount > limit.max_amount:
             if limit.max_amount == 0:
                 return f"No {noun} limit is set for your role in {currency}."
-            return f"{Money(amount, currency)} is above your limit of {Money(limit.max_amount, currency)}."
+            cap = Money(limit.max_amount, currency)
+            return f"{Money(amount, currency)} is above your limit of {cap}."
         done = _on_target(
             kind=kind,
             account_id=account_id,

@@ -119,7 +119,11 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["person", "-seq"], name="audit_person_idx")]
+        indexes = [
+            models.Index(fields=["person", "-seq"], name="audit_person_idx"),
+            # The admin's search by record id, and what happened to one record.
+            models.Index(fields=["target_id", "-seq"], name="audit_target_idx"),
+        ]
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ every ``ACTIONS_SWEEP_SECONDS`` (``actions_sweep_task``, which re-queues itself)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -25,7 +26,7 @@ from django_tasks import task
 from django_tasks_db import DatabaseBackend
 
 from billingdesk.actions.audit import audit_check
-from billingdesk.actions.models import AuditCheck, ActionRequest
+from billingdesk.actions.models import ActionRequest, AuditCheck
 from billingdesk.actions.services import (
     _audit,
     gateway_call,
@@ -69,12 +70,10 @@ def request_reconcile(request: ActionRequest, *, force: bool = False) -> ActionR
     except Exception:
         logger.exception("action request %s: reconciling failed, will try again", request.pk)
     else:
-        try:
+        with contextlib.suppress(OperationalError):  # left running: the next sweep retries
             record_success(request, result, actor=request.requested_by,
                            approver=request.approved_by, ip=None,
                            detail="recovered: outcome recorded by the sweep")  # fmt: skip
-        except OperationalError:
-            pass
     return ActionRequest.objects.get(pk=request.pk)
 
 

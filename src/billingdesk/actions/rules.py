@@ -126,7 +126,8 @@ def actions_available_many(*, user: User, targets: Sequence[Mirrored]) -> list[l
     offered = []
     for target in targets:
         pending = waiting.get(
-            (target.account_id, type(target).__name__.lower(), target.gateway_id), []  # type: ignore[attr-defined]
+            (target.account_id, type(target).__name__.lower(), target.gateway_id),
+            [],  # type: ignore[attr-defined]
         )
         # What waits for approval on this row is shown on it, and not offered a second time.
         target.awaiting = [  # type: ignore[attr-defined]

@@ -650,4 +650,3 @@ def approval_decide(
                    detail=refusal.message, action=f"{request.kind}.approval")  # fmt: skip
         raise refusal
     return _run(request, actor=request.requested_by, approver=user, ip=ip)
-

@@ -155,7 +155,8 @@ def approvals(request: HttpRequest) -> HttpResponse:
     if ROLE_RANK[role] < ROLE_RANK[Role.FINANCE]:
         # An agent sees their own requests: what waits for finance, and what was decided.
         mine = pending_approvals(requested_by=request.user)
-        return render(request, "panel/approvals.html", {"approvals": mine, "role": role, "mine": True})
+        context = {"approvals": mine, "role": role, "mine": True}
+        return render(request, "panel/approvals.html", context)
     return render(request, "panel/approvals.html", {"approvals": pending_approvals(), "role": role})
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth.models import User
 
 from billingdesk.accounts.defaults import limits_seed
-from billingdesk.accounts.models import AgentProfile
+from billingdesk.accounts.models import AgentProfile, RefundLimit
 from billingdesk.billing.models import Charge, Customer, Subscription
 from billingdesk.billing.services import mirror_upsert
 from billingdesk.gateways import interface as gw
@@ -98,6 +98,21 @@ class Shop:
     charge: Charge
     hold: Charge
     subscription: Subscription
+
+
+def limit_set(
+    role: str,
+    max_amount: int,
+    *,
+    kind: str = "refund",
+    currency: str = "EUR",
+    daily: int | None = None,
+) -> None:
+    """Set one role's limit (minor units), replacing the seeded one."""
+    RefundLimit.objects.update_or_create(
+        role=role, kind=kind, currency=currency,
+        defaults={"max_amount": max_amount, "daily_max": daily},
+    )  # fmt: skip
 
 
 def build_shop(name: str = "EU store") -> Shop:

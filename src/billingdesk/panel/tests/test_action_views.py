@@ -8,11 +8,11 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from billingdesk.accounts.models import RefundLimit, Role
+from billingdesk.accounts.models import Role
 from billingdesk.actions.models import ActionRequest, AuditEntry
 from billingdesk.billing.models import Refund
 
-from .factories import Shop
+from .factories import Shop, limit_set
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -127,7 +127,7 @@ def test_cancel_at_period_end(shop: Shop, client_as: Callable[..., Client]) -> N
 def test_over_limit_refund_waits_for_finance_then_runs(
     shop: Shop, client_as: Callable[..., Client]
 ) -> None:
-    RefundLimit.objects.update_or_create(role=Role.AGENT, kind="refund", currency="EUR", defaults={"max_amount": 2000})
+    limit_set(Role.AGENT, 2000)
     agent = client_as("agent")
     key = _key(agent.get(_url(shop, "form"), HX).content.decode())
 
@@ -155,7 +155,7 @@ def test_over_limit_refund_waits_for_finance_then_runs(
 
 
 def test_deny_needs_a_reason(shop: Shop, client_as: Callable[..., Client]) -> None:
-    RefundLimit.objects.update_or_create(role=Role.AGENT, kind="refund", currency="EUR", defaults={"max_amount": 100})
+    limit_set(Role.AGENT, 100)
     agent = client_as("agent")
     key = _key(agent.get(_url(shop, "form"), HX).content.decode())
     agent.post(
