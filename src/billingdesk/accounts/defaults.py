@@ -29,7 +29,7 @@ SUGGESTED_LIMITS: dict[Role, dict[LimitKind, tuple[int, int | None]]] = {
 
 
 def _minor(amount: int, currency: str) -> int:
-    return amount * 10 ** currency_exponent(currency)
+    return int(amount * 10 ** currency_exponent(currency))
 
 
 def limits_seed(currencies: Iterable[str]) -> int:

@@ -16,6 +16,7 @@ Requests that are running, done or of unknown outcome count; failed and denied o
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -49,7 +50,7 @@ def _sum(rows: object) -> int:
 
 
 def _on_target(
-    *, kind: ActionKind, account_id: object, target_kind: str, target_id: str, currency: str
+    *, kind: ActionKind, account_id: Any, target_kind: str, target_id: str, currency: str
 ) -> object:
     return ActionRequest.objects.filter(
         account_id=account_id,
@@ -67,7 +68,7 @@ def limit_refusal(
     kind: ActionKind,
     amount: int | None,
     currency: str,
-    account_id: object,
+    account_id: Any,
     target_kind: str,
     target_id: str,
     approving: ActionRequest | None = None,
@@ -113,10 +114,10 @@ def limit_refusal(
         )
         if approving is not None:
             mine = mine.filter(
-                Q(requested_by=user, approved_by__isnull=True) | Q(approved_by=user)
+                Q(requested_by_id=user.pk, approved_by__isnull=True) | Q(approved_by_id=user.pk)
             ).exclude(pk=approving.pk)
         else:
-            mine = mine.filter(requested_by=user, approved_by__isnull=True)
+            mine = mine.filter(requested_by_id=user.pk, approved_by__isnull=True)
         today = _sum(mine)
         if today + amount > limit.daily_max:
             return (
@@ -127,7 +128,7 @@ def limit_refusal(
 
 
 def awaiting_approval(
-    *, kind: ActionKind, account_id: object, target_kind: str, target_id: str
+    *, kind: ActionKind, account_id: Any, target_kind: str, target_id: str
 ) -> ActionRequest | None:
     """The request of this kind on this record that is waiting for approval, if any."""
     return (

@@ -261,7 +261,9 @@ def _recheck(
         target_id=target.gateway_id,
         target_kind=_target_kind(target),
         status__in=(Status.RUNNING, Status.UNKNOWN),
-    ).exclude(pk=exclude_pk)
+    )
+    if exclude_pk is not None:
+        in_flight = in_flight.exclude(pk=exclude_pk)
     if kind is ActionKind.REFUND:
         reserved = in_flight.filter(kind=ActionKind.REFUND).aggregate(total=Sum("amount"))
         target.amount_refunded += int(reserved["total"] or 0)  # type: ignore[attr-defined]

@@ -487,7 +487,7 @@ class Approvals:
 
 
 def pending_approvals(
-    *, limit: int = 200, decided: int = 20, requested_by: object = None
+    *, limit: int = 200, decided: int = 20, requested_by: Any = None
 ) -> Approvals:
     """Requests waiting for approval and the latest decisions (only one agent's, if given)."""
     rows = ActionRequest.objects.select_related("requested_by", "approved_by", "person", "account")
