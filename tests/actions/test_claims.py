@@ -198,3 +198,15 @@ def test_the_loser_of_two_same_key_submissions_is_told_it_is_being_processed(
     level, text = request_outcome(running)
     assert level == "info"
     assert "is being processed" in text and "do not submit it again" in text
+
+
+def test_the_sweep_is_queued_once_and_requeues_itself(db: None, settings: Any) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from billingdesk.actions.recovery import actions_sweep_schedule, actions_sweep_task
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
+    assert actions_sweep_schedule() is True
+    assert actions_sweep_schedule() is False  # one chain per installation, however many workers
+    jobs = DBTaskResult.objects.filter(task_path=actions_sweep_task.module_path)
+    assert jobs.count() == 1
