@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.db import DatabaseError, transaction
+from django.test import Client
 from django.utils import timezone
 
 from billingdesk.accounts.models import Role
@@ -165,7 +166,7 @@ def test_a_claim_left_running_is_reconciled_with_the_same_key(
     assert entry.result == "succeeded" and "recovered" in entry.detail
 
 
-def test_a_claim_too_old_to_ask_again_is_marked_unknown(shop: Shop) -> None:
+def test_a_claim_too_old_to_ask_again_is_marked_unknown(shop: Shop, admin_client: Client) -> None:
     ana = agent("ana", Role.AGENT)
     claim = ActionRequest.objects.create(
         idempotency_key="n1", kind=ActionKind.REFUND, status=ActionRequest.Status.RUNNING,
@@ -183,6 +184,8 @@ def test_a_claim_too_old_to_ask_again_is_marked_unknown(shop: Shop) -> None:
     assert AuditEntry.objects.get(request=claim).result == "unknown"
     level, text = request_outcome(claim)
     assert level == "warning" and "check the gateway" in text
+    page = admin_client.get("/admin/").content.decode()
+    assert "1 action(s) have an unknown outcome" in page
 
 
 def test_the_loser_of_two_same_key_submissions_is_told_it_is_being_processed(

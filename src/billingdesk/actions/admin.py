@@ -1,6 +1,7 @@
 """The audit log, action requests and audit checks in the admin: read-only, filterable.
 
-Every admin page carries an alert while the latest check of the audit chain failed.
+Every admin page carries an alert while the latest check of the audit chain failed, and
+while actions of unknown outcome wait for someone to check them at the gateway.
 """
 
 from __future__ import annotations
@@ -105,6 +106,13 @@ def _each_context_with_alert(request: HttpRequest) -> dict[str, Any]:
                 request,
                 f"The audit log failed its check of {broken.at:%Y-%m-%d %H:%M} UTC: "
                 f"{broken.detail} Run `billingdesk audit verify` and investigate.",
+            )
+        unknown = ActionRequest.objects.filter(status=ActionRequest.Status.UNKNOWN).count()
+        if unknown:
+            messages.warning(
+                request,
+                f"{unknown} action(s) have an unknown outcome: check them at the gateway "
+                "(Action requests, status “unknown”).",
             )
     return context
 
