@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection, connections
 
-from billingdesk.accounts.models import AgentProfile, RefundLimit, Role
+from billingdesk.accounts.models import AgentProfile, Role
 from billingdesk.actions.audit import audit_verify
 from billingdesk.actions.models import ActionKind, ActionRequest, AuditEntry
 from billingdesk.actions.services import (
@@ -22,18 +22,13 @@ from billingdesk.billing.models import Charge, Refund
 from billingdesk.core.errors import AmountTooLarge, CardDeclined, InvalidRequest, NotAllowed
 from billingdesk.gateways.sandbox.engine import SandboxEngine
 from billingdesk.gateways.sandbox.models import SandboxObject
-from billingdesk.panel.tests.factories import Shop, build_shop
+from billingdesk.panel.tests.factories import Shop, build_shop, limit_set
 
 
 def agent(name: str, role: Role) -> User:
     user = User.objects.create_user(name, password="pw", first_name=name.title())
     AgentProfile.objects.create(user=user, role=role)
     return user
-
-
-@pytest.fixture
-def shop(db: None) -> Shop:
-    return build_shop()
 
 
 def refund(
@@ -110,6 +105,8 @@ def test_more_than_remains_is_refused_and_nothing_changes(shop: Shop) -> None:
     assert shop.charge.amount_refunded == 4000
     assert gateway_refunds(shop) == 1
     assert ActionRequest.objects.count() == 1
+    over = AuditEntry.objects.get(result="refused")
+    assert (over.amount, over.actor) == (1001, ana) and "remains refundable" in over.detail
 
 
 def test_a_form_shown_before_another_refund_is_rechecked_under_lock(shop: Shop) -> None:
@@ -121,9 +118,11 @@ def test_a_form_shown_before_another_refund_is_rechecked_under_lock(shop: Shop) 
         refund(ana, stale, 1001)
 
     assert gateway_refunds(shop) == 1
-    late = ActionRequest.objects.get(amount=1001)
-    assert late.status == ActionRequest.Status.FAILED and not late.retryable
-    assert AuditEntry.objects.get(request=late).result == "refused"
+    # Refused at the claim, under the lock: no request row, but the refusal is audited.
+    assert not ActionRequest.objects.filter(amount=1001).exists()
+    late = AuditEntry.objects.get(amount=1001)
+    assert (late.result, late.actor, late.target_id) == ("refused", ana, shop.charge.gateway_id)
+    assert "AmountTooLarge" in late.detail
 
 
 @pytest.mark.parametrize(
@@ -177,7 +176,10 @@ def test_read_only_agents_see_but_cannot_act(shop: Shop) -> None:
     assert actions_available(user=viewer, target=shop.charge) == []
     with pytest.raises(NotAllowed, match="read-only"):
         refund(viewer, shop.charge, 100)
-    assert gateway_refunds(shop) == 0 and not AuditEntry.objects.exists()
+    assert gateway_refunds(shop) == 0
+    refusal = AuditEntry.objects.get()  # every refusal is audited, this one too
+    assert (refusal.actor, refusal.action, refusal.result) == (viewer, "refund", "refused")
+    assert "read-only" in refusal.detail
 
 
 def test_actions_offered_follow_the_record_state(shop: Shop) -> None:
@@ -298,7 +300,7 @@ def test_a_decline_is_shown_plainly_recorded_and_audited(shop: Shop) -> None:
 def test_over_limit_refund_needs_finance_approval(shop: Shop) -> None:
     ana = agent("ana", Role.AGENT)
     fin = agent("fin", Role.FINANCE)
-    RefundLimit.objects.create(role=Role.AGENT, currency="EUR", max_amount=2000)
+    limit_set(Role.AGENT, 2000)
 
     request = refund(ana, shop.charge, 3000)
 
@@ -322,7 +324,7 @@ def test_over_limit_refund_needs_finance_approval(shop: Shop) -> None:
 def test_denial_needs_a_reason_and_refunds_nothing(shop: Shop) -> None:
     ana = agent("ana", Role.AGENT)
     fin = agent("fin", Role.FINANCE)
-    RefundLimit.objects.create(role=Role.AGENT, currency="EUR", max_amount=100)
+    limit_set(Role.AGENT, 100)
     request = refund(ana, shop.charge, 3000)
 
     with pytest.raises(InvalidRequest, match="why"):
@@ -336,7 +338,7 @@ def test_denial_needs_a_reason_and_refunds_nothing(shop: Shop) -> None:
 
 def test_finance_cannot_approve_its_own_request(shop: Shop) -> None:
     fin = agent("fin", Role.FINANCE)
-    RefundLimit.objects.create(role=Role.FINANCE, currency="EUR", max_amount=100)
+    limit_set(Role.FINANCE, 100)
     request = refund(fin, shop.charge, 3000)
     with pytest.raises(NotAllowed, match="Someone else"):
         approval_decide(user=fin, request_id=request.pk, approve=True)

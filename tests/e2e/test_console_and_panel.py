@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from billingdesk.accounts.models import RefundLimit, Role
+from billingdesk.accounts.models import Role
 from billingdesk.actions.models import ActionRequest, AuditEntry
 from billingdesk.billing.models import Refund
 from billingdesk.gateways.sandbox.models import SandboxObject
-from billingdesk.panel.tests.factories import Shop, agent, build_shop
+from billingdesk.panel.tests.factories import Shop, agent, build_shop, limit_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,7 +135,7 @@ def test_cancel_at_period_end(
 def test_over_limit_refund_goes_through_finance_approval(
     shop: Shop, live_server: Any, login: Callable[[str, str], Any]
 ) -> None:
-    RefundLimit.objects.create(role=Role.AGENT, currency="EUR", max_amount=2000)
+    limit_set(Role.AGENT, 2000)
     agent("agent", "alex", PASSWORD)
     agent("finance", "fiona", PASSWORD)
 

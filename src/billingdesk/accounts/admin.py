@@ -27,5 +27,5 @@ admin.site.register(User, AgentUserAdmin)
 
 @admin.register(RefundLimit)
 class RefundLimitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("role", "currency", "max_amount")
-    list_filter = ("role", "currency")
+    list_display = ("role", "kind", "currency", "max_amount", "daily_max")
+    list_filter = ("role", "kind", "currency")

@@ -32,25 +32,49 @@ class AgentProfile(models.Model):
         return f"{self.user} ({self.get_role_display()})"
 
 
-class RefundLimit(models.Model):
-    """The most one refund by this role may return in this currency without approval.
+# The actions that move money, which limits apply to (values of ``actions.ActionKind``).
+class LimitKind(models.TextChoices):
+    REFUND = "refund", "refund"
+    CAPTURE = "capture", "capture"
+    AUTHORIZE = "authorize", "authorise a payment"
+    PAYMENT_REQUEST = "payment_request", "payment request"
 
-    No row for a role and currency means no limit for it.
+
+class RefundLimit(models.Model):
+    """What agents of one role may move alone, per kind of action and currency.
+
+    ``max_amount`` bounds one action and the total of such actions on one record (a charge for
+    refunds and captures, a customer for authorisations and payment requests) by anyone,
+    without approval; ``daily_max``, when set, bounds what one agent moves in 24 hours. The
+    same limits bound what an agent of this role may approve.
+
+    Limits fail closed: with no row for a role, kind and currency, agents and finance need
+    approval for every such action; admins act without limit (``accounts.selectors``).
     """
 
     role = models.CharField(max_length=16, choices=Role.choices)
+    kind = models.CharField(max_length=20, choices=LimitKind.choices, default=LimitKind.REFUND)
     currency = models.CharField(max_length=3)
     max_amount = models.BigIntegerField(help_text="In minor units (cents).")
+    daily_max = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Most one agent may move in 24 hours, in minor units; empty = no daily cap.",
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["role", "currency"], name="one_limit_per_role_currency"
+                fields=["role", "kind", "currency"], name="one_limit_per_role_kind_currency"
             ),
             models.CheckConstraint(
                 condition=models.Q(max_amount__gte=0), name="limit_not_negative"
             ),
+            models.CheckConstraint(
+                condition=models.Q(daily_max__isnull=True) | models.Q(daily_max__gte=0),
+                name="daily_limit_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.role}: {self.max_amount} {self.currency}"
+        return f"{self.role} {self.kind}: {self.max_amount} {self.currency}"

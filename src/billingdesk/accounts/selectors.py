@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -64,7 +65,45 @@ def role_at_least(user: User | AnonymousUser, role: Role) -> bool:
     return ROLE_RANK[role_of(user)] >= ROLE_RANK[role]
 
 
+@dataclass(frozen=True)
+class Limit:
+    """What one role may move alone for one kind of action and currency (minor units).
+
+    ``max_amount`` bounds one action and the total on one record; ``daily_max`` what one
+    agent moves in 24 hours. None means unbounded.
+    """
+
+    max_amount: int | None
+    daily_max: int | None
+
+    @property
+    def unlimited(self) -> bool:
+        return self.max_amount is None and self.daily_max is None
+
+
+UNLIMITED = Limit(None, None)
+NOTHING = Limit(0, 0)
+
+
+def money_limit(*, role: Role, kind: str, currency: str) -> Limit:
+    """The role's limit for this kind of money-moving action in this currency.
+
+    Fails closed: with no ``RefundLimit`` row, agents and finance may move nothing alone
+    (every such action needs approval); admins, who configure the limits, are unbounded
+    unless a row says otherwise. Read-only agents can do nothing at all.
+    """
+    if role is Role.READ_ONLY:
+        return NOTHING
+    row = (
+        RefundLimit.objects.filter(role=role, kind=kind, currency=currency.upper())
+        .only("max_amount", "daily_max")
+        .first()
+    )
+    if row is not None:
+        return Limit(row.max_amount, row.daily_max)
+    return UNLIMITED if role is Role.ADMIN else NOTHING
+
+
 def refund_limit(*, role: Role, currency: str) -> int | None:
     """The largest refund the role may make alone in this currency; None = no limit."""
-    limit = RefundLimit.objects.filter(role=role, currency=currency.upper()).first()
-    return limit.max_amount if limit else None
+    return money_limit(role=role, kind="refund", currency=currency).max_amount

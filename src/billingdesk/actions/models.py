@@ -32,6 +32,9 @@ class ActionRequest(models.Model):
         SUCCEEDED = "succeeded", "done"
         FAILED = "failed", "failed"
         DENIED = "denied", "denied"
+        # Claimed, the gateway asked, and no answer recorded for too long to ask again safely:
+        # someone must look at the gateway (see ``actions.recovery``).
+        UNKNOWN = "unknown", "unknown: check the gateway"
 
     idempotency_key = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=32, choices=ActionKind.choices)
@@ -59,12 +62,21 @@ class ActionRequest(models.Model):
     gateway_request_id = models.CharField(max_length=255, blank=True)
     result_ids = models.JSONField(default=list)
     url = models.URLField(max_length=2000, blank=True)
+    # When the request was last claimed to run (status running): the gateway is called after
+    # this commits, and a claim left running long after it is reconciled by the sweep.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"], name="actionreq_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="actionreq_status_idx"),
+            # What was already moved on one record (cumulative limits, in-flight amounts).
+            models.Index(fields=["account", "target_id", "kind"], name="actionreq_target_idx"),
+            # What one agent moved in the last day.
+            models.Index(fields=["requested_by", "created_at"], name="actionreq_agent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.target_id} [{self.status}]"
@@ -107,7 +119,11 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["person", "-seq"], name="audit_person_idx")]
+        indexes = [
+            models.Index(fields=["person", "-seq"], name="audit_person_idx"),
+            # The admin's search by record id, and what happened to one record.
+            models.Index(fields=["target_id", "-seq"], name="audit_target_idx"),
+        ]
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
@@ -122,3 +138,23 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
+
+
+class AuditCheck(models.Model):
+    """One verification of the audit chain (``billingdesk audit verify`` or the workers'
+    periodic check); the admin shows an alert while the latest one failed."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    ok = models.BooleanField()
+    entries = models.PositiveBigIntegerField(default=0)
+    first_bad_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    detail = models.TextField(blank=True)
+    # The checkpoint written to the anchor file after this check, if any.
+    anchored_seq = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        get_latest_by = "at"
+
+    def __str__(self) -> str:
+        return f"audit check {self.at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'BROKEN'}"

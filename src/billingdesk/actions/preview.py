@@ -13,7 +13,6 @@ from billingdesk.actions.rules import (
     action_check,
     coupon_get,
     money_of,
-    needs_approval,
     params_clean,
 )
 from billingdesk.billing.models import Charge, Invoice, Mirrored, Subscription
@@ -49,12 +48,31 @@ def action_preview(
     amount, currency = money_of(kind, target, clean)
     money = Money(amount, currency) if amount is not None and currency else None
     lines = _effect_lines(kind, target, clean)
-    approval = needs_approval(user, kind, amount, currency)
+    from billingdesk.actions.limits import awaiting_approval, limit_refusal
+
+    target_kind = type(target).__name__.lower()
+    waiting = awaiting_approval(
+        kind=kind, account_id=target.account_id, target_kind=target_kind,  # type: ignore[attr-defined]
+        target_id=target.gateway_id,
+    )  # fmt: skip
+    if waiting is not None:
+        return ActionPreview(
+            kind=kind,
+            allowed=False,
+            refusal=f"A {kind.label} on this record is already awaiting approval "
+            f"(request #{waiting.pk}); wait for finance's decision.",
+        )
+    approval = limit_refusal(
+        user=user, kind=kind, amount=amount, currency=currency,
+        account_id=target.account_id, target_kind=target_kind,  # type: ignore[attr-defined]
+        target_id=target.gateway_id,
+    )  # fmt: skip
     if approval:
-        lines.append("This is above your refund limit: it will be sent to finance for approval.")
+        lines.append(f"{approval} It will be sent to finance for approval.")
     return ActionPreview(
-        kind=kind, allowed=True, lines=lines, amount=money, needs_approval=approval, params=clean
-    )
+        kind=kind, allowed=True, lines=lines, amount=money, needs_approval=bool(approval),
+        params=clean,
+    )  # fmt: skip
 
 
 def _date(value: datetime | None) -> str:

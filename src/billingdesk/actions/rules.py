@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 
 from billingdesk.accounts.models import ROLE_RANK, Role
-from billingdesk.accounts.selectors import refund_limit, role_of
+from billingdesk.accounts.selectors import role_of
 from billingdesk.actions.models import ActionKind
 from billingdesk.billing.models import Charge, Coupon, Customer, Invoice, Mirrored, Subscription
 from billingdesk.core.errors import (
@@ -121,9 +121,29 @@ def actions_available_many(*, user: User, targets: Sequence[Mirrored]) -> list[l
     """
     if ROLE_RANK[role_of(user)] < ROLE_RANK[Role.AGENT]:
         return [[] for _ in targets]
+    waiting = _awaiting_many(targets)
     supported: dict[tuple[type[Mirrored], Any], list[ActionKind]] = {}
     offered = []
     for target in targets:
+        pending = waiting.get(
+            (target.account_id, type(target).__name__.lower(), target.gateway_id),
+            [],  # type: ignore[attr-defined]
+        )
+        # What waits for approval on this row is shown on it, and not offered a second time.
+        target.awaiting = [  # type: ignore[attr-defined]
+            (
+                request.kind,
+                f"{ActionKind(request.kind).label} "
+                + (
+                    f"of {Money(request.amount, request.currency)} "
+                    if request.amount is not None and request.currency
+                    else ""
+                )
+                + "awaiting approval",
+            )
+            for request in pending
+        ]
+        blocked = {request.kind for request in pending}
         key = (type(target), target.account_id)  # type: ignore[attr-defined]
         kinds = supported.get(key)
         if kinds is None:
@@ -133,8 +153,27 @@ def actions_available_many(*, user: User, targets: Sequence[Mirrored]) -> list[l
                 for kind, models in TARGETS.items()
                 if isinstance(target, models) and connector.supports(_CAPABILITY[kind])
             ]
-        offered.append([kind for kind in kinds if not state_refusal(kind, target)])
+        offered.append(
+            [kind for kind in kinds if kind not in blocked and not state_refusal(kind, target)]
+        )
     return offered
+
+
+def _awaiting_many(targets: Sequence[Mirrored]) -> dict[tuple[Any, str, str], list[Any]]:
+    """The requests awaiting approval on these rows, by (account id, kind of row, gateway id)."""
+    from billingdesk.actions.models import ActionRequest
+
+    if not targets:
+        return {}
+    found: dict[tuple[Any, str, str], list[Any]] = {}
+    rows = ActionRequest.objects.filter(
+        status=ActionRequest.Status.PENDING_APPROVAL,
+        target_id__in={t.gateway_id for t in targets},
+    ).only("kind", "amount", "currency", "account_id", "target_kind", "target_id")
+    for request in rows:
+        key = (request.account_id, request.target_kind, request.target_id)
+        found.setdefault(key, []).append(request)
+    return found
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -275,13 +314,6 @@ def action_check(user: User, kind: ActionKind, target: Mirrored) -> Connector:
     if refusal:
         raise NotAllowed(refusal)
     return connector
-
-
-def needs_approval(user: User, kind: ActionKind, amount: int | None, currency: str) -> bool:
-    if kind is not ActionKind.REFUND or amount is None:
-        return False
-    limit = refund_limit(role=role_of(user), currency=currency)
-    return limit is not None and amount > limit
 
 
 def target_person_id(target: Mirrored) -> int | None:

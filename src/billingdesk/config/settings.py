@@ -8,6 +8,7 @@ console email, DEBUG off unless asked for. Production overrides come from the en
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -243,6 +244,27 @@ ACTION_REASON_CODES = [
 ]
 ACTION_REASON_TEXT_REQUIRED = set(
     _env_list("BILLINGDESK_ACTION_REASON_TEXT_REQUIRED", "refund,void,cancel_subscription")
+)
+# Actions (``billingdesk.actions``): a request is claimed in one transaction, the gateway is
+# called outside any, and the outcome recorded in a second one. A claim still running after
+# ACTION_CLAIM_TIMEOUT_SECONDS is reconciled by the workers' sweep (every
+# ACTIONS_SWEEP_SECONDS): the gateway is asked again with the same idempotency key. Past
+# ACTION_RECONCILE_MAX_SECONDS (below the gateways' key lifetime, 24 h at Stripe) it is marked
+# "unknown: check the gateway" instead.
+ACTION_CLAIM_TIMEOUT_SECONDS = float(os.environ.get("BILLINGDESK_ACTION_CLAIM_TIMEOUT", 300))
+ACTION_RECONCILE_MAX_SECONDS = float(
+    os.environ.get("BILLINGDESK_ACTION_RECONCILE_MAX_AGE", 12 * 3600)
+)
+ACTIONS_SWEEP_SECONDS = float(os.environ.get("BILLINGDESK_ACTIONS_SWEEP", 60))
+# The audit chain is verified every AUDIT_CHECK_SECONDS by a worker; each sound check appends a
+# checkpoint signed with AUDIT_ANCHOR_KEY (not stored in the database; derived from the secret
+# key when unset) to AUDIT_ANCHOR_FILE (empty: to the log only).
+AUDIT_CHECK_SECONDS = float(os.environ.get("BILLINGDESK_AUDIT_CHECK_INTERVAL", 3600))
+AUDIT_ANCHOR_KEY = os.environ.get("BILLINGDESK_AUDIT_ANCHOR_KEY") or hashlib.sha256(
+    f"billingdesk.audit.anchor:{SECRET_KEY}".encode()
+).hexdigest()
+AUDIT_ANCHOR_FILE = os.environ.get(
+    "BILLINGDESK_AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit-anchors.log")
 )
 # Region used to read phone numbers written without an international prefix.
 DEFAULT_PHONE_REGION = os.environ.get("BILLINGDESK_DEFAULT_PHONE_REGION", "US")

@@ -31,6 +31,7 @@ from billingdesk.actions.services import (
     action_key_issue,
     action_preview,
     action_submit,
+    request_outcome,
 )
 from billingdesk.billing.models import Charge, Coupon, Mirrored
 from billingdesk.core.errors import InvalidRequest, OperationalError, UserFacingError
@@ -276,26 +277,21 @@ def _done(
     target: Mirrored,
     target_kind: str,
 ) -> HttpResponse:
-    what = ActionKind(action).label
-    amount = money_display(done.amount, done.currency) if done.amount is not None else ""
-    suffix = f" ({amount})" if amount else ""
-    if done.status == ActionRequest.Status.SUCCEEDED:
-        messages.success(request, f"Done: {what}{suffix}.")
-        if done.url:
-            messages.info(request, f"Link for the customer: {done.url}")
-    elif done.status == ActionRequest.Status.PENDING_APPROVAL:
-        messages.warning(
-            request,
-            f"{what.capitalize()}{suffix} is above your limit: sent to finance for approval.",
-        )
-    else:
+    # ``request_outcome`` says what the request really is: done, being processed by the
+    # other of two submissions of this form, awaiting approval, or failed and why.
+    level, text = request_outcome(done, money=money_display)
+    if level == "error":
         # A replayed form whose first submission failed or was denied: say so, act no more.
-        error = done.error or done.decision_reason or done.get_status_display()
         return _render(
             request,
             "panel/action/result.html",
-            _context(request, action, target, target_kind, error=f"{what}: {error}"),
+            _context(request, action, target, target_kind, error=text),
         )
+    {"success": messages.success, "info": messages.info, "warning": messages.warning}[level](
+        request, text
+    )
+    if done.status == ActionRequest.Status.SUCCEEDED and done.url:
+        messages.info(request, f"Link for the customer: {done.url}")
     if request.headers.get("HX-Request") == "true":
         response = HttpResponse("")
         response["HX-Refresh"] = "true"

@@ -94,6 +94,16 @@ class _Page:
                 )
                 + "</div>"
             )
+        awaiting = getattr(row, "awaiting", None)
+        if awaiting:  # requests on this row waiting for finance (set by actions_available)
+            buttons = (
+                "".join(
+                    f'<div class="line"><span class="badge s-pending" data-awaiting="{_e(k)}">'
+                    f"{_e(text)}</span></div>"
+                    for k, text in awaiting
+                )
+                + buttons
+            )
         return f'{buttons}\n    <div class="slot" id="{slot}"></div>'
 
     def more(self, section: Section[Any], anchor: str) -> str:

@@ -486,8 +486,13 @@ class Approvals:
     decided: list[ActionRequest]  # the latest decisions
 
 
-def pending_approvals(*, limit: int = 200, decided: int = 20) -> Approvals:
+def pending_approvals(
+    *, limit: int = 200, decided: int = 20, requested_by: Any = None
+) -> Approvals:
+    """Requests waiting for approval and the latest decisions (only one agent's, if given)."""
     rows = ActionRequest.objects.select_related("requested_by", "approved_by", "person", "account")
+    if requested_by is not None:
+        rows = rows.filter(requested_by=requested_by)
     return Approvals(
         pending=list(
             rows.filter(status=ActionRequest.Status.PENDING_APPROVAL).order_by("created_at")[:limit]

@@ -20,11 +20,12 @@ from billingdesk.accounts.models import ROLE_RANK, Role
 from billingdesk.accounts.selectors import role_of, roles_cached
 from billingdesk.actions.models import ActionRequest
 from billingdesk.actions.rules import actions_available_many
-from billingdesk.actions.services import approval_decide
+from billingdesk.actions.services import approval_decide, request_outcome
 from billingdesk.billing.models import Mirrored
 from billingdesk.core.errors import InvalidRequest, NotFound, OperationalError, UserFacingError
 from billingdesk.documents.selectors import documents_for_person
 from billingdesk.panel.actionforms import BUTTON_LABELS
+from billingdesk.panel.formatting import money_display
 from billingdesk.panel.render import panel_page
 from billingdesk.panel.selectors import (
     PANEL_ROWS,
@@ -144,13 +145,18 @@ def _actionable(data: PanelData) -> list[Mirrored]:
 def approvals(request: HttpRequest) -> HttpResponse:
     """Refunds above an agent's limit, waiting for finance; and the latest decisions."""
     role = role_of(request.user)
-    if ROLE_RANK[role] < ROLE_RANK[Role.FINANCE]:
+    if ROLE_RANK[role] < ROLE_RANK[Role.AGENT]:
         return render(
             request,
             "panel/forbidden.html",
             {"message": "Only finance or an admin can see approval requests."},
             status=403,
         )
+    if ROLE_RANK[role] < ROLE_RANK[Role.FINANCE]:
+        # An agent sees their own requests: what waits for finance, and what was decided.
+        mine = pending_approvals(requested_by=request.user)
+        context = {"approvals": mine, "role": role, "mine": True}
+        return render(request, "panel/approvals.html", context)
     return render(request, "panel/approvals.html", {"approvals": pending_approvals(), "role": role})
 
 
@@ -177,7 +183,8 @@ def approval_decision(request: HttpRequest, request_id: int) -> HttpResponse:
     elif action.status == ActionRequest.Status.SUCCEEDED:
         messages.success(request, f"Request #{action.pk} approved and done.")
     else:
-        messages.error(request, f"Request #{action.pk}: {action.error or action.status}.")
+        level, text = request_outcome(action, money=money_display)
+        getattr(messages, level)(request, f"Request #{action.pk}: {text}")
     return redirect("console-approvals")
 
 

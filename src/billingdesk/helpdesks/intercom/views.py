@@ -23,7 +23,12 @@ from django.views.decorators.http import require_POST
 from billingdesk.accounts.models import ROLE_RANK, Role
 from billingdesk.accounts.selectors import role_of
 from billingdesk.actions.models import ActionKind, ActionRequest
-from billingdesk.actions.services import action_key_issue, action_preview, action_submit
+from billingdesk.actions.services import (
+    action_key_issue,
+    action_preview,
+    action_submit,
+    request_outcome,
+)
 from billingdesk.billing.identity import normalize_email
 from billingdesk.billing.models import Charge, Mirrored, Subscription
 from billingdesk.billing.selectors import person_resolve
@@ -194,8 +199,8 @@ def submit(request: HttpRequest, connection_id: str) -> HttpResponse:
                 note = f"Request #{done.pk} is waiting for finance's approval."
             elif done.status == ActionRequest.Status.SUCCEEDED:
                 note = f"Done: {kind.label} ({done.pk})."
-            else:
-                note = f"Request #{done.pk}: {done.error or done.status}."
+            else:  # being processed by another submission, failed, denied: say which
+                note = f"Request #{done.pk}: {request_outcome(done)[1]}"
             return JsonResponse(_home(body, user, note=note))
     except UserFacingError as exc:
         return JsonResponse(canvas.message(exc.message, style="error"))

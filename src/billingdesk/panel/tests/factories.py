@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
 
-from billingdesk.accounts.models import AgentProfile
+from billingdesk.accounts.defaults import limits_seed
+from billingdesk.accounts.models import AgentProfile, RefundLimit
 from billingdesk.billing.models import Charge, Customer, Subscription
 from billingdesk.billing.services import mirror_upsert
 from billingdesk.gateways import interface as gw
@@ -99,6 +100,21 @@ class Shop:
     subscription: Subscription
 
 
+def limit_set(
+    role: str,
+    max_amount: int,
+    *,
+    kind: str = "refund",
+    currency: str = "EUR",
+    daily: int | None = None,
+) -> None:
+    """Set one role's limit (minor units), replacing the seeded one."""
+    RefundLimit.objects.update_or_create(
+        role=role, kind=kind, currency=currency,
+        defaults={"max_amount": max_amount, "daily_max": daily},
+    )  # fmt: skip
+
+
 def build_shop(name: str = "EU store") -> Shop:
     account = GatewayAccount.objects.create(
         kind="sandbox", name=name, default_currency="EUR", dashboard_url="https://sandbox.example/"
@@ -118,6 +134,7 @@ def build_shop(name: str = "EU store") -> Shop:
         customer_id=cus.object_id, plan="pro-monthly", product="Pro", amount=4500, currency="EUR"
     )
     account_backfill(account=account)
+    limits_seed(["EUR"])  # the demo's limits: agents refund up to 50.00 EUR per charge alone
     return Shop(
         account=account,
         customer=Customer.objects.get(account=account, gateway_id=cus.object_id),

@@ -6,13 +6,15 @@ import re
 from collections.abc import Callable
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
-from billingdesk.accounts.models import RefundLimit, Role
+from billingdesk.accounts.models import Role
+from billingdesk.actions.keys import action_key_issue
 from billingdesk.actions.models import ActionRequest, AuditEntry
 from billingdesk.billing.models import Refund
 
-from .factories import Shop
+from .factories import Shop, limit_set
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -127,7 +129,7 @@ def test_cancel_at_period_end(shop: Shop, client_as: Callable[..., Client]) -> N
 def test_over_limit_refund_waits_for_finance_then_runs(
     shop: Shop, client_as: Callable[..., Client]
 ) -> None:
-    RefundLimit.objects.create(role=Role.AGENT, currency="EUR", max_amount=2000)
+    limit_set(Role.AGENT, 2000)
     agent = client_as("agent")
     key = _key(agent.get(_url(shop, "form"), HX).content.decode())
 
@@ -141,6 +143,14 @@ def test_over_limit_refund_waits_for_finance_then_runs(
     assert not Refund.objects.exists()
     pending = ActionRequest.objects.get()
     assert pending.status == ActionRequest.Status.PENDING_APPROVAL
+    # The charge now says so, offers no second refund, and the agent's requests list it.
+    panel = agent.get(f"/panel/person/{shop.customer.person_id}/").content.decode()
+    assert "refund of 30.00 EUR awaiting approval" in panel
+    assert 'data-awaiting="refund"' in panel
+    again = agent.get(_url(shop, "form"), HX).content.decode()
+    assert f"already awaiting approval (request #{pending.pk})" in again
+    mine = agent.get("/console/approvals/").content.decode()
+    assert "My requests" in mine and "late delivery" in mine
 
     finance = client_as("finance", "fiona")
     page = finance.get("/console/approvals/").content.decode()
@@ -155,7 +165,7 @@ def test_over_limit_refund_waits_for_finance_then_runs(
 
 
 def test_deny_needs_a_reason(shop: Shop, client_as: Callable[..., Client]) -> None:
-    RefundLimit.objects.create(role=Role.AGENT, currency="EUR", max_amount=100)
+    limit_set(Role.AGENT, 100)
     agent = client_as("agent")
     key = _key(agent.get(_url(shop, "form"), HX).content.decode())
     agent.post(
@@ -186,14 +196,25 @@ def test_read_only_agents_cannot_act_even_by_posting(
     form = client.get(_url(shop, "form"), HX).content.decode()
     assert "read-only" in form
 
+    # A genuine key issued to this user: only the role check can refuse it.
+    viewer = User.objects.get(agent_profile__role="read_only")
     response = client.post(
         _url(shop, "confirm"),
-        {"key": "forged", "amount": "5", "reason_code": "duplicate", "reason_text": "x"},
+        {
+            "key": action_key_issue(user=viewer),
+            "amount": "5",
+            "reason_code": "duplicate",
+            "reason_text": "x",
+        },
         **HX,
     )
 
-    assert 'role="alert"' in response.content.decode()
+    body = response.content.decode()
+    assert 'role="alert"' in body and "Your role is read-only" in body
+    assert "key is not valid" not in body
     assert not Refund.objects.exists()
+    refusal = AuditEntry.objects.get()
+    assert (refusal.result, refusal.action) == ("refused", "refund")
 
 
 @pytest.mark.parametrize(
@@ -225,3 +246,30 @@ def test_without_htmx_the_steps_are_pages(shop: Shop, client_as: Callable[..., C
     assert done.status_code == 302
     assert done["Location"] == f"/console/person/{shop.customer.person_id}/"
     assert Refund.objects.get().amount == 100
+
+
+def test_the_second_of_two_submissions_is_told_the_refund_is_being_processed(
+    shop: Shop, client_as: Callable[..., Client]
+) -> None:
+    from billingdesk.actions.keys import key_nonce
+
+    client = client_as("agent", "alex")
+    alex = User.objects.get(username="alex")
+    key = _key(client.get(_url(shop, "form"), HX).content.decode())
+    # The first submission of this form has claimed the refund and waits on the gateway.
+    ActionRequest.objects.create(
+        idempotency_key=key_nonce(user=alex, key=key), kind="refund", status="running",
+        account=shop.account, target_kind="charge", target_id=shop.charge.gateway_id,
+        params={"amount": 1000}, amount=1000, currency="EUR", requested_by=alex,
+    )  # fmt: skip
+
+    second = client.post(
+        _url(shop, "confirm"),
+        {"key": key, "amount": "10", "reason_code": "duplicate", "reason_text": "twice"},
+        **HX,
+    )
+
+    assert second["HX-Refresh"] == "true"  # no red error in the form
+    page = client.get(f"/panel/person/{shop.customer.person_id}/").content.decode()
+    assert "is being processed" in page and "do not submit it again" in page
+    assert not Refund.objects.exists()

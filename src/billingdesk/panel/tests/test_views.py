@@ -111,8 +111,9 @@ def test_panel_queries_do_not_grow_with_history(
         counts.append(len(ctx.captured_queries))
 
     assert counts[0] == counts[1]
-    # The session and the user, the agent's role, then the panel's own (see panel_data).
-    assert counts[0] == 3 + (2 if connection.vendor == "postgresql" else 11)
+    # The session and the user, the agent's role, the requests awaiting approval on the rows
+    # shown, then the panel's own (see panel_data).
+    assert counts[0] == 4 + (2 if connection.vendor == "postgresql" else 11)
 
 
 def test_output_is_escaped(eu: GatewayAccount, client_as: Callable[..., Client]) -> None:
@@ -162,8 +163,14 @@ def test_read_only_agents_see_no_action_buttons(
 
 
 def test_approvals_page_is_for_finance(db: None, client_as: Callable[..., Client]) -> None:
-    assert client_as("agent").get("/console/approvals/").status_code == 403
+    assert client_as("read_only").get("/console/approvals/").status_code == 403
+    # An agent gets their own requests there (no decision buttons), linked as "My requests".
+    mine = client_as("agent").get("/console/approvals/")
+    assert mine.status_code == 200
+    assert "My requests" in mine.content.decode() and "Approve" not in mine.content.decode()
+    assert ">Approvals</a>" not in mine.content.decode()
     response = client_as("finance").get("/console/approvals/")
+    assert ">Approvals</a>" in response.content.decode()
     assert response.status_code == 200
     assert "Nothing is waiting for approval" in response.content.decode()
 

@@ -35,6 +35,13 @@ from billingdesk.gateways.models import GatewayAccount
 
 DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "demo-admin"
+# One user per role besides the administrator, so approvals can be tried at once:
+# (username, password, role, full name). Their limits are ``accounts.defaults``'.
+DEMO_AGENTS = [
+    ("agent", "demo-agent", "agent", "Alex Agent"),
+    ("finance", "demo-finance", "finance", "Fiona Finance"),
+    ("viewer", "demo-viewer", "read_only", "Vic Viewer"),
+]
 HOST = "127.0.0.1"
 READY_TIMEOUT = 60.0  # seconds for the server to answer its health check
 STOP_TIMEOUT = 10.0  # seconds a child gets to shut down before it is killed
@@ -148,8 +155,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Preparing the database in {settings.DATABASES['default']['NAME']}…")
         call_command("migrate", interactive=False, verbosity=0)
         self._ensure_admin()
-        self.stdout.write(f"Demo login: user {DEMO_USERNAME}, password {DEMO_PASSWORD}")
+        self._ensure_agents()
         accounts = self._seed(options["persons"])
+        self._seed_limits(accounts)
+        self._print_logins()
 
         if not serve:
             self._print_urls(local, accounts)
@@ -166,6 +175,56 @@ class Command(BaseCommand):
             return
         users.objects.create_superuser(DEMO_USERNAME, "admin@example.com", DEMO_PASSWORD)
         self.stdout.write(f"Created the superuser {DEMO_USERNAME!r}.")
+
+    def _ensure_agents(self) -> None:
+        from billingdesk.accounts.models import AgentProfile
+
+        users = get_user_model()
+        for username, password, role, name in DEMO_AGENTS:
+            if users.objects.filter(username=username).exists():
+                continue
+            first, _, last = name.partition(" ")
+            user = users.objects.create_user(
+                username, f"{username}@example.com", password, first_name=first, last_name=last
+            )
+            AgentProfile.objects.update_or_create(user=user, defaults={"role": role})
+            self.stdout.write(f"Created the {role.replace('_', '-')} user {username!r}.")
+
+    def _seed_limits(self, accounts: Sequence[GatewayAccount]) -> None:
+        from billingdesk.accounts.defaults import limits_seed
+        from billingdesk.billing.models import Charge
+
+        currencies = {a.default_currency for a in accounts if a.default_currency}
+        currencies |= set(
+            Charge.objects.filter(account__in=accounts)
+            .values_list("currency", flat=True)
+            .distinct()
+        )
+        limits_seed(currencies)
+
+    def _print_logins(self) -> None:
+        from billingdesk.accounts.defaults import SUGGESTED_LIMITS
+        from billingdesk.accounts.models import LimitKind, Role
+
+        self.stdout.write("Demo logins (sign in at /login/):")
+        rows = [(DEMO_USERNAME, DEMO_PASSWORD, "admin", "no limits; configures billingdesk")]
+        for username, password, role, _name in DEMO_AGENTS:
+            limits = SUGGESTED_LIMITS.get(Role(role), {})
+            refund = limits.get(LimitKind.REFUND)
+            if refund:
+                what = f"refunds up to {refund[0]} per charge alone, {refund[1]} a day"
+                if role == "finance":
+                    what += "; approves agents' requests within that"
+                else:
+                    what += "; more goes to finance for approval"
+            else:
+                what = "sees everything, changes nothing"
+            rows.append((username, password, role.replace("_", "-"), what))
+        for username, password, role, what in rows:
+            self.stdout.write(
+                f"  {role.ljust(9)}  user {username.ljust(8)} password {password.ljust(13)}  {what}"
+            )
+        self.stdout.write("  (amounts in each account's currency, e.g. EUR)")
 
     def _seed(self, persons: int) -> list[GatewayAccount]:
         try:
@@ -187,7 +246,7 @@ class Command(BaseCommand):
         rows = [
             ("Home", f"{local}/"),
             *((label, local + url) for label, url in _optional_pages()),
-            ("Login", f"{local}/login/  (user {DEMO_USERNAME}, password {DEMO_PASSWORD})"),
+            ("Login", f"{local}/login/  (users and passwords above)"),
             ("Admin", f"{local}/admin/"),
             ("Health", f"{local}/healthz"),
         ]

@@ -113,6 +113,11 @@ class Command(BaseCommand):
                 "backend's worker (see its documentation) with DJANGO_SETTINGS_MODULE="
                 f"{settings.SETTINGS_MODULE}. `billingdesk worker` runs only the database queue."
             )
+        if not options["batch"]:
+            # Periodic: reconcile stale action claims, verify and checkpoint the audit log.
+            from billingdesk.actions.recovery import actions_sweep_schedule
+
+            actions_sweep_schedule()
         self.stdout.write("Worker started: taking jobs from the database queue (Ctrl-C stops).")
         call_command(
             "db_worker",
