@@ -426,10 +426,10 @@ def _payment_methods_settle(account: GatewayAccount, methods: Sequence[Mirrored]
     defaults = {row.customer_ref: row.gateway_id for row in rows if row.is_default}
     defaults.pop("", None)
     if defaults:
-        for customer_ref, gateway_id in defaults.items():
-            PaymentMethod.objects.filter(
-                account=account, customer_ref=customer_ref, is_default=True
-            ).exclude(gateway_id=gateway_id).update(is_default=False)
+        # One statement for the batch: the other methods of these customers still marked.
+        PaymentMethod.objects.filter(
+            account=account, customer_ref__in=list(defaults), is_default=True
+        ).exclude(gateway_id__in=list(defaults.values())).update(is_default=False)
     cards = [(row.brand, row.last4, row.gateway_id) for row in rows if row.last4]
     if cards:
         account_id = GatewayAccount._meta.pk.get_db_prep_save(account.pk, connection)  # type: ignore[union-attr]

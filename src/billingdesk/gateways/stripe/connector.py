@@ -2,8 +2,10 @@
 
 Backfill lists each kind 100 objects a page and expands what hangs off the objects in the
 same call (a customer's tax ids and default card; a charge's refunds), so API calls grow with
-pages, never with objects. Payment methods, tax ids, discounts and refunds therefore arrive
-inside their owners' pages instead of being walked on their own.
+pages, never with objects. Tax ids, discounts and refunds therefore arrive inside their
+owners' pages instead of being walked on their own. Payment methods are the exception:
+Stripe lists them only per customer, so after the customers every customer's methods are
+listed (one call each), so that every saved card is mirrored, not only the default.
 After the charges come the PaymentIntents, for those that have no charge (awaiting a card,
 3-D Secure or confirmation, or canceled first): the mirror keeps them as pending or voided
 payments until a charge supersedes them.
