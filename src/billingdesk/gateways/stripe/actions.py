@@ -61,7 +61,10 @@ class StripeActions(Connector):
 
     @staticmethod
     def _now() -> datetime:
-        return timezone.now()
+        """The version of a state read now: whole seconds, like Stripe's event ``created``,
+        so an event of the same second as a read ties with it (and the mirror orders the
+        tie) instead of looking older than a read made a few milliseconds before it."""
+        return timezone.now().replace(microsecond=0)
 
     def check_credentials(self) -> None:
         """GET /v1/balance: cheap, needs only a valid secret (or restricted) key."""

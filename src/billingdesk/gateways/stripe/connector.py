@@ -308,6 +308,12 @@ class StripeConnector(StripeActions):
             objects, created = mapping.object_bundle(pi, self._now()), self._now()
         elif obj.get("object") == "payment_method":
             objects, created = self._payment_method_event(routed, obj, created)
+        elif routed == "customer.updated" and _default_card_changed(event, obj):
+            # Only the new default's id is in the event: read the customer with it expanded
+            # (one call, only when the default changed); the mirror then clears the old one.
+            resource, expand = _RETRIEVE["customer"]
+            cust = self.api.retrieve(resource, str(obj["id"]), expand=expand)
+            objects = mapping.object_bundle(cust, created)
         elif obj.get("object") == "invoice" and self._names_no_payment(routed, obj):
             obj, created = self._invoice_with_payments(obj, created)
             objects = mapping.object_bundle(obj, created)
@@ -428,6 +434,15 @@ def _load_event(body: bytes) -> dict[str, Any]:
     ):
         raise MalformedPayload("webhook body is not a Stripe event (no id or type)")
     return event
+
+
+def _default_card_changed(event: JSON, customer: JSON) -> bool:
+    """A ``customer.updated`` whose ``previous_attributes`` show a new default card."""
+    previous = (event.get("data") or {}).get("previous_attributes") or {}
+    settings = customer.get("invoice_settings") or {}
+    return "default_payment_method" in (previous.get("invoice_settings") or {}) and isinstance(
+        settings.get("default_payment_method"), str
+    )
 
 
 def _is_thin(obj: Any) -> bool:

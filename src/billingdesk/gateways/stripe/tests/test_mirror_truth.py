@@ -14,6 +14,7 @@ charge with ``amount_captured`` (localstripe has no such field).
 from __future__ import annotations
 
 import io
+import json
 import logging
 import socket
 import time
@@ -246,6 +247,28 @@ def test_payment_method_events_keep_every_card_current(
     row.refresh_from_db()
     assert row.deleted
     assert PaymentMethod.objects.filter(account=account, deleted=False).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_new_default_card_moves_the_default_flag(
+    client: Client, localstripe: str, seed: stripe.StripeClient, drain_tasks: Callable[[], None]
+) -> None:
+    ada = customer_with_card(seed, email="ada@example.com")
+    first = ada.invoice_settings.default_payment_method  # type: ignore[union-attr]
+    new = _second_card(seed, ada, "5555555555554444")
+    account = make_account(localstripe)
+    account_backfill(account=account)
+    updated = seed.v1.customers.update(
+        ada.id, params={"invoice_settings": {"default_payment_method": new}}
+    ).to_dict()
+    body = json.loads(event_json("customer.updated", updated, event_id="e_default"))
+    body["data"]["previous_attributes"] = {"invoice_settings": {"default_payment_method": first}}
+
+    post_event(client, account, json.dumps(body))
+    drain_tasks()
+
+    defaults = PaymentMethod.objects.filter(account=account, is_default=True)
+    assert list(defaults.values_list("gateway_id", flat=True)) == [new]
 
 
 # --- 5. one unreadable listing (localstripe: no disputes; fake: a restricted key's 403) ----
