@@ -28,7 +28,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from billingdesk.core.errors import InvalidRequest, MalformedPayload
+from billingdesk.core.errors import InvalidRequest, MalformedPayload, NotFound
 from billingdesk.core.signing import verify_header
 from billingdesk.gateways.interface import (
     Capability,
@@ -138,10 +138,15 @@ class StripeConnector(StripeActions):
         A request for anything else (a resumed run) simply fetches in the foreground.
         """
         ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] == (kind, cursor):
-            page = ahead[1].result()
-        else:
-            page = self._fetch_page(kind, cursor)
+        try:
+            if ahead is not None and ahead[0] == (kind, cursor):
+                page = ahead[1].result()
+            else:
+                page = self._fetch_page(kind, cursor)
+        except NotFound as exc:
+            raise NotFound(
+                f"this server has no listing of {kind.value.replace('_', ' ')}s ({exc.message})"
+            ) from exc
         self._fetch_ahead(kind, page)
         return page
 
@@ -218,8 +223,19 @@ class StripeConnector(StripeActions):
         if not live:
             return []
         workers = min(PAYMENT_METHOD_WORKERS, len(live))
+
+        def methods_or_gone(cust: JSON) -> list[JSON] | NotFound:
+            try:
+                return self._methods_of(str(cust["id"]))
+            except NotFound as exc:  # deleted since the customers were listed
+                return exc
+
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stripe-pm") as pool:
-            listed = list(pool.map(lambda c: self._methods_of(str(c["id"])), live))
+            answers = list(pool.map(methods_or_gone, live))
+        missing = [a for a in answers if isinstance(a, NotFound)]
+        if missing and len(missing) == len(answers):
+            raise missing[0]  # not a customer gone: this server has no such listing
+        listed = [[] if isinstance(a, NotFound) else a for a in answers]
         objects: list[GatewayObject] = []
         for cust, methods in zip(live, listed, strict=True):
             default = mapping.ref(

@@ -287,6 +287,7 @@ def test_a_missing_listing_is_skipped_with_its_reason_and_retried_next_run(
     run = SyncRun.objects.get(account=account)
     assert run.status == SyncRun.Status.DONE
     assert list(sync_run_skipped(run)) == ["dispute"]
+    assert "no listing of disputes" in sync_run_skipped(run)["dispute"]
     assert "404" in sync_run_skipped(run)["dispute"]
     assert PaymentMethod.objects.filter(account=account).count() == 1  # the rest finished
     text = out.getvalue()
@@ -318,6 +319,23 @@ def test_a_forbidden_listing_is_skipped_and_shown_in_the_admin(
     assert page.status_code == 200 and b"payment_method" in page.content
     listing = admin_client.get("/admin/gateways/syncrun/")
     assert b"payment_method" in listing.content
+
+
+@pytest.mark.django_db
+def test_a_customer_gone_mid_run_does_not_skip_everyones_cards(
+    localstripe: str, seed: stripe.StripeClient
+) -> None:
+    for i in range(3):
+        customer_with_card(seed, email=f"c{i}@example.com")
+    with StripeFake(upstream=localstripe) as fake:
+        account = make_account(fake.url)
+        fake.fail_next("/v1/payment_methods", 404)  # one customer deleted meanwhile
+
+        run = account_backfill(account=account)
+
+        assert fake.calls("GET", "/v1/payment_methods") == 3
+    assert sync_run_skipped(run) == {}
+    assert run.counts["payment_method"] == 2
 
 
 # --- 6. quiet re-sync (localstripe) ----------------------------------------------------------
