@@ -28,7 +28,7 @@ from django.test import Client
 
 from billingdesk.actions.models import ActionKind
 from billingdesk.actions.rules import state_refusal
-from billingdesk.billing.models import Charge, Invoice, PaymentMethod, Refund
+from billingdesk.billing.models import Charge, Customer, Invoice, PaymentMethod, Refund
 from billingdesk.billing.signals import mirror_changed
 from billingdesk.core.errors import AmountTooLarge
 from billingdesk.gateways.interface import ChargeStatus
@@ -52,6 +52,7 @@ from billingdesk.gateways.sync import (
     sync_run_skipped,
     sync_run_start,
 )
+from billingdesk.panel.selectors import person_search
 
 SECOND = 1_760_000_000  # both events of a tie carry this `created`
 
@@ -190,6 +191,10 @@ def test_backfill_mirrors_every_card_shows_it_on_charges_and_links_invoices(
     charge = Charge.objects.get(account=account, gateway_id=charge_id(paid))
     assert (charge.card_brand, charge.card_last4) == ("visa", "4242")
     assert Charge.objects.filter(account=account, card_last4="4242").count() == 2
+    # Agents search by last 4: a saved card that is not the default finds its person too.
+    person = Customer.objects.get(account=account, gateway_id=ada.id).person
+    for last4 in ("4242", "4444", "5556"):
+        assert person in [hit.person for hit in person_search(last4).hits], last4
     # The subscription's invoice names its charge; the charge names no invoice.
     invoice = Invoice.objects.get(account=account)
     linked = Charge.objects.get(account=account, gateway_id=invoice.charge_ref)
