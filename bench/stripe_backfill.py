@@ -16,6 +16,9 @@
 4. dj-stripe 2.11.0, installed in its own virtualenv (``var/bench/djstripe-venv``, created
    on first run; dj-stripe needs stripe<16 so it cannot share ours): ``djstripe_sync_models
    Customer PaymentMethod Charge`` into its own fresh SQLite database, in a subprocess.
+   Then a second pass: the same backfill again over the mirror it just filled, with
+   nothing changed at the gateway; it must write nothing to the mirror and send no change
+   signal (reported as ``second_pass``).
 5. Replay: both sides again, into fresh databases, with the proxy answering each GET from
    the answers kept in steps 3-4 instead of asking localstripe: the two sync engines
    themselves, as against the real API, where the server's time is not spent on this
@@ -193,6 +196,55 @@ def run_billingdesk(url: str, workdir: Path) -> dict[str, Any]:
         "customers": Customer.objects.count(),
         "payment_methods": PaymentMethod.objects.count(),
         "charges": Charge.objects.count(),
+        "second_pass": resync(account),
+    }
+
+
+def resync(account: Any) -> dict[str, Any]:
+    """The same backfill again over the mirror it just filled (nothing changed at the
+    gateway): what it writes to the mirror and how many change signals it sends. Both must
+    be 0; the run's own bookkeeping (its cursor, one UPDATE per page) is counted apart."""
+    from django.db import connection
+
+    from billingdesk.billing.signals import mirror_changed
+    from billingdesk.gateways.sync import sync_run_execute, sync_run_start
+
+    writes = {"mirror": 0, "mirror_rows": 0, "run_bookkeeping": 0}
+    signals = 0
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        verb = sql.lstrip().split(None, 1)[0].upper()
+        result = execute(sql, params, many, context)
+        if verb in {"INSERT", "UPDATE", "DELETE"}:
+            if "gateways_syncrun" in sql:
+                writes["run_bookkeeping"] += 1
+            else:
+                writes["mirror"] += 1
+                writes["mirror_rows"] += max(context["cursor"].rowcount, 0)
+        return result
+
+    def signalled(sender: Any, **kwargs: Any) -> None:
+        nonlocal signals
+        signals += 1
+
+    mirror_changed.connect(signalled, dispatch_uid="bench-resync")
+    try:
+        with connection.execute_wrapper(count):
+            started = time.perf_counter()
+            result = sync_run_execute(run=sync_run_start(account=account))
+            seconds = time.perf_counter() - started
+    finally:
+        mirror_changed.disconnect(dispatch_uid="bench-resync")
+    return {
+        "seconds": round(seconds, 3),
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "stale": result.stale,
+        "mirror_write_statements": writes["mirror"],
+        "mirror_rows_written": writes["mirror_rows"],
+        "run_bookkeeping_writes": writes["run_bookkeeping"],
+        "change_signals": signals,
     }
 
 
@@ -273,7 +325,8 @@ def both_sides(proxy: ReplayProxy, workdir: Path, mode: str, skip_djstripe: bool
     results: dict[str, Any] = {}
     before = len(proxy.requests)
     ours = run_billingdesk(proxy.url, workdir)
-    ours["api_calls"] = (len(proxy.requests) - before) // 2  # fetch-only pass + backfill
+    # fetch-only pass, backfill, second pass: the same calls each
+    ours["api_calls"] = (len(proxy.requests) - before) // 3
     results["billingdesk"] = ours
     if not skip_djstripe:
         before = len(proxy.requests)

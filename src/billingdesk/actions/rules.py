@@ -83,7 +83,7 @@ def state_refusal(kind: ActionKind, target: Mirrored) -> str:
             if target.status == ChargeStatus.DISPUTED:
                 return "A disputed charge cannot be refunded; respond to the dispute instead."
             if target.status not in (ChargeStatus.CAPTURED, ChargeStatus.PARTIALLY_REFUNDED):
-                return f"A {target.get_status_display()} charge cannot be refunded."  # type: ignore[attr-defined]
+                return f"This charge is {target.get_status_display()}: it cannot be refunded."  # type: ignore[attr-defined]
             if target.refundable <= 0:
                 return "Nothing remains to refund on this charge."
         elif (

@@ -195,6 +195,10 @@ class Invoice(Mirrored):
     period_end = models.DateTimeField(null=True, blank=True)
     hosted_url = models.URLField(max_length=1000, blank=True)
     pdf_url = models.URLField(max_length=1000, blank=True)
+    # The payment the invoice names (a charge id or a payment attempt's id), for gateways
+    # that link invoice -> payment rather than charge -> invoice; the mirror fills the
+    # charge's invoice from it.
+    charge_ref = models.CharField(max_length=255, blank=True)
 
     Meta = _mirror_meta(  # type: ignore[misc,assignment]
         "invoice",
@@ -202,6 +206,7 @@ class Invoice(Mirrored):
         models.Index(fields=["account", "customer_ref"], name="invoice_customer_ref_idx"),
         models.Index(fields=["account", "subscription_ref"], name="invoice_sub_ref_idx"),
         models.Index(fields=["number"], name="invoice_number_idx"),
+        models.Index(fields=["account", "charge_ref"], name="invoice_charge_ref_idx"),
     )
 
 

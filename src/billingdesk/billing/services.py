@@ -9,9 +9,9 @@ arrived before the object they point to.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields, replace
-from functools import cache
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from functools import cache, partial
 from typing import Any
 
 from django.db import connections, models, router, transaction
@@ -38,7 +38,15 @@ from billingdesk.billing.models import (
 )
 from billingdesk.billing.signals import mirror_changed
 from billingdesk.core.errors import InvalidRequest
-from billingdesk.gateways.interface import GatewayObject, GwCharge, ObjectKind
+from billingdesk.gateways.interface import (
+    ChargeStatus,
+    DisputeStatus,
+    GatewayObject,
+    GwCharge,
+    InvoiceStatus,
+    ObjectKind,
+    RefundStatus,
+)
 from billingdesk.gateways.models import GatewayAccount
 
 _BASE_FIELDS = {"id", "updated", "created", "raw", "deleted"}
@@ -49,6 +57,9 @@ class _Spec:
     model: type[Mirrored]
     # dataclass attribute holding a gateway id -> (foreign key name, referenced kind)
     refs: dict[str, tuple[str, ObjectKind]]
+    # dataclass attribute -> model column, where the names differ (plain references kept
+    # without a foreign key)
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 _SPECS: dict[ObjectKind, _Spec] = {
@@ -74,6 +85,7 @@ _SPECS: dict[ObjectKind, _Spec] = {
             "customer_id": ("customer", ObjectKind.CUSTOMER),
             "subscription_id": ("subscription", ObjectKind.SUBSCRIPTION),
         },
+        {"charge_id": "charge_ref"},
     ),
     ObjectKind.COUPON: _Spec(Coupon, {}),
     ObjectKind.DISCOUNT: _Spec(
@@ -132,6 +144,8 @@ def _columns(obj: GatewayObject, spec: _Spec) -> dict[str, Any]:
         value = getattr(obj, f.name)
         if f.name in spec.refs:
             values[f"{spec.refs[f.name][0]}_ref"] = value or ""
+        elif f.name in spec.renamed:
+            values[spec.renamed[f.name]] = value or ""
         else:
             values[f.name] = "" if value is None and _is_text(spec.model, f.name) else value
     if spec.model is Customer:
@@ -150,9 +164,18 @@ def mirror_upsert(*, account: GatewayAccount, objects: Iterable[GatewayObject]) 
     """Insert or update gateway objects of any kinds in the mirror, in one transaction."""
     by_kind: dict[ObjectKind, dict[str, GatewayObject]] = defaultdict(dict)
     for obj in objects:
-        # Within one batch keep only the newest version of each object.
+        # Within one batch keep only the newest version of each object (of the same
+        # version, the furthest along, as against the mirror).
         current = by_kind[obj.kind].get(obj.id)
-        if current is None or current.updated <= obj.updated:
+        if (
+            current is None
+            or current.updated < obj.updated
+            or (
+                current.updated == obj.updated
+                and _progress(obj.kind, partial(getattr, current))
+                <= _progress(obj.kind, partial(getattr, obj))
+            )
+        ):
             by_kind[obj.kind][obj.id] = obj
     result = UpsertResult()
     with transaction.atomic():
@@ -168,7 +191,7 @@ def _upsert_kind(
     spec = _SPECS[kind]
     model = spec.model
     if model is Charge:
-        objects = _attempts_charged(account, objects)
+        objects = _charges_completed(account, _attempts_charged(account, objects))
     ids = [obj.id for obj in objects]
     existing = {
         row.gateway_id: row
@@ -192,13 +215,23 @@ def _upsert_kind(
         if row is None:
             to_create.append(model(account=account, gateway_id=obj.id, synced_at=now, **values))
             continue
-        if row.gateway_updated_at > obj.updated:
+        if row.gateway_updated_at > obj.updated or (
+            row.gateway_updated_at == obj.updated
+            and _progress(kind, values.get) < _progress(kind, partial(getattr, row))
+        ):
             result.stale += 1
             continue
-        diff = {name: value for name, value in values.items() if getattr(row, name) != value}
+        # The version alone is not a change: a listing stamps every object with the time it
+        # was fetched, and a re-sync of unchanged data must write (and signal) nothing.
+        diff = {
+            name: value
+            for name, value in values.items()
+            if name != "gateway_updated_at" and getattr(row, name) != value
+        }
         if not diff:
             result.unchanged += 1
             continue
+        diff["gateway_updated_at"] = obj.updated
         if isinstance(row, Customer) and ({"email_normalized", "phone_normalized"} & diff.keys()):
             identity_changed.append(row)
         for name, value in diff.items():
@@ -213,8 +246,15 @@ def _upsert_kind(
     if to_update:
         _update_rows(model, to_update, [*sorted(changed_fields), "synced_at"])
         result.updated = len(to_update)
+    changed = [*to_create, *to_update]
     if model is Charge:
-        _attempts_supersede(account, [*to_create, *to_update])
+        _attempts_supersede(account, changed)
+    elif model is Dispute:
+        _charges_disputed(account, changed)
+    elif model is PaymentMethod:
+        _payment_methods_settle(account, changed)
+    elif model is Invoice:
+        _invoices_link_charges(account, changed)
     if model is Customer:
         fresh = [row for row in to_create if isinstance(row, Customer)]
         customers_match(customers=[*fresh, *identity_changed])
@@ -227,6 +267,206 @@ def _upsert_kind(
             updated=[row.pk for row in to_update],
         )
     return result
+
+
+# --- ties -----------------------------------------------------------------------------------
+# Two versions of an object stamped with the same time (Stripe's are whole seconds, and it
+# promises no order between the events of one second) are ordered by how far along each is,
+# for the kinds whose state only moves forward: ``invoice.finalized`` then ``invoice.paid``
+# in either order leave the invoice paid, ``charge.captured`` never undoes
+# ``charge.refunded``. A deleted object stays deleted. Other kinds keep arrival order.
+_PROGRESS: dict[ObjectKind, tuple[str, dict[str, int]]] = {
+    ObjectKind.INVOICE: (
+        "status",
+        {
+            InvoiceStatus.DRAFT: 0,
+            InvoiceStatus.OPEN: 1,
+            InvoiceStatus.UNCOLLECTIBLE: 2,
+            InvoiceStatus.PAID: 3,
+            InvoiceStatus.VOID: 3,
+        },
+    ),
+    ObjectKind.CHARGE: (
+        "status",
+        {
+            ChargeStatus.PENDING: 0,
+            ChargeStatus.AUTHORIZED: 1,
+            ChargeStatus.FAILED: 2,
+            ChargeStatus.CAPTURED: 2,
+            ChargeStatus.VOIDED: 3,
+            ChargeStatus.PARTIALLY_REFUNDED: 3,
+            ChargeStatus.REFUNDED: 4,
+            ChargeStatus.DISPUTED: 5,
+        },
+    ),
+    ObjectKind.REFUND: (
+        "status",
+        {
+            RefundStatus.PENDING: 0,
+            RefundStatus.SUCCEEDED: 1,
+            RefundStatus.FAILED: 1,
+            RefundStatus.CANCELED: 1,
+        },
+    ),
+    ObjectKind.DISPUTE: (
+        "status",
+        {
+            DisputeStatus.WARNING: 0,
+            DisputeStatus.NEEDS_RESPONSE: 0,
+            DisputeStatus.UNDER_REVIEW: 1,
+            DisputeStatus.WON: 2,
+            DisputeStatus.LOST: 2,
+        },
+    ),
+}
+# Amounts that only grow, as a second key (a refund more, a payment more).
+_PROGRESS_AMOUNTS: dict[ObjectKind, tuple[str, ...]] = {
+    ObjectKind.INVOICE: ("amount_paid",),
+    ObjectKind.CHARGE: ("amount_refunded", "amount_captured"),
+}
+
+
+def _progress(kind: ObjectKind, get: Callable[[str], Any]) -> tuple[int, ...]:
+    """How far along a version is, from ``get(attribute)``: compared only between two
+    versions with the same timestamp."""
+    key = [int(bool(get("deleted")))]
+    if kind in _PROGRESS:
+        name, ranks = _PROGRESS[kind]
+        key.append(ranks.get(str(get(name)), 0))
+    key.extend(int(get(name) or 0) for name in _PROGRESS_AMOUNTS.get(kind, ()))
+    return tuple(key)
+
+
+# --- state one object holds about another -----------------------------------------------------
+
+# Disputes that hold the charge's money: nothing may be refunded while one is open or lost.
+_DISPUTE_HOLDS = (DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW, DisputeStatus.LOST)
+_SETTLED = (ChargeStatus.CAPTURED, ChargeStatus.PARTIALLY_REFUNDED, ChargeStatus.REFUNDED)
+
+
+def _charges_completed(
+    account: GatewayAccount, objects: Sequence[GatewayObject]
+) -> Sequence[GatewayObject]:
+    """Fill in, from what the mirror already holds, what a charge's own payload may lack:
+    disputed while a dispute holds its money, the card (brand, last 4) from its payment
+    method, and its invoice when the invoice names the charge. One query each, only when
+    some charge of the batch needs it; the same answer every time, so a re-sync of an
+    unchanged charge stays unchanged."""
+    charges = [o for o in objects if isinstance(o, GwCharge)]
+    if not charges:
+        return objects
+    disputed = set(
+        Dispute.objects.filter(
+            account=account,
+            charge_ref__in=[c.id for c in charges if c.status in _SETTLED],
+            status__in=_DISPUTE_HOLDS,
+            deleted=False,
+        ).values_list("charge_ref", flat=True)
+    )
+    cardless = {c.payment_method_id for c in charges if c.payment_method_id and not c.card_last4}
+    cards: dict[str, tuple[str, str]] = {}
+    if cardless:
+        cards = {
+            gid: (brand, last4)
+            for gid, brand, last4 in PaymentMethod.objects.filter(
+                account=account, gateway_id__in=cardless
+            )
+            .exclude(last4="")
+            .values_list("gateway_id", "brand", "last4")
+        }
+    unlinked = {c.id for c in charges if not c.invoice_id} | {
+        c.alt_id for c in charges if not c.invoice_id and c.alt_id
+    }
+    invoices: dict[str, str] = {}
+    if unlinked:
+        invoices = dict(
+            Invoice.objects.filter(account=account, charge_ref__in=unlinked).values_list(
+                "charge_ref", "gateway_id"
+            )
+        )
+    if not (disputed or cards or invoices):
+        return objects
+    completed: list[GatewayObject] = []
+    for obj in objects:
+        if isinstance(obj, GwCharge):
+            changes: dict[str, Any] = {}
+            if obj.id in disputed:
+                changes["status"] = ChargeStatus.DISPUTED
+            if obj.payment_method_id in cards and not obj.card_last4:
+                changes["card_brand"], changes["card_last4"] = cards[obj.payment_method_id]
+            if not obj.invoice_id:
+                invoice = invoices.get(obj.id) or invoices.get(obj.alt_id)
+                if invoice:
+                    changes["invoice_id"] = invoice
+            if changes:
+                obj = replace(obj, **changes)
+        completed.append(obj)
+    return completed
+
+
+def _charges_disputed(account: GatewayAccount, disputes: Sequence[Mirrored]) -> None:
+    """A dispute that holds the money marks its charge disputed (the panel then offers no
+    refund): a gateway's dispute event carries the dispute, not the charge."""
+    refs = {
+        row.charge_ref
+        for row in disputes
+        if isinstance(row, Dispute) and row.status in _DISPUTE_HOLDS and not row.deleted
+    }
+    if refs:
+        Charge.objects.filter(account=account, gateway_id__in=refs, status__in=_SETTLED).update(
+            status=ChargeStatus.DISPUTED
+        )
+
+
+def _payment_methods_settle(account: GatewayAccount, methods: Sequence[Mirrored]) -> None:
+    """After new or changed payment methods: a customer has one default (the newest one
+    marked so), and charges that saw no card take this method's brand and last 4."""
+    connection = connections[router.db_for_write(PaymentMethod)]
+    rows = [row for row in methods if isinstance(row, PaymentMethod) and not row.deleted]
+    defaults = {row.customer_ref: row.gateway_id for row in rows if row.is_default}
+    defaults.pop("", None)
+    if defaults:
+        # One statement for the batch: the other methods of these customers still marked.
+        PaymentMethod.objects.filter(
+            account=account, customer_ref__in=list(defaults), is_default=True
+        ).exclude(gateway_id__in=list(defaults.values())).update(is_default=False)
+    cards = [(row.brand, row.last4, row.gateway_id) for row in rows if row.last4]
+    if cards:
+        account_id = GatewayAccount._meta.pk.get_db_prep_save(account.pk, connection)  # type: ignore[union-attr]
+        quote = connection.ops.quote_name
+        table = quote(Charge._meta.db_table)
+        # Identifiers come from the model's metadata and are quoted; values are parameters.
+        sql = (
+            f"UPDATE {table} SET {quote('card_brand')} = %s, {quote('card_last4')} = %s "  # noqa: S608
+            f"WHERE {quote('account_id')} = %s AND {quote('payment_method_ref')} = %s "
+            f"AND {quote('card_last4')} = ''"
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [(b, l4, account_id, ref) for b, l4, ref in cards])
+
+
+def _invoices_link_charges(account: GatewayAccount, invoices: Sequence[Mirrored]) -> None:
+    """Link the charge an invoice names (by the charge's id or its payment attempt's) to the
+    invoice, when the charge does not name one itself."""
+    links = [
+        (row.gateway_id, row.pk, row.charge_ref)
+        for row in invoices
+        if isinstance(row, Invoice) and row.charge_ref
+    ]
+    if not links:
+        return
+    connection = connections[router.db_for_write(Charge)]
+    account_id = GatewayAccount._meta.pk.get_db_prep_save(account.pk, connection)  # type: ignore[union-attr]
+    quote = connection.ops.quote_name
+    table = quote(Charge._meta.db_table)
+    # Identifiers come from the model's metadata and are quoted; values are parameters.
+    sql = (
+        f"UPDATE {table} SET {quote('invoice_ref')} = %s, {quote('invoice_id')} = %s "  # noqa: S608
+        f"WHERE {quote('account_id')} = %s AND {quote('invoice_ref')} = '' "
+        f"AND ({quote('gateway_id')} = %s OR {quote('alt_id')} = %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(gid, pk, account_id, ref, ref) for gid, pk, ref in links])
 
 
 # A payment attempt that has no charge yet (e.g. a Stripe PaymentIntent awaiting a card or

@@ -64,6 +64,13 @@ class AuthenticationFailed(UserFacingError):
     code = "authentication_failed"
 
 
+class PermissionDenied(AuthenticationFailed):
+    """The credentials are valid but may not do this (e.g. a restricted key without read
+    access to one kind of object): the rest still works."""
+
+    code = "permission_denied"
+
+
 class OperationalError(BillingdeskError):
     code = "operational_error"
     retryable = True

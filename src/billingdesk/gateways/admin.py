@@ -22,6 +22,7 @@ from billingdesk.billing.admin import CappedCountPaginator, ExactSearchAdmin, Re
 from billingdesk.core.errors import NotFound, OperationalError, UserFacingError
 from billingdesk.gateways import registry
 from billingdesk.gateways.models import GatewayAccount, SyncRun, WebhookEvent
+from billingdesk.gateways.sync import sync_run_skipped
 from billingdesk.gateways.webhooks import webhook_event_process
 
 _CREDENTIAL_PREFIX = "credential__"
@@ -307,6 +308,7 @@ class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         "account",
         "status",
         "objects",
+        "skipped",
         "pages",
         "started_at",
         "updated_at",
@@ -318,6 +320,7 @@ class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         "account",
         "status",
         "counts_text",
+        "skipped",
         "pages",
         "kind_index",
         "cursor",
@@ -330,6 +333,10 @@ class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="objects")
     def objects(self, obj: SyncRun) -> int:
         return sum(int(value) for value in obj.counts.values())
+
+    @admin.display(description="skipped (tried again next run)")
+    def skipped(self, obj: SyncRun) -> str:
+        return ", ".join(sync_run_skipped(obj)) or "-"
 
     @admin.display(description="objects per kind")
     def counts_text(self, obj: SyncRun) -> str:

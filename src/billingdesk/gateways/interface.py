@@ -234,6 +234,10 @@ class GwInvoice(GatewayObject):
     period_end: datetime | None = None
     hosted_url: str = ""
     pdf_url: str = ""
+    # The payment that settles it, when the gateway names it from the invoice's side (a
+    # charge id, or the id of the payment attempt a charge carries as ``alt_id``): the mirror
+    # links that charge to this invoice even when the charge itself does not name it.
+    charge_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -17,7 +17,14 @@ from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 
-from billingdesk.core.errors import CardDeclined, InvalidRequest, MalformedPayload, NotFound
+from billingdesk.core.errors import (
+    AmountTooLarge,
+    CardDeclined,
+    InvalidRequest,
+    MalformedPayload,
+    NotAllowed,
+    NotFound,
+)
 from billingdesk.core.signing import verify_header
 from billingdesk.gateways.interface import (
     ActionResult,
@@ -99,11 +106,16 @@ class SandboxConnector(Connector):
     def refund_create(
         self, *, charge_id: str, amount: int | None, reason: str, idempotency_key: str
     ) -> ActionResult:
-        return self._idempotent(
-            "refund_create",
-            idempotency_key,
-            {"charge_id": charge_id, "amount": amount, "reason": reason},
-            lambda e: _no_url(e.refund_create(charge_id=charge_id, amount=amount, reason=reason)),
+        return self._refreshed_on_refusal(
+            charge_id,
+            lambda: self._idempotent(
+                "refund_create",
+                idempotency_key,
+                {"charge_id": charge_id, "amount": amount, "reason": reason},
+                lambda e: _no_url(
+                    e.refund_create(charge_id=charge_id, amount=amount, reason=reason)
+                ),
+            ),
         )
 
     def charge_authorize(
@@ -142,19 +154,25 @@ class SandboxConnector(Connector):
     def charge_capture(
         self, *, charge_id: str, amount: int | None, idempotency_key: str
     ) -> ActionResult:
-        return self._idempotent(
-            "charge_capture",
-            idempotency_key,
-            {"charge_id": charge_id, "amount": amount},
-            lambda e: _no_url(e.charge_capture(charge_id=charge_id, amount=amount)),
+        return self._refreshed_on_refusal(
+            charge_id,
+            lambda: self._idempotent(
+                "charge_capture",
+                idempotency_key,
+                {"charge_id": charge_id, "amount": amount},
+                lambda e: _no_url(e.charge_capture(charge_id=charge_id, amount=amount)),
+            ),
         )
 
     def charge_void(self, *, charge_id: str, idempotency_key: str) -> ActionResult:
-        return self._idempotent(
-            "charge_void",
-            idempotency_key,
-            {"charge_id": charge_id},
-            lambda e: _no_url(e.charge_void(charge_id=charge_id)),
+        return self._refreshed_on_refusal(
+            charge_id,
+            lambda: self._idempotent(
+                "charge_void",
+                idempotency_key,
+                {"charge_id": charge_id},
+                lambda e: _no_url(e.charge_void(charge_id=charge_id)),
+            ),
         )
 
     def subscription_cancel(
@@ -300,6 +318,26 @@ class SandboxConnector(Connector):
         if obj is None:
             raise NotFound(f"No such {kind.replace('_', ' ')}: {object_id!r}")
         return obj
+
+    def _refreshed_on_refusal(
+        self, charge_id: str, act: Callable[[], ActionResult]
+    ) -> ActionResult:
+        """Run an action on a charge; when the sandbox's own state refuses it (refunded or
+        disputed meanwhile, less left than the mirror said), bring the mirror's copy of the
+        charge up to date before refusing, so the panel stops offering it."""
+        try:
+            return act()
+        except (NotAllowed, AmountTooLarge):
+            row = SandboxObject.objects.filter(
+                account=self.account, object_id=charge_id, kind="charge"
+            ).first()
+            current = object_from(row.data) if row is not None else None
+            if current is not None:
+                # Imported here: the mirror's services import the gateway models.
+                from billingdesk.billing.services import mirror_upsert
+
+                mirror_upsert(account=self.account, objects=[current])
+            raise
 
     def _idempotent(
         self, operation: str, key: str, params: dict[str, Any], act: _Act

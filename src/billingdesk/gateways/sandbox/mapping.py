@@ -180,6 +180,7 @@ def invoice_from(data: JSON) -> GwInvoice:
         period_end=_when(data.get("period_end")),
         hosted_url=data.get("hosted_invoice_url") or "",
         pdf_url=data.get("invoice_pdf") or "",
+        charge_id=data.get("charge") or None,
     )
 
 

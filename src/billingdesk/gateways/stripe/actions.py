@@ -13,7 +13,7 @@ https://docs.stripe.com/api/checkout/sessions.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from billingdesk.core.errors import (
     AmountTooLarge,
+    BillingdeskError,
     CardDeclined,
     InvalidRequest,
     NotAllowed,
@@ -60,7 +61,10 @@ class StripeActions(Connector):
 
     @staticmethod
     def _now() -> datetime:
-        return timezone.now()
+        """The version of a state read now: whole seconds, like Stripe's event ``created``,
+        so an event of the same second as a read ties with it (and the mirror orders the
+        tie) instead of looking older than a read made a few milliseconds before it."""
+        return timezone.now().replace(microsecond=0)
 
     def check_credentials(self) -> None:
         """GET /v1/balance: cheap, needs only a valid secret (or restricted) key."""
@@ -70,11 +74,43 @@ class StripeActions(Connector):
     def _result(self, objects: Iterable[GatewayObject], url: str = "") -> ActionResult:
         return ActionResult(objects=list(objects), request_id=self.api.last_request_id, url=url)
 
+    def _refreshed_on_refusal(
+        self, charge_id: str, act: Callable[[], ActionResult]
+    ) -> ActionResult:
+        """Run an action on a charge; if Stripe's live state refuses it (already refunded,
+        less left than the mirror said, disputed, captured meanwhile), bring the mirror's
+        copy of the charge up to date before refusing, so the panel stops offering what
+        cannot be done."""
+        try:
+            return act()
+        except (NotAllowed, AmountTooLarge) as refusal:
+            try:
+                raw, _ = self._charge(charge_id)
+            except BillingdeskError:
+                raise refusal from None  # it stands; the next event refreshes the mirror
+            # Imported here: the mirror's services import the gateway registry's models.
+            from billingdesk.billing.services import mirror_upsert
+
+            mirror_upsert(
+                account=self.account, objects=list(mapping.charge_bundle(raw, self._now()))
+            )
+            raise
+
     def _charge(self, charge_id: str) -> tuple[JSON, GwCharge]:
         raw = self.api.retrieve("charges", charge_id, expand=["refunds", "payment_intent"])
         return raw, mapping.charge(raw, self._now())
 
     def refund_create(
+        self, *, charge_id: str, amount: int | None, reason: str, idempotency_key: str
+    ) -> ActionResult:
+        return self._refreshed_on_refusal(
+            charge_id,
+            lambda: self._refund_create(
+                charge_id=charge_id, amount=amount, reason=reason, idempotency_key=idempotency_key
+            ),
+        )
+
+    def _refund_create(
         self, *, charge_id: str, amount: int | None, reason: str, idempotency_key: str
     ) -> ActionResult:
         raw, charge = self._charge(charge_id)
@@ -88,7 +124,7 @@ class StripeActions(Connector):
                 "authorisation instead of refunding it."
             )
         if charge.status in (ChargeStatus.FAILED, ChargeStatus.PENDING):
-            raise NotAllowed(f"A {charge.status.value} payment cannot be refunded.")
+            raise NotAllowed(f"This payment is {charge.status.value}: it cannot be refunded.")
         remaining = charge.amount_captured - charge.amount_refunded
         if amount is not None and amount <= 0:
             raise InvalidRequest("A refund amount must be more than zero.")
@@ -160,6 +196,16 @@ class StripeActions(Connector):
     def charge_capture(
         self, *, charge_id: str, amount: int | None, idempotency_key: str
     ) -> ActionResult:
+        return self._refreshed_on_refusal(
+            charge_id,
+            lambda: self._charge_capture(
+                charge_id=charge_id, amount=amount, idempotency_key=idempotency_key
+            ),
+        )
+
+    def _charge_capture(
+        self, *, charge_id: str, amount: int | None, idempotency_key: str
+    ) -> ActionResult:
         raw, charge = self._charge(charge_id)
         if charge.status is not ChargeStatus.AUTHORIZED:
             if raw.get("captured") and charge.status is not ChargeStatus.FAILED:
@@ -193,6 +239,12 @@ class StripeActions(Connector):
         return self._result(mapping.charge_bundle(raw, self._now()))
 
     def charge_void(self, *, charge_id: str, idempotency_key: str) -> ActionResult:
+        return self._refreshed_on_refusal(
+            charge_id,
+            lambda: self._charge_void(charge_id=charge_id, idempotency_key=idempotency_key),
+        )
+
+    def _charge_void(self, *, charge_id: str, idempotency_key: str) -> ActionResult:
         raw, charge = self._charge(charge_id)
         if charge.status is ChargeStatus.VOIDED:
             return self._result(mapping.charge_bundle(raw, self._now()))

@@ -17,6 +17,7 @@ rate limits https://docs.stripe.com/rate-limits.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -35,10 +36,15 @@ from billingdesk.core.errors import (
     InvalidRequest,
     NotAllowed,
     NotFound,
+    PermissionDenied,
     RateLimited,
 )
 
 JSON = dict[str, Any]
+
+# The SDK logs every request and response at INFO through the "stripe" logger; they reach
+# the terminal (and the logs) only when something is wrong.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds: Stripe answers most calls in < 1 s
 DEFAULT_MAX_RETRIES = 2
@@ -239,7 +245,12 @@ def translate_error(exc: stripe.StripeError) -> BillingdeskError:
         return CardDeclined(
             f"The card was declined: {detail}", decline_code=decline or code or "generic_decline"
         )
-    if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
+    if isinstance(exc, stripe.PermissionError):
+        return PermissionDenied(
+            "Stripe does not let this account's key do this (a restricted key without the "
+            f"permission for it). Stripe said: {detail}"
+        )
+    if isinstance(exc, stripe.AuthenticationError):
         return AuthenticationFailed(
             "Stripe refused this account's secret key (it may be expired, revoked or "
             f"mistyped); update it in the gateway settings. Stripe said: {detail}"

@@ -2,8 +2,10 @@
 
 Backfill lists each kind 100 objects a page and expands what hangs off the objects in the
 same call (a customer's tax ids and default card; a charge's refunds), so API calls grow with
-pages, never with objects. Payment methods, tax ids, discounts and refunds therefore arrive
-inside their owners' pages instead of being walked on their own.
+pages, never with objects. Tax ids, discounts and refunds therefore arrive inside their
+owners' pages instead of being walked on their own. Payment methods are the exception:
+Stripe lists them only per customer, so after the customers every customer's methods are
+listed (one call each), so that every saved card is mirrored, not only the default.
 After the charges come the PaymentIntents, for those that have no charge (awaiting a card,
 3-D Secure or confirmation, or canceled first): the mirror keeps them as pending or voided
 payments until a charge supersedes them.
@@ -26,9 +28,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from billingdesk.core.errors import (
-    MalformedPayload,
-)
+from billingdesk.core.errors import InvalidRequest, MalformedPayload, NotFound
 from billingdesk.core.signing import verify_header
 from billingdesk.gateways.interface import (
     Capability,
@@ -55,6 +55,10 @@ _LISTINGS: dict[ObjectKind, tuple[str, dict[str, Any], list[str]]] = {
         {},
         ["data.tax_ids", "data.invoice_settings.default_payment_method"],
     ),
+    # Every saved payment method, not only the default: Stripe lists them per customer
+    # (GET /v1/payment_methods?customer=…), so this walks the customers again (ids and
+    # default only) and lists each one's methods, a few customers at a time.
+    ObjectKind.PAYMENT_METHOD: ("customers", {}, []),
     ObjectKind.COUPON: ("coupons", {}, []),
     # Without status=all Stripe leaves canceled subscriptions out of the list.
     ObjectKind.SUBSCRIPTION: ("subscriptions", {"status": "all"}, []),
@@ -64,6 +68,15 @@ _LISTINGS: dict[ObjectKind, tuple[str, dict[str, Any], list[str]]] = {
     ObjectKind.CHARGE: ("charges", {}, ["data.refunds"]),
     ObjectKind.DISPUTE: ("disputes", {}, []),
 }
+# Expansions a Stripe-compatible server may not know (localstripe answers 400 to an
+# unknown one): asked for, and left out for the rest of the run if refused.
+_OPTIONAL_EXPAND: dict[ObjectKind, list[str]] = {
+    # Since 2025-03-31.basil an invoice names its payments only here (no ``charge``).
+    ObjectKind.INVOICE: ["data.payments"],
+}
+# Customers whose payment methods are listed at once (each is one call).
+PAYMENT_METHOD_WORKERS = 4
+
 # Listed after a kind's own listing, under the same kind: PaymentIntents, of which only those
 # without a charge are kept (the charges listing has the others). Their cursors are
 # "<resource>:<starting_after>", so a resumed run knows which listing it was in.
@@ -112,6 +125,8 @@ class StripeConnector(StripeActions):
         super().__init__(account)
         self._pool: ThreadPoolExecutor | None = None
         self._ahead: tuple[tuple[ObjectKind, str | None], Future[Page]] | None = None
+        # Optional requests this server refused (see _OPTIONAL_EXPAND, _methods_of).
+        self._refused: set[str] = set()
 
     # --- backfill ------------------------------------------------------------------------
     def list_page(self, kind: ObjectKind, cursor: str | None) -> Page:
@@ -123,10 +138,15 @@ class StripeConnector(StripeActions):
         A request for anything else (a resumed run) simply fetches in the foreground.
         """
         ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] == (kind, cursor):
-            page = ahead[1].result()
-        else:
-            page = self._fetch_page(kind, cursor)
+        try:
+            if ahead is not None and ahead[0] == (kind, cursor):
+                page = ahead[1].result()
+            else:
+                page = self._fetch_page(kind, cursor)
+        except NotFound as exc:
+            raise NotFound(
+                f"this server has no listing of {kind.value.replace('_', ' ')}s ({exc.message})"
+            ) from exc
         self._fetch_ahead(kind, page)
         return page
 
@@ -157,14 +177,27 @@ class StripeConnector(StripeActions):
             listing, after = follow_on, cursor.partition(":")[2]
         resource, fixed, expand = listing
         params: dict[str, Any] = {"limit": PAGE_SIZE, **fixed}
-        if expand:
-            params["expand"] = expand
+        optional = [] if f"expand:{kind}" in self._refused else _OPTIONAL_EXPAND.get(kind, [])
+        if expand or optional:
+            params["expand"] = [*expand, *optional]
         if after:
             params["starting_after"] = after
-        page = self.api.list_objects(resource, params)
+        try:
+            page = self.api.list_objects(resource, params)
+        except InvalidRequest:
+            if not optional:
+                raise
+            self._refused.add(f"expand:{kind}")
+            params["expand"] = expand
+            if not expand:
+                del params["expand"]
+            page = self.api.list_objects(resource, params)
         data = [item for item in page.get("data") or [] if isinstance(item, Mapping)]
         fetched = self._now()
         objects: list[GatewayObject] = []
+        if kind is ObjectKind.PAYMENT_METHOD:
+            objects.extend(self._payment_methods(data, fetched))
+            data = []
         for item in data:
             if listing is follow_on:
                 if not mapping.latest_charge(item):
@@ -173,7 +206,8 @@ class StripeConnector(StripeActions):
             if kind is ObjectKind.CHARGE:
                 item = self._complete_refunds(item)
             objects.extend(_bundle(kind, item, fetched))
-        last = str(data[-1]["id"]) if page.get("has_more") and data else None
+        listed = [item for item in page.get("data") or [] if isinstance(item, Mapping)]
+        last = str(listed[-1]["id"]) if page.get("has_more") and listed else None
         if listing is follow_on:
             next_cursor = f"{resource}:{last}" if last else None
         elif last is None and follow_on is not None:
@@ -181,6 +215,62 @@ class StripeConnector(StripeActions):
         else:
             next_cursor = last
         return Page(objects=objects, next_cursor=next_cursor)
+
+    def _payment_methods(self, customers: list[JSON], fetched: datetime) -> list[GatewayObject]:
+        """Every payment method of these customers (one listing each, a few at once), with
+        the customer's default marked."""
+        live = [c for c in customers if not c.get("deleted")]
+        if not live:
+            return []
+        workers = min(PAYMENT_METHOD_WORKERS, len(live))
+
+        def methods_or_gone(cust: JSON) -> list[JSON] | NotFound:
+            try:
+                return self._methods_of(str(cust["id"]))
+            except NotFound as exc:  # deleted since the customers were listed
+                return exc
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stripe-pm") as pool:
+            answers = list(pool.map(methods_or_gone, live))
+        missing = [a for a in answers if isinstance(a, NotFound)]
+        if missing and len(missing) == len(answers):
+            raise missing[0]  # not a customer gone: this server has no such listing
+        listed = [[] if isinstance(a, NotFound) else a for a in answers]
+        objects: list[GatewayObject] = []
+        for cust, methods in zip(live, listed, strict=True):
+            default = mapping.ref(
+                (cust.get("invoice_settings") or {}).get("default_payment_method")
+            ) or mapping.ref(cust.get("default_source"))
+            for pm in methods:
+                objects.append(
+                    mapping.payment_method(
+                        {**pm, "customer": pm.get("customer") or cust["id"]},
+                        fetched,
+                        is_default=pm.get("id") == default,
+                    )
+                )
+        return objects
+
+    def _methods_of(self, customer_id: str) -> list[JSON]:
+        """GET /v1/payment_methods?customer=… page by page. Stripe lists every type when
+        none is given; a server that insists on one (localstripe) is asked for cards."""
+        items: list[JSON] = []
+        params: dict[str, Any] = {"customer": customer_id, "limit": PAGE_SIZE}
+        while True:
+            if "payment_methods:type" in self._refused:
+                params["type"] = "card"
+            try:
+                page = self.api.list_objects("payment_methods", params)
+            except InvalidRequest:
+                if "type" in params:
+                    raise
+                self._refused.add("payment_methods:type")
+                continue
+            data = [item for item in page.get("data") or [] if isinstance(item, Mapping)]
+            items.extend(data)
+            if not page.get("has_more") or not data:
+                return items
+            params["starting_after"] = data[-1]["id"]
 
     def _complete_refunds(self, charge: JSON) -> JSON:
         """An embedded list holds at most 10 refunds; fetch the rest for the rare charge
@@ -232,6 +322,17 @@ class StripeConnector(StripeActions):
                 "payment_intents", str(obj["id"]), expand=_RETRIEVE["payment_intent"][1]
             )
             objects, created = mapping.object_bundle(pi, self._now()), self._now()
+        elif obj.get("object") == "payment_method":
+            objects, created = self._payment_method_event(routed, obj, created)
+        elif routed == "customer.updated" and _default_card_changed(event, obj):
+            # Only the new default's id is in the event: read the customer with it expanded
+            # (one call, only when the default changed); the mirror then clears the old one.
+            resource, expand = _RETRIEVE["customer"]
+            cust = self.api.retrieve(resource, str(obj["id"]), expand=expand)
+            objects = mapping.object_bundle(cust, created)
+        elif obj.get("object") == "invoice" and self._names_no_payment(routed, obj):
+            obj, created = self._invoice_with_payments(obj, created)
+            objects = mapping.object_bundle(obj, created)
         else:
             objects = mapping.object_bundle(obj, created)
         if routed.endswith(".deleted") and obj.get("object") in _DELETABLE and objects:
@@ -239,6 +340,47 @@ class StripeConnector(StripeActions):
             primary = next((o for o in objects if o.id == obj.get("id")), objects[-1])
             objects = [replace(o, deleted=True) if o is primary else o for o in objects]
         return ParsedEvent(id=str(event["id"]), type=event_type, created=created, objects=objects)
+
+    def _payment_method_event(
+        self, routed: str, pm: JSON, created: datetime
+    ) -> tuple[list[GatewayObject], datetime]:
+        """A payment method attached, updated or detached. A detached one is gone from the
+        customer; otherwise whether it is the default is the customer's to say, so the
+        customer is read (one call) and the method marked accordingly."""
+        if routed == "payment_method.detached":
+            return [replace(mapping.payment_method(pm, created), deleted=True)], created
+        customer_id = mapping.ref(pm.get("customer"))
+        if not customer_id:
+            return [mapping.payment_method(pm, created)], created
+        resource, expand = _RETRIEVE["customer"]
+        cust = self.api.retrieve(resource, customer_id, expand=expand)
+        # Versioned at the event, not at the read: the state read is at least that new, and
+        # a later event of the same second (a detach) must not look older than it.
+        default = mapping.ref((cust.get("invoice_settings") or {}).get("default_payment_method"))
+        objects = [
+            o
+            for o in mapping.customer_bundle(cust, created)
+            if o.kind is not ObjectKind.PAYMENT_METHOD
+        ]
+        objects.append(mapping.payment_method(pm, created, is_default=pm.get("id") == default))
+        return objects, created
+
+    @staticmethod
+    def _names_no_payment(routed: str, invoice: JSON) -> bool:
+        paid = routed in ("invoice.paid", "invoice.payment_succeeded")
+        return paid and not mapping.invoice_payment(invoice)
+
+    def _invoice_with_payments(self, invoice: JSON, created: datetime) -> tuple[JSON, datetime]:
+        """A paid invoice of API versions that name its payment only in ``payments``
+        (not sent in events): read it once with them, to link the charge it was paid by."""
+        if "expand:invoice" in self._refused:
+            return invoice, created
+        try:
+            full = self.api.retrieve("invoices", str(invoice["id"]), expand=["payments"])
+        except InvalidRequest:
+            self._refused.add("expand:invoice")
+            return invoice, created
+        return full, self._now()
 
     def _refetch(self, event: JSON, obj: Any) -> JSON:
         """A thin event names its object; fetch the object's current state."""
@@ -308,6 +450,15 @@ def _load_event(body: bytes) -> dict[str, Any]:
     ):
         raise MalformedPayload("webhook body is not a Stripe event (no id or type)")
     return event
+
+
+def _default_card_changed(event: JSON, customer: JSON) -> bool:
+    """A ``customer.updated`` whose ``previous_attributes`` show a new default card."""
+    previous = (event.get("data") or {}).get("previous_attributes") or {}
+    settings = customer.get("invoice_settings") or {}
+    return "default_payment_method" in (previous.get("invoice_settings") or {}) and isinstance(
+        settings.get("default_payment_method"), str
+    )
 
 
 def _is_thin(obj: Any) -> bool:

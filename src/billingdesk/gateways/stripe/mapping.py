@@ -232,7 +232,7 @@ def charge_status(obj: JSON, *, payment_intent_status: str = "") -> ChargeStatus
         if obj.get("refunded") or payment_intent_status == "canceled":
             return ChargeStatus.VOIDED
         return ChargeStatus.AUTHORIZED
-    refunded = _int(obj.get("amount_refunded"))
+    refunded = _refunded(obj)
     if refunded and (obj.get("refunded") or refunded >= _captured(obj)):
         return ChargeStatus.REFUNDED
     if refunded:
@@ -247,6 +247,19 @@ def _captured(obj: JSON) -> int:
     return (
         _int(obj.get("amount")) if obj.get("captured") and obj.get("status") == "succeeded" else 0
     )
+
+
+def _refunded(obj: JSON) -> int:
+    """What was given back of what was taken. A partial capture releases the rest of the
+    authorisation, and Stripe counts that remainder in ``amount_refunded``
+    (https://docs.stripe.com/api/charges/capture: "any additional amount will be
+    automatically refunded"); it was never taken, so it is no refund: refundable stays
+    ``amount_captured`` - refunds."""
+    refunded = _int(obj.get("amount_refunded"))
+    if obj.get("captured") and obj.get("amount_captured") is not None:
+        released = max(_int(obj.get("amount")) - _int(obj["amount_captured"]), 0)
+        refunded = max(refunded - released, 0)
+    return refunded
 
 
 def charge(obj: JSON, updated: datetime, *, payment_intent_status: str = "") -> GwCharge:
@@ -268,7 +281,7 @@ def charge(obj: JSON, updated: datetime, *, payment_intent_status: str = "") -> 
         currency=_cur(obj.get("currency")),
         status=charge_status(obj, payment_intent_status=payment_intent_status),
         amount_captured=_captured(obj),
-        amount_refunded=_int(obj.get("amount_refunded")),
+        amount_refunded=_refunded(obj),
         description=_s(obj.get("description")),
         product=_s(metadata.get("product")),
         order_id=_s(metadata.get("order_id")),
@@ -454,6 +467,26 @@ def subscription_bundle(obj: JSON, updated: datetime) -> Iterator[GatewayObject]
 _INVOICE_STATUS = {s.value: s for s in InvoiceStatus}
 
 
+def invoice_payment(obj: JSON) -> str | None:
+    """The payment an invoice names: ``charge`` (up to 2025-03-31.basil), else the paid (or
+    default) entry of ``payments`` (``expand[]=payments``: each a charge or a PaymentIntent,
+    https://docs.stripe.com/api/invoice-payment/object), else ``payment_intent`` (older
+    versions and localstripe). A PaymentIntent id matches its charge's ``alt_id``."""
+    charge_id = ref(obj.get("charge"))
+    if charge_id:
+        return charge_id
+    payments = sorted(
+        list_data(obj.get("payments")),
+        key=lambda p: (p.get("status") != "paid", not p.get("is_default")),
+    )
+    for entry in payments:
+        payment = entry.get("payment") or {}
+        found = ref(payment.get("charge")) or ref(payment.get("payment_intent"))
+        if found:
+            return found
+    return ref(obj.get("payment_intent"))
+
+
 def invoice(obj: JSON, updated: datetime) -> GwInvoice:
     """https://docs.stripe.com/api/invoices/object (``subscription`` moved under
     ``parent.subscription_details`` in 2025-03-31.basil; ``tax`` became ``total_taxes``)."""
@@ -479,6 +512,7 @@ def invoice(obj: JSON, updated: datetime) -> GwInvoice:
         period_end=ts(obj.get("period_end")),
         hosted_url=_s(obj.get("hosted_invoice_url")),
         pdf_url=_s(obj.get("invoice_pdf")),
+        charge_id=invoice_payment(obj),
     )
 
 

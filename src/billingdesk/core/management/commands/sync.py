@@ -21,7 +21,7 @@ from billingdesk.core.management import require_migrated
 from billingdesk.gateways.interface import Capability, Connector, ObjectKind
 from billingdesk.gateways.models import GatewayAccount, SyncRun
 from billingdesk.gateways.registry import connector_for
-from billingdesk.gateways.sync import sync_run_execute, sync_run_start
+from billingdesk.gateways.sync import sync_run_execute, sync_run_skipped, sync_run_start
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # what shells report for Ctrl-C
@@ -149,19 +149,30 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Syncing {account.name} ({connector.display_name})…")
         progress = _Progress(connector=connector, run=run, stream=sys.stderr)
+
+        def skipped(kind: ObjectKind, reason: str) -> None:
+            progress.close()
+            self.stdout.write(f"  {kind.value}: skipped ({reason}); tried again next sync.")
+
         try:
-            result = sync_run_execute(run=run, on_page=progress.page)
+            result = sync_run_execute(run=run, on_page=progress.page, on_skip=skipped)
         except KeyboardInterrupt:
             progress.close()
             raise CommandError(
                 f"{account.name}: interrupted. Run the same command again to resume.",
                 returncode=EXIT_INTERRUPTED,
             ) from None
-        except (UserFacingError, OperationalError) as exc:
+        except OperationalError as exc:
             progress.close()
             raise CommandError(
-                f"{account.name}: the gateway refused or failed ({exc.message}). The sync is "
-                "saved up to the last page; run the same command again to resume."
+                f"{account.name}: could not reach {connector.display_name} ({exc.message}). "
+                "The sync is saved up to the last page; run the same command again to resume."
+            ) from exc
+        except UserFacingError as exc:
+            progress.close()
+            raise CommandError(
+                f"{account.name}: {connector.display_name} refused ({exc.message}). The sync "
+                "is saved up to the last page; run the same command again to resume."
             ) from exc
         except Exception as exc:
             progress.close()
@@ -173,7 +184,15 @@ class Command(BaseCommand):
                 "details."
             ) from exc
         progress.close()
+        per_kind = ", ".join(f"{kind} {count}" for kind, count in run.counts.items())
         self.stdout.write(
             f"{account.name}: done, {sum(run.counts.values())} objects "
-            f"({result.created} new, {result.updated} updated, {result.unchanged} unchanged)."
+            f"({result.created} new, {result.updated} updated, {result.unchanged} unchanged)"
+            + (f": {per_kind}." if per_kind else ".")
         )
+        skips = sync_run_skipped(run)
+        if skips:
+            self.stdout.write(
+                f"{account.name}: skipped {', '.join(skips)} (see above); the next sync tries "
+                "again."
+            )

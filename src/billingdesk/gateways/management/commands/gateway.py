@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from billingdesk.core.errors import BillingdeskError, NotFound
+from billingdesk.core.errors import BillingdeskError, NotFound, OperationalError
 from billingdesk.gateways.models import GatewayAccount
 from billingdesk.gateways.registry import connector_class, kinds
 
@@ -82,6 +82,12 @@ class Command(BaseCommand):
             account.webhook_secret = options["webhook_secret"]
         try:
             cls(account).check_credentials()
+        except OperationalError as exc:
+            raise CommandError(
+                f"Could not reach {cls.display_name} to check the credentials ({exc.message}); "
+                "nothing was saved. Try again.",
+                returncode=1,
+            ) from None
         except BillingdeskError as exc:
             raise _fail(f"{cls.display_name} refused these credentials: {exc.message}") from None
         with transaction.atomic():

@@ -381,7 +381,7 @@ class BillingOps(PaymentOps):
             if status == "paid":
                 raise NotAllowed("This invoice is already paid.")
             if status != "open":
-                raise NotAllowed(f"A {status} invoice cannot be paid.")
+                raise NotAllowed(f"This invoice is {status}: it cannot be paid.")
             declined = self._pay(invoice, moment, payment_method_id, card_number)
         if declined is not None:
             raise declined

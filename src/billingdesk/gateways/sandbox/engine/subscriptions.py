@@ -136,7 +136,7 @@ class SubscriptionOps(BillingOps):
             subscription = ledger.get(subscription_id, "subscription")
             body = subscription.data
             if body["status"] in ("canceled", "incomplete", "incomplete_expired", "paused"):
-                raise NotAllowed(f"A {body['status']} subscription does not renew.")
+                raise NotAllowed(f"This subscription is {body['status']}: it does not renew.")
             period_end = parse_iso(body["current_period_end"])
             assert period_end is not None
             moment = aware(at) if at is not None else period_end
@@ -192,7 +192,9 @@ class SubscriptionOps(BillingOps):
         with self._op() as ledger:
             subscription = ledger.get(subscription_id, "subscription")
             if subscription.data["status"] not in ("active", "trialing", "past_due"):
-                raise NotAllowed(f"A {subscription.data['status']} subscription cannot pause.")
+                raise NotAllowed(
+                    f"This subscription is {subscription.data['status']}: it cannot pause."
+                )
             subscription.data["status"] = "paused"
             ledger.save(subscription, at=moment)
             ledger.emit("customer.subscription.paused", subscription)

@@ -13,7 +13,7 @@ from billingdesk.billing.models import (
     Refund,
     Subscription,
 )
-from billingdesk.core.errors import CardDeclined, InvalidRequest, NotFound
+from billingdesk.core.errors import CardDeclined, InvalidRequest, NotAllowed, NotFound
 from billingdesk.gateways.interface import (
     Capability,
     ChargeStatus,
@@ -27,7 +27,7 @@ from billingdesk.gateways.registry import connector_for
 from billingdesk.gateways.sandbox.connector import SandboxConnector
 from billingdesk.gateways.sandbox.engine import SandboxEngine
 from billingdesk.gateways.sandbox.models import SandboxObject
-from billingdesk.gateways.sync import account_backfill
+from billingdesk.gateways.sync import account_backfill, sync_run_execute, sync_run_start
 
 pytestmark = pytest.mark.django_db
 
@@ -300,3 +300,33 @@ def test_coupon_tax_id_and_invoice_send_through_the_connector(
     invoice = request.objects[-1]
     sent = connector.invoice_send(invoice_id=invoice.id, idempotency_key="i")
     assert sent.objects[0].raw["sent_count"] == 1
+
+
+def test_a_refusal_on_stale_state_refreshes_the_mirrored_charge(
+    account: GatewayAccount, engine: SandboxEngine, customer: SandboxObject
+) -> None:
+    """Issue 11: the sandbox refused a refund the mirror still offered (the charge was
+    disputed and no event reached the mirror); the mirror's charge is brought up to date."""
+    charge = engine.charge_create(customer_id=customer.object_id, amount=1000, currency="EUR")
+    account_backfill(account=account)
+    assert Charge.objects.get(gateway_id=charge.object_id).status == ChargeStatus.CAPTURED
+    engine.dispute_create(charge_id=charge.object_id)
+
+    with pytest.raises(NotAllowed):
+        SandboxConnector(account).refund_create(
+            charge_id=charge.object_id, amount=300, reason="", idempotency_key="stale"
+        )
+
+    assert Charge.objects.get(gateway_id=charge.object_id).status == ChargeStatus.DISPUTED
+
+
+def test_a_second_backfill_of_unchanged_data_writes_nothing(
+    account: GatewayAccount, engine: SandboxEngine, customer: SandboxObject
+) -> None:
+    engine.charge_create(customer_id=customer.object_id, amount=1000, currency="EUR")
+    account_backfill(account=account)
+
+    again = sync_run_execute(run=sync_run_start(account=account))
+
+    assert (again.created, again.updated, again.stale) == (0, 0, 0)
+    assert again.unchanged >= 3  # customer, card, charge

@@ -105,7 +105,8 @@ def test_backfill_mirrors_every_kind_with_statuses_and_links(
     charges = {c.gateway_id: c for c in Charge.objects.filter(account=account)}
     # 4 payments + the subscription's first invoice payment.
     assert len(charges) == 5
-    assert (charges[ids["paid"]].status, charges[ids["paid"]].amount) == ("captured", 4000)
+    # Its dispute (needs_response) holds the money: no refund may be offered on it.
+    assert (charges[ids["paid"]].status, charges[ids["paid"]].amount) == ("disputed", 4000)
     assert charges[ids["paid"]].currency == "EUR"
     assert charges[ids["partly"]].status == "partially_refunded"
     assert charges[ids["partly"]].amount_refunded == 1000
@@ -223,11 +224,13 @@ def test_api_calls_grow_with_pages_not_objects(localstripe: str, seed: stripe.St
     assert Charge.objects.filter(account=account, status="pending").count() == 101
     assert PaymentMethod.objects.filter(account=account).count() == 130
     # 130 customers, 110 charges and 101 payment intents are two pages each (100 per page):
-    # two calls each, whatever the embedded cards and refunds.
-    assert fake.calls("GET", "/v1/customers") == 2
+    # two calls each, whatever the embedded cards and refunds. Payment methods are the one
+    # listing Stripe offers only per customer: the customers walked again (two pages), then
+    # one listing per customer.
+    assert fake.calls("GET", "/v1/customers") == 2 + 2
     assert fake.calls("GET", "/v1/charges") == 2
     assert fake.calls("GET", "/v1/payment_intents") == 2
-    assert fake.calls("GET", "/v1/payment_methods") == 0
+    assert fake.calls("GET", "/v1/payment_methods") == 130
     assert fake.calls("GET", "/v1/refunds") == 0
-    assert len(fake.requests) == 2 + 1 + 1 + 1 + 2 + 2 + 1  # customers, coupons, subs,
-    # invoices, charges, payment intents, disputes
+    assert len(fake.requests) == 4 + 130 + 1 + 1 + 1 + 2 + 2 + 1  # customers, payment
+    # methods, coupons, subs, invoices, charges, payment intents, disputes
