@@ -17,9 +17,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billingdesk.accounts import twofactor
+from billingdesk.accounts.login import code_verify, pending_start
 from billingdesk.accounts.models import ROLE_RANK, Role
 from billingdesk.accounts.selectors import role_of
 from billingdesk.billing.identity import normalize_email
@@ -169,11 +172,15 @@ def signin(request: HttpRequest, connection_id: str) -> HttpResponse:
         connection = embed.connection_get(connection_id)
     except SignatureInvalid as exc:
         return render(request, "helpdesks/refused.html", {"reason": exc.message}, status=404)
-    form = AuthenticationForm(request, data=request.POST if request.method == "POST" else None)
-    if not request.user.is_authenticated:
-        if request.method == "POST" and form.is_valid():
-            auth_login(request, form.get_user())
-        else:
+    if request.method == "POST" and "code" in request.POST:
+        outcome = code_verify(request)  # the second step: the TOTP code
+        if outcome.response is not None:
+            return _popup_headers(outcome.response)
+        if not outcome.ok:
+            return _code_page(request, connection, outcome.error)
+    elif not request.user.is_authenticated:
+        form = AuthenticationForm(request, data=request.POST if request.method == "POST" else None)
+        if request.method != "POST" or not form.is_valid():
             status = 400 if request.method == "POST" else 200
             response = render(
                 request,
@@ -182,13 +189,37 @@ def signin(request: HttpRequest, connection_id: str) -> HttpResponse:
                 status=status,
             )
             return _popup_headers(response)
+        user = form.get_user()
+        if twofactor.has_device(user):
+            pending_start(request, user, next_url=request.path)
+            return _code_page(request, connection, "")
+        auth_login(request, user)
+    if not twofactor.session_satisfied(request):
+        user = request.user
+        assert isinstance(user, AbstractBaseUser)
+        if twofactor.has_device(user):
+            return _code_page(request, connection, "")
+        reason = _("Your role needs two-factor sign-in: set it up in billingdesk first.")
+        return _popup_headers(
+            render(request, "helpdesks/refused.html", {"reason": reason}, status=403)
+        )
     user = request.user
     assert isinstance(user, AbstractBaseUser)
-    token = embed.agent_token_issue(connection, user)
+    token = embed.agent_token_issue(connection, user, request=request)
     response = render(
         request,
         "helpdesks/signin_done.html",
         {"message": {"type": "billingdesk-agent", "token": token}, "connection": connection},
+    )
+    return _popup_headers(response)
+
+
+def _code_page(request: HttpRequest, connection: HelpdeskConnection, error: str) -> HttpResponse:
+    response = render(
+        request,
+        "helpdesks/signin_code.html",
+        {"connection": connection, "error": error},
+        status=400 if error else 200,
     )
     return _popup_headers(response)
 
