@@ -258,13 +258,38 @@ def _opt_int(body: dict[str, Any], name: str) -> int | None:
         raise UserFacingError(f"{name} must be a whole number.") from None
 
 
+def _ticket_proven(
+    request: HttpRequest, connection: HelpdeskConnection, body: dict[str, Any]
+) -> bool:
+    """Whether the embedded panel's signed proof (``Authorization: Bearer``) names this ticket.
+
+    A proof that names its customer also fixes the requester: a note for someone else is
+    refused rather than written into that conversation.
+    """
+    if not request.headers.get("Authorization"):
+        return False
+    try:
+        session = embed.session_from_request(request)
+    except SignatureInvalid as exc:
+        raise UserFacingError(exc.message) from None
+    if session.connection.pk != connection.pk:
+        raise UserFacingError("The panel token belongs to another helpdesk connection.")
+    launch = session.launch
+    requester = normalize_email(str(body.get("requester_email", "")))
+    if launch.customer_email and normalize_email(launch.customer_email) != requester:
+        raise UserFacingError("requester_email is not the customer of this conversation.")
+    ticket_id = str(body.get("ticket_id", "") or "")
+    return bool(ticket_id) and ticket_id == launch.conversation_id
+
+
 @require_POST
 def ticket_api(request: HttpRequest, connection_id: str) -> HttpResponse:
     """``POST /api/helpdesks/<connection>/tickets/``: open a ticket with a billing note.
 
     Body: ``{"requester_email", "subject", "message"?, "requester_name"?, "ticket_id"?,
     "external_id"?, "person_id"?, "document_id"?}``. Signed-in agents (session + CSRF) only,
-    until API keys exist.
+    until API keys exist. ``person_id``, ``document_id`` and ``ticket_id`` must be the
+    requester's (``services``); a panel's ``Authorization: Bearer`` token proves the ticket.
     """
     user = request.user
     if isinstance(user, AnonymousUser) or not user.is_authenticated:
@@ -277,6 +302,7 @@ def ticket_api(request: HttpRequest, connection_id: str) -> HttpResponse:
         return JsonResponse({"error": "No such helpdesk connection."}, status=404)
     try:
         body = _json_body(request)
+        ticket_proven = _ticket_proven(request, connection, body)
         outcome = ticket_create_with_context(
             connection=connection,
             requester_email=str(body.get("requester_email", "")),
@@ -287,6 +313,7 @@ def ticket_api(request: HttpRequest, connection_id: str) -> HttpResponse:
             external_id=str(body.get("external_id", "") or ""),
             person_id=_opt_int(body, "person_id"),
             document_id=_opt_int(body, "document_id"),
+            ticket_proven=ticket_proven,
         )
     except UserFacingError as exc:
         return JsonResponse({"error": exc.message, "code": exc.code}, status=400)

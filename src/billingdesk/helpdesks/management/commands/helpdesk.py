@@ -216,6 +216,7 @@ class Command(BaseCommand):
             subject=options["subject"],
             message=options["message"],
             ticket_id=options["ticket"],
+            ticket_proven=True,  # an operator at the console names the ticket
         )
         verb = "Created ticket" if outcome.created else "Added a note to ticket"
         self.stdout.write(f"{verb} {outcome.ticket_id} in {conn.name} (note {outcome.note_id}).")
