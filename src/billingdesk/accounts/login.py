@@ -47,7 +47,7 @@ def _code_user(request: HttpRequest) -> tuple[AbstractBaseUser | None, dict[str,
     """Whose code this is: a pending sign-in, or a signed-in session that still owes one."""
     pending = request.session.get(PENDING_KEY)
     if isinstance(pending, dict) and int(pending.get("at", 0)) > time.time() - PENDING_MAX_AGE:
-        user = get_user_model().objects.filter(pk=pending.get("u"), is_active=True).first()
+        user = get_user_model().objects.filter(pk=pending.get("u", 0), is_active=True).first()
         return user, pending
     if request.user.is_authenticated:
         assert isinstance(request.user, AbstractBaseUser)
@@ -82,7 +82,7 @@ def code_verify(request: HttpRequest) -> CodeOutcome:
         )
     if pending is not None:
         request.session.pop(PENDING_KEY, None)
-        auth_login(request, user, backend=str(pending["b"]))
+        auth_login(request, user, backend=str(pending["b"]))  # type: ignore[arg-type]
     django_otp.login(request, device)
     request.session[twofactor.SESSION_KEY] = "ok"
     return CodeOutcome(True, next_url=str(pending["next"]) if pending else "")

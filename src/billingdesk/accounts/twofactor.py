@@ -31,7 +31,7 @@ _OPEN_PREFIXES = ("/login/", "/logout/", "/static/", "/healthz", "/embed/", "/fa
 
 def required_for(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Whether this user's role must use a second factor (``BILLINGDESK_REQUIRE_2FA``)."""
-    roles = getattr(settings, "BILLINGDESK_REQUIRE_2FA", set())
+    roles: set[str] = set(getattr(settings, "BILLINGDESK_REQUIRE_2FA", ()))
     return bool(roles) and str(role_of(user)) in roles  # type: ignore[arg-type]
 
 

@@ -245,5 +245,5 @@ AXES_CLIENT_IP_CALLABLE = "billingdesk.accounts.throttle.client_ip"
 OTP_TOTP_ISSUER = os.environ.get("BILLINGDESK_OTP_ISSUER", "billingdesk")
 BILLINGDESK_REQUIRE_2FA = set(_env_list("BILLINGDESK_REQUIRE_2FA"))
 # Failed sign-ins are logged as warnings; axes' per-request INFO lines are noise.
-LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]
 # --- end of sign-in hardening -------------------------------------------------------------

@@ -189,15 +189,15 @@ def signin(request: HttpRequest, connection_id: str) -> HttpResponse:
                 status=status,
             )
             return _popup_headers(response)
-        user = form.get_user()
-        if twofactor.has_device(user):
-            pending_start(request, user, next_url=request.path)
+        new_user = form.get_user()
+        if twofactor.has_device(new_user):
+            pending_start(request, new_user, next_url=request.path)
             return _code_page(request, connection, "")
-        auth_login(request, user)
+        auth_login(request, new_user)
     if not twofactor.session_satisfied(request):
-        user = request.user
-        assert isinstance(user, AbstractBaseUser)
-        if twofactor.has_device(user):
+        owing = request.user
+        assert isinstance(owing, AbstractBaseUser)
+        if twofactor.has_device(owing):
             return _code_page(request, connection, "")
         reason = _("Your role needs two-factor sign-in: set it up in billingdesk first.")
         return _popup_headers(
