@@ -193,3 +193,30 @@ def test_iframe_url_is_signed() -> None:
     assert verification.verify(pairs, "s3").customer_email == "ana@example.com"
     with pytest.raises(SignatureInvalid):
         verification.verify(pairs, "another-secret")
+
+
+@pytest.mark.django_db
+def test_agent_domains_are_set_and_checked_at_add() -> None:
+    out = run(
+        "add",
+        "iframe",
+        "--name",
+        "dom",
+        "--secret",
+        "signing_secret=s",
+        "--agent-domain",
+        "@Acme.com",
+    )
+    assert "Connected" in out
+    assert HelpdeskConnection.objects.get(name="dom").agent_email_domains == ["acme.com"]
+    with pytest.raises(CommandError, match="not a domain"):
+        run(
+            "add",
+            "iframe",
+            "--name",
+            "bad",
+            "--secret",
+            "signing_secret=s",
+            "--agent-domain",
+            "x y",
+        )
