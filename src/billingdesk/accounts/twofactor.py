@@ -95,6 +95,19 @@ def session_satisfied(request: HttpRequest) -> bool:
     return True
 
 
+def on_logged_in(
+    sender: Any, request: HttpRequest | None, user: AbstractBaseUser, **_: Any
+) -> None:
+    """Settle, once at sign-in, whether this session owes a second factor.
+
+    Pages then read one session key instead of querying devices on every request; a user who
+    has a device (or must enrol) is left unsettled, for the code step or the enrolment.
+    """
+    session = getattr(request, "session", None)
+    if session is not None and not has_device(user) and not required_for(user):
+        session[SESSION_KEY] = "ok"
+
+
 class TwoFactorMiddleware:
     """Keep a signed-in session that owes a code (or an enrolment) on the pages that settle it.
 
