@@ -203,3 +203,18 @@ def test_a_role_that_requires_it_must_enrol_first(agent: User, settings: object)
     reader = Client()
     reader.post(reverse("login"), {"username": "reader", "password": PASSWORD})
     assert reader.get("/console/").status_code == 200
+
+
+def test_the_helpdesk_sign_in_popup_asks_for_the_code_too(agent: User) -> None:
+    device = device_for(agent)
+    url = _signin_url()
+    popup = Client()
+    step = popup.post(url, {"username": "ana", "password": PASSWORD})
+    assert step.status_code == 200 and b'name="code"' in step.content
+    assert b"bd-agent" not in step.content and not signed_in(popup)
+    assert step["Cross-Origin-Opener-Policy"] == "unsafe-none"
+    wrong = popup.post(url, {"code": code_of(device, later=10)})
+    assert wrong.status_code == 400 and b"bd-agent" not in wrong.content
+    done = popup.post(url, {"code": code_of(device)})
+    assert done.status_code == 200 and b'id="bd-agent"' in done.content
+    assert signed_in(popup)
