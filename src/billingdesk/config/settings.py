@@ -277,3 +277,36 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("BILLINGDESK_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+
+# --- sign-in hardening (issue 10 #10) -------------------------------------------------------
+# django-axes counts failed sign-ins (the console's /login/, /admin/login/, the embedded
+# panel's sign-in popup and the two-factor code step) per account and per client address, and
+# refuses further attempts from either for the cool-off period, the right password included.
+# django-otp adds TOTP second factors (authenticator apps); roles listed in
+# BILLINGDESK_REQUIRE_2FA must enrol one before they can use anything else.
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp"]
+MIDDLEWARE += [
+    "django_otp.middleware.OTPMiddleware",
+    "billingdesk.accounts.twofactor.TwoFactorMiddleware",
+    # Last: turns a locked-out attempt flagged by the backend into the lock-out page.
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    "billingdesk.accounts.throttle.ThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("BILLINGDESK_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("BILLINGDESK_LOGIN_COOLOFF_MINUTES", "15")) / 60
+# Either an account or a client address reaching the limit is locked (not only the pair).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "billingdesk.accounts.throttle.lockout_response"
+AXES_VERBOSE = False
+# Behind a proxy, the address is the one it reports (X-Forwarded-For is never read otherwise).
+AXES_CLIENT_IP_CALLABLE = "billingdesk.accounts.throttle.client_ip"
+OTP_TOTP_ISSUER = os.environ.get("BILLINGDESK_OTP_ISSUER", "billingdesk")
+BILLINGDESK_REQUIRE_2FA = set(_env_list("BILLINGDESK_REQUIRE_2FA"))
+# Failed sign-ins are logged as warnings; axes' per-request INFO lines are noise.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]
+# --- end of sign-in hardening -------------------------------------------------------------

@@ -2,13 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from billingdesk.accounts import login as accounts_login
 from billingdesk.core import views as core_views
 from billingdesk.gateways import views as gateway_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", accounts_login.LoginView.as_view(), name="login"),
+    path("login/code/", accounts_login.login_code, name="login-code"),
+    path("account/two-factor/", accounts_login.two_factor, name="two-factor"),
+    # The admin signs in through the same view: same throttle, same second factor.
+    path("admin/login/", accounts_login.LoginView.as_view(), name="admin-login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("webhooks/<uuid:account_id>/", gateway_views.webhook_intake, name="webhook-intake"),
     path("sandbox/", include("billingdesk.gateways.sandbox.urls")),

@@ -10,7 +10,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
-from billingdesk.helpdesks.models import HelpdeskConnection, HelpdeskTicket, origin_clean
+from billingdesk.helpdesks.models import (
+    HelpdeskAgentLink,
+    HelpdeskConnection,
+    HelpdeskTicket,
+    origin_clean,
+    validate_domains,
+)
 from billingdesk.helpdesks.registry import provider_for
 
 
@@ -20,6 +26,14 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Origins allowed to frame the panel besides the helpdesk's own, one per line "
         "(https://support.acme.com).",
+    )
+    agent_domains = forms.CharField(
+        required=False,
+        label="Agent email domains",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line (acme.com). When the helpdesk's signed proof names an agent "
+        "with an email in these domains, the agent acts as the billingdesk user with that email "
+        "(never a superuser). Other agents need an agent link below.",
     )
     new_secrets = forms.CharField(
         required=False,
@@ -37,12 +51,21 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["origins"].initial = "\n".join(self.instance.allowed_frame_origins or [])
+            self.fields["agent_domains"].initial = "\n".join(
+                self.instance.agent_email_domains or []
+            )
             names = ", ".join(sorted(self.instance.secrets or {})) or "none"
             self.fields["new_secrets"].help_text += f" Stored: {names}."
 
     def clean_origins(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["origins"].splitlines()]
         return [origin_clean(line) for line in lines if line]
+
+    def clean_agent_domains(self) -> list[str]:
+        lines = [line.strip().lower() for line in self.cleaned_data["agent_domains"].splitlines()]
+        domains = [line.removeprefix("@") for line in lines if line]
+        validate_domains(domains)
+        return domains
 
     def clean_new_secrets(self) -> dict[str, str]:
         values: dict[str, str] = {}
@@ -79,23 +102,48 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]
     def save(self, commit: bool = True) -> HelpdeskConnection:
         conn: HelpdeskConnection = super().save(commit=False)
         conn.allowed_frame_origins = self.cleaned_data["origins"]
+        conn.agent_email_domains = self.cleaned_data["agent_domains"]
         conn.secrets = {**(conn.secrets or {}), **self.cleaned_data["new_secrets"]}
         if commit:
             conn.save()
         return conn
 
 
+class AgentLinkInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = HelpdeskAgentLink
+    extra = 0
+    fields = ["agent_id", "agent_email", "user"]
+    autocomplete_fields = ["user"]
+    verbose_name = "agent link"
+    verbose_name_plural = (
+        "agent links: which billingdesk user a helpdesk agent acts as (by its id or email)"
+    )
+
+
 @admin.register(HelpdeskConnection)
 class HelpdeskConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = ConnectionForm
+    inlines = [AgentLinkInline]
     list_display = ["name", "kind", "enabled", "created_at"]
     list_filter = ["kind", "enabled"]
-    readonly_fields = ["id", "addresses", "created_at", "updated_at"]
-    fields = ["id", "name", "kind", "enabled", "settings", "origins", "new_secrets", "addresses"]
+    readonly_fields = ["id", "addresses", "secret_version", "created_at", "updated_at"]
+    fields = [
+        "id",
+        "name",
+        "kind",
+        "enabled",
+        "settings",
+        "origins",
+        "agent_domains",
+        "new_secrets",
+        "secret_version",
+        "addresses",
+    ]
 
     @admin.display(description="Addresses for the helpdesk")
     def addresses(self, obj: HelpdeskConnection) -> str:
-        if not obj.pk:
+        # The add form's unsaved instance already has its random id (and no kind yet).
+        if obj is None or obj._state.adding or not obj.kind:
             return "Saved connections show their addresses here."
         from billingdesk.helpdesks.management.commands.helpdesk import entry_urls
 
@@ -103,6 +151,14 @@ class HelpdeskConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*self.readonly_fields, "kind"] if obj is not None else self.readonly_fields
+
+
+@admin.register(HelpdeskAgentLink)
+class HelpdeskAgentLinkAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["connection", "agent_id", "agent_email", "user", "created_at"]
+    list_filter = ["connection"]
+    search_fields = ["agent_email", "agent_id", "user__username", "user__email"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(HelpdeskTicket)

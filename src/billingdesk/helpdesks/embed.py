@@ -5,31 +5,47 @@ Reference: shared/reference/helpdesks.md §1.2 and §1.3.
 1. A helpdesk loads an entry URL with its proof (JWT, HMAC, shared secret). The entry view checks
    it once, through the helpdesk package's ``verification`` module.
 2. ``launch_token_issue`` mints our own token: signed with ``SECRET_KEY`` (Django signing,
-   HMAC-SHA256), timestamped, valid ``EMBED_TOKEN_TTL`` seconds, naming the connection and only
-   what the proof vouched for. Stateless on purpose: any web process checks it without a shared
-   table; a connection is revoked by disabling it, which every use re-reads.
+   HMAC-SHA256), timestamped, valid ``EMBED_TOKEN_TTL`` seconds, naming the connection, its
+   ``secret_version`` and only what the proof vouched for. Stateless on purpose: any web
+   process checks it without a shared table; every use re-reads the connection, so disabling
+   it or changing its secrets (which bumps the version) revokes every token issued before.
 3. The page keeps it in JavaScript memory and sends it as ``Authorization: Bearer …``; nothing
    depends on a cookie inside the iframe (third-party cookies are blocked by Safari and Chrome).
 4. Where the helpdesk does not vouch for the agent, the agent may sign in to billingdesk once in
    a first-party popup; the popup hands the frame an *agent token* (``agent_token_issue``), bound
-   to the same connection, sent as ``X-Billingdesk-Agent``. Without it the panel is read-only.
+   to the same connection and secret version, to the agent's password (its session auth
+   hash) and to the billingdesk session it was issued from (the session key, encrypted): signing
+   out, or the session expiring, revokes it. Sent as ``X-Billingdesk-Agent``; without it the
+   panel is read-only.
+5. Which user a vouched-for agent acts as is ``identity.agent_user_resolve``: an administered
+   link or an allowed email domain, never an email match alone.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import import_module
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
+from billingdesk.core import crypto
 from billingdesk.core.errors import SignatureInvalid
+from billingdesk.helpdesks.identity import agent_user_resolve
 from billingdesk.helpdesks.interface import Launch, Provider
-from billingdesk.helpdesks.models import HelpdeskConnection, origin_clean
+from billingdesk.helpdesks.models import HelpdeskConnection, UsedProof, origin_clean
 from billingdesk.helpdesks.registry import provider_for
 
 EMBED_TOKEN_TTL = 15 * 60
@@ -71,6 +87,7 @@ def launch_token_issue(
     claims: dict[str, Any] = {
         "c": str(connection.pk),
         "k": connection.kind,
+        "sv": connection.secret_version,
         "jti": uuid.uuid4().hex,
         # When the helpdesk's proof was checked (renewals keep it).
         "o": int(time.time()) if proven_at is None else proven_at,
@@ -88,8 +105,61 @@ def launch_token_issue(
     return signing.dumps(claims, salt=_LAUNCH_SALT, compress=True)
 
 
-def agent_token_issue(connection: HelpdeskConnection, user: AbstractBaseUser) -> str:
-    return signing.dumps({"c": str(connection.pk), "u": user.pk}, salt=_AGENT_SALT)
+def _password_tag(user: AbstractBaseUser) -> str:
+    # Changes with the password (as Django's session hash does), without exposing that hash.
+    return salted_hmac(_AGENT_SALT, user.get_session_auth_hash()).hexdigest()[:32]
+
+
+def agent_token_issue(
+    connection: HelpdeskConnection, user: AbstractBaseUser, *, request: HttpRequest
+) -> str:
+    """An agent token for the user signed in on ``request``'s session (see 4. above)."""
+    if request.session.session_key is None:
+        request.session.save()
+    session_key = str(request.session.session_key)
+    claims = {
+        "c": str(connection.pk),
+        "u": user.pk,
+        "sv": connection.secret_version,
+        "p": _password_tag(user),
+        "s": crypto.encrypt(session_key),
+    }
+    return signing.dumps(claims, salt=_AGENT_SALT)
+
+
+def _agent_from_token(token: str, connection: HelpdeskConnection) -> AbstractBaseUser | None:
+    agent = _loads(token, _AGENT_SALT, AGENT_TOKEN_TTL)
+    if agent["c"] != str(connection.pk) or not isinstance(agent.get("u"), int):
+        raise SignatureInvalid("the sign-in token belongs to another helpdesk connection")
+    if agent.get("sv") != connection.secret_version:
+        raise SignatureInvalid("the sign-in token was revoked: sign in again")
+    user = _active_user(pk=agent["u"])
+    if user is None or not hmac.compare_digest(str(agent.get("p", "")), _password_tag(user)):
+        raise SignatureInvalid("the sign-in token was revoked: sign in again")
+    try:
+        session_key = crypto.decrypt(str(agent.get("s", "")))
+    except Exception:
+        raise SignatureInvalid("the sign-in token is not valid") from None
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    if str(store.load().get("_auth_user_id", "")) != str(user.pk):
+        raise SignatureInvalid("you signed out of billingdesk: sign in again")
+    return user
+
+
+def proof_use_once(
+    connection: HelpdeskConnection, *, kind: str, value: str, expires_at: float
+) -> None:
+    """Accept a one-time proof once; a replay (any process, any time before it expires) is
+    ``SignatureInvalid``. Expired entries are pruned as new ones arrive."""
+    key = hashlib.sha256(f"{connection.pk}\x00{kind}\x00{value}".encode()).hexdigest()
+    now = timezone.now()
+    expires = max(datetime.fromtimestamp(expires_at, tz=UTC), now)
+    try:
+        with transaction.atomic():
+            UsedProof.objects.create(key=key, expires_at=expires)
+    except IntegrityError:
+        raise SignatureInvalid("this signed request was already used: reload the panel") from None
+    UsedProof.objects.filter(expires_at__lt=now).delete()
 
 
 def _loads(token: str, salt: str, max_age: int) -> dict[str, Any]:
@@ -119,6 +189,8 @@ def session_from_request(request: HttpRequest) -> EmbedSession:
     connection = connection_get(claims["c"])
     if claims.get("k") != connection.kind:
         raise SignatureInvalid("the panel token is not valid")
+    if claims.get("sv") != connection.secret_version:
+        raise SignatureInvalid("the panel token was revoked: reload the panel")
     launch = Launch(
         agent_email=str(claims.get("ae", "")),
         agent_name=str(claims.get("an", "")),
@@ -129,13 +201,10 @@ def session_from_request(request: HttpRequest) -> EmbedSession:
     if isinstance(claims.get("u"), int):
         user = _active_user(pk=claims["u"])
     elif launch.agent_email:
-        user = _active_user(email__iexact=launch.agent_email)
+        user = agent_user_resolve(connection, email=launch.agent_email)
     agent_token = request.headers.get(AGENT_HEADER, "").strip()
     if user is None and agent_token:
-        agent = _loads(agent_token, _AGENT_SALT, AGENT_TOKEN_TTL)
-        if agent["c"] != claims["c"] or not isinstance(agent.get("u"), int):
-            raise SignatureInvalid("the sign-in token belongs to another helpdesk connection")
-        user = _active_user(pk=agent["u"])
+        user = _agent_from_token(agent_token, connection)
     return EmbedSession(
         connection=connection,
         provider=provider_for(connection.kind),

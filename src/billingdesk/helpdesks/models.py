@@ -1,8 +1,10 @@
-"""Helpdesk connections, and the tickets billingdesk opened in them.
+"""Helpdesk connections, who their agents are in billingdesk, and the tickets we opened.
 
 Embed tokens are *not* stored: they are signed, short-lived and stateless (``embed.py``), so
-any web process can check one without a shared table or cache, and a connection is revoked by
-disabling it (every token use re-reads the connection) or by rotating ``SECRET_KEY``.
+any web process can check one without a shared table. Each names the connection's
+``secret_version``, which changes whenever the connection's secrets change or it is disabled,
+so rotating a secret (or disabling the connection) revokes every token issued before, for
+good. One-time proofs (a Zendesk JWT) are remembered in ``UsedProof`` until they expire.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 import uuid
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -56,6 +59,17 @@ def origin_clean(value: str) -> str:
     return origin
 
 
+_DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+
+def validate_domains(value: Any) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("Agent email domains must be a list.")
+    for item in value:
+        if not isinstance(item, str) or not _DOMAIN.match(item):
+            raise ValidationError(f"{str(item)[:80]!r} is not a domain such as acme.com.")
+
+
 def validate_origins(value: Any) -> None:
     if not isinstance(value, list):
         raise ValidationError("Frame origins must be a list.")
@@ -88,6 +102,17 @@ class HelpdeskConnection(models.Model):
         help_text="Origins allowed to frame the panel besides the helpdesk's own "
         "(https://support.acme.com).",
     )
+    agent_email_domains = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_domains],
+        help_text="Email domains (acme.com) whose agents, when the helpdesk's signed proof names "
+        "them, act as the billingdesk user with the same email (never a superuser). Agents "
+        "outside these domains need an explicit agent link.",
+    )
+    # Bumped whenever the secrets change or the connection is disabled: tokens name the
+    # version they were issued under, so none survives a rotation or a re-enable.
+    secret_version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -97,6 +122,22 @@ class HelpdeskConnection(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            before = (
+                HelpdeskConnection.objects.filter(pk=self.pk)
+                .values_list("secrets", "enabled", "secret_version")
+                .first()
+            )
+            if before is not None:
+                old_secrets, old_enabled, old_version = before
+                if old_secrets != self.secrets or (old_enabled and not self.enabled):
+                    self.secret_version = old_version + 1
+                    fields = kwargs.get("update_fields")
+                    if fields is not None:
+                        kwargs["update_fields"] = {*fields, "secret_version"}
+        super().save(*args, **kwargs)
+
     def setting(self, name: str, default: str = "") -> str:
         value = (self.settings or {}).get(name, default)
         return "" if value is None else str(value)
@@ -104,6 +145,63 @@ class HelpdeskConnection(models.Model):
     def secret(self, name: str) -> str:
         value = (self.secrets or {}).get(name, "")
         return "" if value is None else str(value)
+
+
+class HelpdeskAgentLink(models.Model):
+    """An administered link: this helpdesk agent acts as this billingdesk user.
+
+    The helpdesk names its agent by id (Intercom admin id…) and/or email; a link matches on
+    the id when it has one, otherwise on the email (case-insensitively).
+    """
+
+    connection = models.ForeignKey(
+        HelpdeskConnection, on_delete=models.CASCADE, related_name="agent_links"
+    )
+    agent_id = models.CharField(
+        max_length=120, blank=True, help_text="The agent's id in the helpdesk (if it sends one)."
+    )
+    agent_email = models.EmailField(blank=True, help_text="The agent's email in the helpdesk.")
+    user = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="helpdesk_links"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "agent_id"],
+                condition=~models.Q(agent_id=""),
+                name="helpdesk_agent_id_once",
+            ),
+            models.UniqueConstraint(
+                fields=["connection", "agent_email"],
+                condition=~models.Q(agent_email=""),
+                name="helpdesk_agent_email_once",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(agent_id="", agent_email=""),
+                name="helpdesk_agent_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_email or self.agent_id} → {self.user}"
+
+    def clean(self) -> None:
+        self.agent_email = (self.agent_email or "").strip().lower()
+        self.agent_id = (self.agent_id or "").strip()
+        if not (self.agent_email or self.agent_id):
+            raise ValidationError("Give the agent's email or id in the helpdesk.")
+
+
+class UsedProof(models.Model):
+    """A one-time proof already accepted (a Zendesk JWT's ``jti``), kept until it expires."""
+
+    key = models.CharField(max_length=64, unique=True)  # sha256(connection, kind, value)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class HelpdeskTicket(models.Model):

@@ -2,6 +2,12 @@
 
 Used by the ticket API endpoint, by ``billingdesk helpdesk test-ticket`` and (later) by the
 customer pages and email replies.
+
+Everything in the note is the *requester's*: ``person_id`` must be a person the requester's
+email resolves to, ``document_id`` a document of that person, and ``ticket_id`` a ticket of that
+requester: one billingdesk opened for the same person (every ticket it opens is recorded), or
+one the caller proved (the embedded panel's signed proof named that conversation, or an
+operator at the CLI). So no person's billing note can be put into another person's ticket.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ class TicketOutcome:
     person_id: int | None
 
 
-def _document_label(document_id: int | None) -> str:
+def _document_label(document_id: int | None, person_id: int | None) -> str:
     if document_id is None:
         return ""
     from billingdesk.documents.models import Document
@@ -43,6 +49,8 @@ def _document_label(document_id: int | None) -> str:
     doc = Document.objects.filter(pk=document_id).first()
     if doc is None:
         raise InvalidRequest(f"There is no document {document_id}.")
+    if person_id is None or doc.person_id != person_id:  # type: ignore[attr-defined]
+        raise InvalidRequest(f"Document {document_id} is not the requester's.")
     amount = f"{doc.gross} {doc.currency} (minor units)"
     try:
         from billingdesk.panel.formatting import money_display
@@ -54,13 +62,24 @@ def _document_label(document_id: int | None) -> str:
 
 
 def _person(person_id: int | None, email: str) -> PanelData | None:
+    """The requester's person: the one asked for, if the requester's email resolves to it."""
+    candidates = [m.person.pk for m in person_resolve(email=email)]
     if person_id is not None:
+        if person_id not in candidates:
+            raise InvalidRequest(f"Person {person_id} is not the requester ({email}).")
         try:
             return panel_data(person_id)
         except NotFound:
             raise InvalidRequest(f"There is no person {person_id}.") from None
-    matches = person_resolve(email=email)
-    return panel_data(matches[0].person.pk) if matches else None
+    return panel_data(candidates[0]) if candidates else None
+
+
+def _ticket_is_requesters(
+    connection: HelpdeskConnection, ticket_id: str, person_id: int | None
+) -> bool:
+    """Whether billingdesk opened (or recorded) this ticket for the same person."""
+    records = HelpdeskTicket.objects.filter(connection=connection, ticket_id=ticket_id)
+    return records.exists() and not records.exclude(person_id=person_id).exists()
 
 
 def ticket_create_with_context(
@@ -74,11 +93,14 @@ def ticket_create_with_context(
     external_id: str = "",
     person_id: int | None = None,
     document_id: int | None = None,
+    ticket_proven: bool = False,
 ) -> TicketOutcome:
     """Open a ticket for the customer (or use ``ticket_id``) and add the billing-context note.
 
     With an ``external_id`` the call is idempotent: a retry finds the ticket opened before and
-    only adds the note if it is still missing.
+    only adds the note if it is still missing. ``ticket_proven``: the caller has proof that
+    ``ticket_id`` is this requester's (see the module docstring); otherwise it must be one
+    billingdesk recorded for the same person.
     """
     email = normalize_email(requester_email or "")
     if not email:
@@ -99,13 +121,18 @@ def ticket_create_with_context(
         raise CapabilityMissing(f"{connection.get_kind_display()} has no ticket API.")  # type: ignore[attr-defined]
 
     data = _person(person_id, email)
+    pid = data.person.pk if data else None
     note = note_build(
         data=data,
         email=email,
-        document=_document_label(document_id),
+        document=_document_label(document_id, pid),
         message=message if ticket_id else "",
     )
-    pid = data.person.pk if data else None
+    if ticket_id and not ticket_proven and not _ticket_is_requesters(connection, ticket_id, pid):
+        raise InvalidRequest(
+            f"Ticket {ticket_id} is not known as {email}'s: add notes to it from its own "
+            "panel, or let billingdesk open the ticket."
+        )
 
     record: HelpdeskTicket | None = None
     if external_id:
@@ -132,6 +159,8 @@ def ticket_create_with_context(
             )
         )
         target, url, created = ref.ticket_id, ref.url, True
+        # Every ticket opened is recorded with its person, so later notes can be tied to it.
+        external_id = external_id or f"billingdesk:{target}"
     if external_id and record is None:
         try:
             with transaction.atomic():

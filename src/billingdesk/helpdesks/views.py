@@ -17,9 +17,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billingdesk.accounts import twofactor
+from billingdesk.accounts.login import code_verify, pending_start
 from billingdesk.accounts.models import ROLE_RANK, Role
 from billingdesk.accounts.selectors import role_of
 from billingdesk.billing.identity import normalize_email
@@ -169,11 +172,15 @@ def signin(request: HttpRequest, connection_id: str) -> HttpResponse:
         connection = embed.connection_get(connection_id)
     except SignatureInvalid as exc:
         return render(request, "helpdesks/refused.html", {"reason": exc.message}, status=404)
-    form = AuthenticationForm(request, data=request.POST if request.method == "POST" else None)
-    if not request.user.is_authenticated:
-        if request.method == "POST" and form.is_valid():
-            auth_login(request, form.get_user())
-        else:
+    if request.method == "POST" and "code" in request.POST:
+        outcome = code_verify(request)  # the second step: the TOTP code
+        if outcome.response is not None:
+            return _popup_headers(outcome.response)
+        if not outcome.ok:
+            return _code_page(request, connection, outcome.error)
+    elif not request.user.is_authenticated:
+        form = AuthenticationForm(request, data=request.POST if request.method == "POST" else None)
+        if request.method != "POST" or not form.is_valid():
             status = 400 if request.method == "POST" else 200
             response = render(
                 request,
@@ -182,13 +189,37 @@ def signin(request: HttpRequest, connection_id: str) -> HttpResponse:
                 status=status,
             )
             return _popup_headers(response)
+        new_user = form.get_user()
+        if twofactor.has_device(new_user):
+            pending_start(request, new_user, next_url=request.path)
+            return _code_page(request, connection, "")
+        auth_login(request, new_user)
+    if not twofactor.session_satisfied(request):
+        owing = request.user
+        assert isinstance(owing, AbstractBaseUser)
+        if twofactor.has_device(owing):
+            return _code_page(request, connection, "")
+        reason = _("Your role needs two-factor sign-in: set it up in billingdesk first.")
+        return _popup_headers(
+            render(request, "helpdesks/refused.html", {"reason": reason}, status=403)
+        )
     user = request.user
     assert isinstance(user, AbstractBaseUser)
-    token = embed.agent_token_issue(connection, user)
+    token = embed.agent_token_issue(connection, user, request=request)
     response = render(
         request,
         "helpdesks/signin_done.html",
         {"message": {"type": "billingdesk-agent", "token": token}, "connection": connection},
+    )
+    return _popup_headers(response)
+
+
+def _code_page(request: HttpRequest, connection: HelpdeskConnection, error: str) -> HttpResponse:
+    response = render(
+        request,
+        "helpdesks/signin_code.html",
+        {"connection": connection, "error": error},
+        status=400 if error else 200,
     )
     return _popup_headers(response)
 
@@ -227,13 +258,38 @@ def _opt_int(body: dict[str, Any], name: str) -> int | None:
         raise UserFacingError(f"{name} must be a whole number.") from None
 
 
+def _ticket_proven(
+    request: HttpRequest, connection: HelpdeskConnection, body: dict[str, Any]
+) -> bool:
+    """Whether the embedded panel's signed proof (``Authorization: Bearer``) names this ticket.
+
+    A proof that names its customer also fixes the requester: a note for someone else is
+    refused rather than written into that conversation.
+    """
+    if not request.headers.get("Authorization"):
+        return False
+    try:
+        session = embed.session_from_request(request)
+    except SignatureInvalid as exc:
+        raise UserFacingError(exc.message) from None
+    if session.connection.pk != connection.pk:
+        raise UserFacingError("The panel token belongs to another helpdesk connection.")
+    launch = session.launch
+    requester = normalize_email(str(body.get("requester_email", "")))
+    if launch.customer_email and normalize_email(launch.customer_email) != requester:
+        raise UserFacingError("requester_email is not the customer of this conversation.")
+    ticket_id = str(body.get("ticket_id", "") or "")
+    return bool(ticket_id) and ticket_id == launch.conversation_id
+
+
 @require_POST
 def ticket_api(request: HttpRequest, connection_id: str) -> HttpResponse:
     """``POST /api/helpdesks/<connection>/tickets/``: open a ticket with a billing note.
 
     Body: ``{"requester_email", "subject", "message"?, "requester_name"?, "ticket_id"?,
     "external_id"?, "person_id"?, "document_id"?}``. Signed-in agents (session + CSRF) only,
-    until API keys exist.
+    until API keys exist. ``person_id``, ``document_id`` and ``ticket_id`` must be the
+    requester's (``services``); a panel's ``Authorization: Bearer`` token proves the ticket.
     """
     user = request.user
     if isinstance(user, AnonymousUser) or not user.is_authenticated:
@@ -246,6 +302,7 @@ def ticket_api(request: HttpRequest, connection_id: str) -> HttpResponse:
         return JsonResponse({"error": "No such helpdesk connection."}, status=404)
     try:
         body = _json_body(request)
+        ticket_proven = _ticket_proven(request, connection, body)
         outcome = ticket_create_with_context(
             connection=connection,
             requester_email=str(body.get("requester_email", "")),
@@ -256,6 +313,7 @@ def ticket_api(request: HttpRequest, connection_id: str) -> HttpResponse:
             external_id=str(body.get("external_id", "") or ""),
             person_id=_opt_int(body, "person_id"),
             document_id=_opt_int(body, "document_id"),
+            ticket_proven=ticket_proven,
         )
     except UserFacingError as exc:
         return JsonResponse({"error": exc.message, "code": exc.code}, status=400)

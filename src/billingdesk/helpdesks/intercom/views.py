@@ -1,8 +1,9 @@
 """Intercom Canvas Kit endpoints: ``initialize`` and ``submit`` (Inbox conversation details).
 
 Every request's raw body is checked against ``X-Body-Signature`` before anything is read. The
-signed ``admin`` is mapped to the billingdesk user with the same email: actions run as that
-user (its role and refund limits apply); without one the canvas is read-only.
+signed ``admin`` is mapped to a billingdesk user through the connection's agent links or its
+allowed email domains (``identity.agent_user_resolve``): actions run as that user (its role
+and refund limits apply); without one the canvas is read-only.
 
 Refund and cancel go through three submits: the form (amount, reason), the preview (the
 actions layer's own effect lines) and the confirm, which calls ``action_submit`` with an
@@ -14,7 +15,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -34,6 +34,7 @@ from billingdesk.billing.models import Charge, Mirrored, Subscription
 from billingdesk.billing.selectors import person_resolve
 from billingdesk.core.errors import OperationalError, SignatureInvalid, UserFacingError
 from billingdesk.helpdesks import embed
+from billingdesk.helpdesks.identity import agent_user_resolve
 from billingdesk.helpdesks.intercom import canvas, verification
 from billingdesk.helpdesks.models import HelpdeskConnection
 from billingdesk.helpdesks.notes import person_link
@@ -64,13 +65,16 @@ def _signed_body(
     return connection, body
 
 
-def _agent(body: dict[str, Any]) -> AbstractBaseUser | None:
+def _agent(connection: HelpdeskConnection, body: dict[str, Any]) -> AbstractBaseUser | None:
     admin = body.get("admin")
-    email = normalize_email(str(admin.get("email", ""))) if isinstance(admin, dict) else ""
-    if not email:
+    if not isinstance(admin, dict):
         return None
-    users = list(get_user_model().objects.filter(email__iexact=email, is_active=True)[:2])
-    return users[0] if len(users) == 1 else None
+    email, admin_id = admin.get("email"), admin.get("id")
+    return agent_user_resolve(
+        connection,
+        email=email if isinstance(email, str) else "",
+        agent_id=str(admin_id) if isinstance(admin_id, str | int) else "",
+    )
 
 
 def _can_act(user: AbstractBaseUser | None) -> bool:
@@ -87,7 +91,7 @@ def _home(body: dict[str, Any], user: AbstractBaseUser | None, note: str = "") -
     matches = person_resolve(email=email) if email else []
     data = panel_data(matches[0].person.pk, limit=canvas.ROWS) if matches else None
     if not note and user is None and data is not None:
-        note = "Read-only: no billingdesk user has this teammate's email."
+        note = "Read-only: this teammate is not linked to a billingdesk user."
     return canvas.person_canvas(
         data,
         email=email,
@@ -105,10 +109,10 @@ def _refused(exc: SignatureInvalid) -> JsonResponse:
 @require_POST
 def initialize(request: HttpRequest, connection_id: str) -> HttpResponse:
     try:
-        _conn, body = _signed_body(request, connection_id)
+        conn, body = _signed_body(request, connection_id)
     except SignatureInvalid as exc:
         return _refused(exc)
-    return JsonResponse(_home(body, _agent(body)))
+    return JsonResponse(_home(body, _agent(conn, body)))
 
 
 def _target(ref: str, person_ids: set[int]) -> Mirrored | None:
@@ -146,10 +150,10 @@ def _stored(body: dict[str, Any]) -> dict[str, Any]:
 @require_POST
 def submit(request: HttpRequest, connection_id: str) -> HttpResponse:
     try:
-        _conn, body = _signed_body(request, connection_id)
+        conn, body = _signed_body(request, connection_id)
     except SignatureInvalid as exc:
         return _refused(exc)
-    user = _agent(body)
+    user = _agent(conn, body)
     component = str(body.get("component_id") or "")
     if component in ("back", "open", "") or not _can_act(user):
         return JsonResponse(_home(body, user))

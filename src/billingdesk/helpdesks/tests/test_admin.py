@@ -19,6 +19,8 @@ def form(**over: str) -> dict[str, str]:
         "settings": '{"subdomain": "acme", "installation_id": "42", "public_key": "pem"}',
         "origins": "https://support.acme.example",
         "new_secrets": "api_token=zd-very-secret",
+        "agent_links-TOTAL_FORMS": "0",
+        "agent_links-INITIAL_FORMS": "0",
     }
     data.update(over)
     return data

@@ -6,11 +6,16 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
+from billingdesk.core.errors import SignatureInvalid
+from billingdesk.helpdesks.iframe import verification
 from billingdesk.helpdesks.models import HelpdeskConnection
 from billingdesk.helpdesks.tests.conftest import wired
 
@@ -180,3 +185,38 @@ def test_iframe_url_is_signed() -> None:
     )
     url = run("iframe-url", "--connection", "host", "--email", "ana@example.com").strip()
     assert "/embed/iframe/" in url and "sig=" in url and "email=ana%40example.com" in url
+    # The signature is the connection's: the entry accepts the URL as printed, and the same
+    # query checked against any other secret is refused (a wrong signer fails this test).
+    path, _, query = url.removeprefix(settings.BASE_URL).partition("?")
+    assert Client().get(f"{path}?{query}").status_code == 200
+    pairs = parse_qsl(query, keep_blank_values=True)
+    assert verification.verify(pairs, "s3").customer_email == "ana@example.com"
+    with pytest.raises(SignatureInvalid):
+        verification.verify(pairs, "another-secret")
+
+
+@pytest.mark.django_db
+def test_agent_domains_are_set_and_checked_at_add() -> None:
+    out = run(
+        "add",
+        "iframe",
+        "--name",
+        "dom",
+        "--secret",
+        "signing_secret=s",
+        "--agent-domain",
+        "@Acme.com",
+    )
+    assert "Connected" in out
+    assert HelpdeskConnection.objects.get(name="dom").agent_email_domains == ["acme.com"]
+    with pytest.raises(CommandError, match="not a domain"):
+        run(
+            "add",
+            "iframe",
+            "--name",
+            "bad",
+            "--secret",
+            "signing_secret=s",
+            "--agent-domain",
+            "x y",
+        )

@@ -17,7 +17,7 @@ from billingdesk.helpdesks import embed
 from billingdesk.helpdesks.helpscout.verification import signature as hs_signature
 from billingdesk.helpdesks.iframe.verification import signed_query
 from billingdesk.helpdesks.intercom.verification import signature as ic_signature
-from billingdesk.helpdesks.models import HelpdeskConnection
+from billingdesk.helpdesks.models import HelpdeskAgentLink, HelpdeskConnection
 from billingdesk.helpdesks.tests.conftest import wired
 from billingdesk.helpdesks.tests.test_verification import jwt_rs256, public_pem, zd_claims
 from billingdesk.panel.tests.factories import agent, build_shop
@@ -108,6 +108,10 @@ def test_vouched_agent_acts_as_their_billingdesk_user(iframe_conn: HelpdeskConne
     user = agent("agent", "jane")
     user.email = "jane@acme.example"
     user.save()
+    # An administered link: a matching email alone is not enough (see test_identity).
+    HelpdeskAgentLink.objects.create(
+        connection=iframe_conn, agent_email="jane@acme.example", user=user
+    )
     client = Client()
     url = iframe_url(iframe_conn, email="ana@example.com", agent="Jane@acme.example")
     body = panel(client, token_of(client.get(url))).json()
@@ -312,7 +316,12 @@ def test_intercom_canvas_refund_through_a_confirm_step(db: None) -> None:
     user = agent("agent", "jane")
     user.email = "jane@acme.example"
     user.save()
-    ic = conn("intercom", settings={"workspace_id": "ws1"}, secrets={"client_secret": "ic"})
+    ic = conn(
+        "intercom",
+        settings={"workspace_id": "ws1"},
+        secrets={"client_secret": "ic"},
+        agent_email_domains=["acme.example"],
+    )
     base = {
         "workspace_id": "ws1",
         "admin": {"id": "1", "email": "jane@acme.example"},
@@ -418,7 +427,8 @@ def test_intercom_cancel_subscription_through_a_confirm_step(db: None) -> None:
     user.email = "jane@acme.example"
     user.save()
     ic = conn("intercom", secrets={"client_secret": "ic"})
-    base = {"admin": {"email": "jane@acme.example"}, "contact": {"email": "ana@example.com"}}
+    HelpdeskAgentLink.objects.create(connection=ic, agent_id="7", user=user)
+    base = {"admin": {"id": "7", "email": "x@y.example"}, "contact": {"email": "ana@example.com"}}
     form = intercom_post(ic, "submit", {**base, "component_id": f"sub:{shop.subscription.pk}"})
     assert any(c.get("id") == "when" for c in _components(form))
     review = intercom_post(ic, "submit", {
@@ -442,7 +452,7 @@ def test_intercom_cannot_act_on_another_customers_record(db: None) -> None:
     user = agent("agent", "jane")
     user.email = "jane@acme.example"
     user.save()
-    ic = conn("intercom", secrets={"client_secret": "ic"})
+    ic = conn("intercom", secrets={"client_secret": "ic"}, agent_email_domains=["acme.example"])
     base = {"admin": {"email": "jane@acme.example"}, "contact": {"email": "someone@example.com"}}
     click = intercom_post(ic, "submit", {**base, "component_id": f"charge:{shop.charge.pk}"})
     assert "not this contact's" in json.dumps(click.json())

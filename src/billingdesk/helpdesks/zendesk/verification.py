@@ -4,12 +4,16 @@ Reference: shared/reference/helpdesks.md §4.1 (thunderbird-accounts' ``zendesk_
 Checked: signature with the app's public key (``GET /api/v2/apps/{app_id}/public_key.pem``),
 ``aud`` = ``https://{subdomain}.zendesk.com/api/v2/apps/installations/{installation_id}.json``,
 ``iss`` = the account's host, ``exp`` and ``iat`` present, ``iat`` not older than ``MAX_AGE``.
-The token vouches for the *installation*, not for the agent.
+The token vouches for the *installation*, not for the agent. A token is accepted once: its
+``jti`` (or, without one, the token itself) goes to the caller's ``replay`` check, which
+refuses one already seen (``embed.proof_use_once``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -32,6 +36,7 @@ def verify(
     subdomain: str,
     installation_id: str,
     now: float | None = None,
+    replay: Callable[[str, float], None] | None = None,
 ) -> Launch:
     if not token:
         raise SignatureInvalid("Zendesk sent no signed token")
@@ -65,4 +70,8 @@ def verify(
     context = claims.get("context")
     if isinstance(context, dict) and context.get("product", "support") != "support":
         raise SignatureInvalid("the Zendesk token is for another product")
+    if replay is not None:
+        jti = claims.get("jti")
+        once = jti if isinstance(jti, str) and jti else hashlib.sha256(token.encode()).hexdigest()
+        replay(once, max(exp, iat + MAX_AGE) + LEEWAY)
     return Launch()

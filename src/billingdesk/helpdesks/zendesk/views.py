@@ -27,6 +27,9 @@ def entry(request: HttpRequest, connection_id: str) -> HttpResponse:
             public_key_pem=connection.setting("public_key"),
             subdomain=connection.setting("subdomain"),
             installation_id=connection.setting("installation_id"),
+            replay=lambda once, until: embed.proof_use_once(
+                connection, kind="zendesk-jwt", value=once, expires_at=until
+            ),
         )
     except SignatureInvalid as exc:
         return refuse(connection, exc.message)

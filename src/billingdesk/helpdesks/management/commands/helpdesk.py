@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
 from billingdesk.core.errors import BillingdeskError, NotFound
-from billingdesk.helpdesks.models import HelpdeskConnection, origin_clean
+from billingdesk.helpdesks.models import HelpdeskConnection, origin_clean, validate_domains
 from billingdesk.helpdesks.registry import kinds, provider_for
 from billingdesk.helpdesks.services import ticket_create_with_context
 
@@ -83,6 +83,13 @@ class Command(BaseCommand):
         add.add_argument("--secret", action="append", default=[], metavar="KEY=VALUE")
         add.add_argument(
             "--origin", action="append", default=[], help="an origin allowed to frame the panel"
+        )
+        add.add_argument(
+            "--agent-domain",
+            action="append",
+            default=[],
+            help="an email domain whose vouched agents act as the user with their email "
+            "(never a superuser); others need an agent link in the admin",
         )
         sub.add_parser("list", help="list connections and their addresses")
         for name, what in (("zendesk-package", "Zendesk"), ("freshdesk-package", "Freshdesk")):
@@ -162,12 +169,18 @@ class Command(BaseCommand):
             origins = [origin_clean(o) for o in options["origin"]]
         except ValidationError as exc:
             raise _fail(exc.messages[0]) from None
+        domains = [d.strip().lower().removeprefix("@") for d in options["agent_domain"]]
+        try:
+            validate_domains(domains)
+        except ValidationError as exc:
+            raise _fail(exc.messages[0]) from None
         conn = HelpdeskConnection.objects.create(
             name=name,
             kind=kind,
             settings=values,
             secrets=secrets,  # type: ignore[misc]
             allowed_frame_origins=origins,
+            agent_email_domains=domains,
         )
         self.stdout.write(f"Connected {conn} — id {conn.pk}")
         for label, url in entry_urls(conn).items():
@@ -216,6 +229,7 @@ class Command(BaseCommand):
             subject=options["subject"],
             message=options["message"],
             ticket_id=options["ticket"],
+            ticket_proven=True,  # an operator at the console names the ticket
         )
         verb = "Created ticket" if outcome.created else "Added a note to ticket"
         self.stdout.write(f"{verb} {outcome.ticket_id} in {conn.name} (note {outcome.note_id}).")
