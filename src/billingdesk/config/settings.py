@@ -260,9 +260,10 @@ ACTIONS_SWEEP_SECONDS = float(os.environ.get("BILLINGDESK_ACTIONS_SWEEP", 60))
 # checkpoint signed with AUDIT_ANCHOR_KEY (not stored in the database; derived from the secret
 # key when unset) to AUDIT_ANCHOR_FILE (empty: to the log only).
 AUDIT_CHECK_SECONDS = float(os.environ.get("BILLINGDESK_AUDIT_CHECK_INTERVAL", 3600))
-AUDIT_ANCHOR_KEY = os.environ.get("BILLINGDESK_AUDIT_ANCHOR_KEY") or hashlib.sha256(
-    f"billingdesk.audit.anchor:{SECRET_KEY}".encode()
-).hexdigest()
+AUDIT_ANCHOR_KEY = (
+    os.environ.get("BILLINGDESK_AUDIT_ANCHOR_KEY")
+    or hashlib.sha256(f"billingdesk.audit.anchor:{SECRET_KEY}".encode()).hexdigest()
+)
 AUDIT_ANCHOR_FILE = os.environ.get(
     "BILLINGDESK_AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit-anchors.log")
 )
