@@ -15,6 +15,8 @@ newer one).
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import logging
 import time
 from collections.abc import Mapping
@@ -99,14 +101,19 @@ class _AccountGone(Exception):
 
 
 def webhook_receive(
-    *, account: GatewayAccount, headers: Mapping[str, str], body: bytes
+    *,
+    account: GatewayAccount,
+    headers: Mapping[str, str],
+    body: bytes,
+    source_ip: str | None = None,
 ) -> IntakeResult:
     """Store one delivery and have it processed; say what to answer the gateway.
 
     The signature is checked first (CPU only, microseconds), then the raw request is stored
     with its outcome in one transaction of a few statements (see ``_store``). Nothing is
     acknowledged before it is stored, so a crash in between only means the gateway delivers
-    again.
+    again. A rejected delivery (anyone can send one) is kept bounded, and at most
+    ``WEBHOOK_REJECTED_PER_MINUTE`` per ``source_ip`` and account (see ``_store_rejected``).
     """
     kept = {k.lower(): v for k, v in headers.items() if k.lower() not in _SECRET_HEADERS}
     endpoint = _endpoints.get(account.pk)
@@ -119,12 +126,10 @@ def webhook_receive(
         connector.verify_webhook(headers=kept, body=body)
         envelope = connector.read_envelope(body)
     except (SignatureInvalid, MalformedPayload) as exc:
-        # Kept all the same: a record of what was sent, and by whom, for investigation.
         try:
-            _store(account, kept, body, WebhookEvent.Status.REJECTED, error=exc.message)
+            return _store_rejected(account, kept, body, source_ip, exc.message)
         except _AccountGone:
             return _gone(account)
-        return IntakeResult(400, exc.message)
     ids = {"event_id": envelope.id[:255], "event_type": envelope.type[:120]}
     try:
         _store(account, kept, body, WebhookEvent.Status.PENDING, **ids)
@@ -134,6 +139,52 @@ def webhook_receive(
     except _AccountGone:
         return _gone(account)
     return IntakeResult(200, "received")
+
+
+def _client_address(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
+def _store_rejected(
+    account: GatewayAccount,
+    headers: dict[str, str],
+    body: bytes,
+    source_ip: str | None,
+    reason: str,
+) -> IntakeResult:
+    """Keep a bounded record of a rejected delivery, unless its sender is over the limit.
+
+    Kept for investigation (what was sent, and by whom): the headers, the first
+    ``WEBHOOK_REJECTED_KEEP_BYTES`` of the body, its size and SHA-256. Beyond
+    ``WEBHOOK_REJECTED_PER_MINUTE`` rejections from one address for one account in the last
+    minute, nothing is stored and the answer is 429: an unsigned flood cannot fill the
+    disk. Only rejections count, so a gateway's signed deliveries are never limited.
+    """
+    address = _client_address(source_ip)
+    limit = settings.WEBHOOK_REJECTED_PER_MINUTE
+    since = timezone.now() - timedelta(minutes=1)
+    recent = WebhookEvent.objects.filter(
+        account=account,
+        status=WebhookEvent.Status.REJECTED,
+        source_ip=address,
+        received_at__gte=since,
+    )
+    if limit <= 0 or recent[:limit].count() >= limit:
+        return IntakeResult(429, "too many rejected deliveries; slow down")
+    _store(
+        account,
+        headers,
+        body[: max(settings.WEBHOOK_REJECTED_KEEP_BYTES, 0)],
+        WebhookEvent.Status.REJECTED,
+        error=reason,
+        body_size=len(body),
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        source_ip=address,
+    )
+    return IntakeResult(400, reason)
 
 
 def _gone(account: GatewayAccount) -> IntakeResult:
@@ -152,6 +203,9 @@ _INSERTED = (
     "event_type",
     "attempts",
     "error",
+    "body_size",
+    "body_sha256",
+    "source_ip",
 )
 
 
@@ -201,6 +255,9 @@ def _store(
     event_id: str = "",
     event_type: str = "",
     error: str = "",
+    body_size: int | None = None,
+    body_sha256: str = "",
+    source_ip: str | None = None,
 ) -> None:
     """Insert one event; for a pending one, request a drain of its account. One transaction.
 
@@ -228,6 +285,9 @@ def _store(
         event_type,
         0,
         error,
+        body_size,
+        body_sha256,
+        source_ip,
     ]
     read, insert, flag, insert_if_queued = _intake_sql(db.vendor)
     if insert_if_queued and status == WebhookEvent.Status.PENDING:
