@@ -29,7 +29,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Field
+from django.db.models import Count, F, Field, Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django_tasks import task
@@ -380,17 +380,22 @@ def webhook_account_drain(account_id: str) -> str:
         GatewayAccount.objects.filter(pk=account_id).update(drain_requested=False)
     account = GatewayAccount.objects.get(pk=account_id)
     applied = taken = 0
+    after = 0
     for _ in range(DRAIN_MAX_BATCHES):
-        with transaction.atomic():
-            batch = list(
-                WebhookEvent.objects.select_for_update(skip_locked=True)
-                .filter(account=account, status=WebhookEvent.Status.PENDING)
-                .defer("headers")  # not needed to apply an event; decoding each costs
-                .order_by("pk")[:PROCESS_BATCH]
+        # Read without a lock or a transaction: parsing may call the gateway (a thin event
+        # is re-fetched), and no row or write lock may be held while it does. ``_apply``
+        # then locks what is still pending and writes in one short transaction.
+        batch = list(
+            WebhookEvent.objects.filter(
+                account=account, status=WebhookEvent.Status.PENDING, pk__gt=after
             )
-            if batch:
-                taken += len(batch)
-                applied += len(_apply(account, batch))
+            .defer("headers")  # not needed to apply an event; decoding each costs
+            .order_by("pk")[:PROCESS_BATCH]
+        )
+        if batch:
+            after = batch[-1].pk
+            taken += len(batch)
+            applied += len(_apply(account, batch))
         if len(batch) < PROCESS_BATCH:
             # Drained: an event stored since the flag was cleared has queued the next drain.
             break
@@ -406,37 +411,72 @@ def webhook_event_process(event_pk: int) -> str:
     Safe to run twice or concurrently: events are locked and only pending or failed ones
     are applied.
     """
-    with transaction.atomic():
-        event = (
-            WebhookEvent.objects.select_for_update().select_related("account").filter(pk=event_pk)
-        ).first()
-        if event is None or event.status not in (
-            WebhookEvent.Status.PENDING,
-            WebhookEvent.Status.FAILED,
-        ):
-            return "skipped"
-        batch = [event]
-        if event.status == WebhookEvent.Status.PENDING:
-            batch += list(
-                WebhookEvent.objects.select_for_update(skip_locked=True)
-                .filter(account_id=event.account_id, status=WebhookEvent.Status.PENDING)
-                .exclude(pk=event.pk)
-                .order_by("pk")[: PROCESS_BATCH - 1]
+    event = WebhookEvent.objects.select_related("account").filter(pk=event_pk).first()
+    if event is None or event.status not in (
+        WebhookEvent.Status.PENDING,
+        WebhookEvent.Status.FAILED,
+    ):
+        return "skipped"
+    batch = [event]
+    if event.status == WebhookEvent.Status.PENDING:
+        batch += list(
+            WebhookEvent.objects.filter(
+                account_id=event.account_id, status=WebhookEvent.Status.PENDING
             )
-        applied = _apply(event.account, batch)
+            .exclude(pk=event.pk)
+            .defer("headers")
+            .order_by("pk")[: PROCESS_BATCH - 1]
+        )
+    applied = _apply(event.account, batch, retry=event.pk)
     return "processed" if event.pk in applied else "failed"
 
 
-def _apply(account: GatewayAccount, batch: list[WebhookEvent]) -> set[int]:
-    """Parse and upsert a batch of events; record each one's outcome; return those applied."""
+def _apply(
+    account: GatewayAccount, batch: list[WebhookEvent], *, retry: int | None = None
+) -> set[int]:
+    """Parse and upsert a batch of events; record each one's outcome; return those applied.
+
+    Two steps, so that no transaction is open during network work: every event is parsed
+    first, outside any transaction (``parse_webhook`` may fetch a thin event's object from
+    the gateway); then one short transaction locks those still pending (``SKIP LOCKED``:
+    one another drain holds is left to it; ``retry`` names a failed event that may be
+    taken too), writes the mirror and records each outcome. An event taken by another
+    drain in between is simply not written here; the mirror's version check makes a late
+    write of an older object harmless anyway.
+    """
     connector = connector_for(account)
-    parsed: list[tuple[WebhookEvent, ParsedEvent]] = []
+    outcomes: dict[int, ParsedEvent | Exception] = {}
     for event in batch:
-        event.attempts += 1
         try:
-            parsed.append((event, connector.parse_webhook(bytes(event.body))))
+            outcomes[event.pk] = connector.parse_webhook(bytes(event.body))
         except Exception as exc:
-            _fail(event, exc)
+            outcomes[event.pk] = exc
+    takeable = Q(status=WebhookEvent.Status.PENDING)
+    if retry is not None:
+        takeable |= Q(pk=retry, status=WebhookEvent.Status.FAILED)
+    with transaction.atomic():
+        locked = list(
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(takeable, pk__in=list(outcomes))
+            .only("pk", "status", "attempts", "error")
+            .order_by("pk")
+        )
+        return _record(account, locked, outcomes)
+
+
+def _record(
+    account: GatewayAccount,
+    events: list[WebhookEvent],
+    outcomes: Mapping[int, ParsedEvent | Exception],
+) -> set[int]:
+    parsed: list[tuple[WebhookEvent, ParsedEvent]] = []
+    for event in events:
+        event.attempts += 1
+        outcome = outcomes[event.pk]
+        if isinstance(outcome, Exception):
+            _fail(event, outcome)
+        else:
+            parsed.append((event, outcome))
     applied: list[WebhookEvent] = []
     try:
         with transaction.atomic():
