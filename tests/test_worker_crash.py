@@ -135,6 +135,9 @@ class Installation:
         self.workers.append(worker)
         return worker
 
+    def log(self, index: int) -> str:
+        return (self.tmp / f"worker-{index}.log").read_text(errors="replace")
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}"
@@ -234,6 +237,8 @@ def _both_workers_up(site: Installation) -> None:
         "two worker heartbeats",
         lambda: site.query("SELECT COUNT(*) FROM gateways_taskworker")[0][0] == 2,
     )
+    engine = "from RQ" if _engine() == "rq" else "from the database queue"
+    assert all(engine in site.log(n) for n in range(2)), site.logs()
 
 
 def test_a_backfill_resumes_on_the_surviving_worker_after_its_worker_is_killed(
@@ -269,6 +274,7 @@ def test_a_backfill_resumes_on_the_surviving_worker_after_its_worker_is_killed(
 
     survivor = workers[1 - victim]
     assert survivor.poll() is None  # still the same process: nothing was restarted
+    assert "queued again" in site.log(1 - victim)  # by the survivor's sweep
     _, counts, stored_pages = site.query(
         "SELECT status, counts, pages FROM gateways_syncrun WHERE account_id = %s", account
     )[0]
@@ -314,6 +320,7 @@ def test_a_drain_killed_before_clearing_the_flag_is_finished_by_the_surviving_wo
     site.wait_for("all 102 events processed by the surviving worker", drained)
 
     assert workers[1 - victim].poll() is None
+    assert "queued again" in site.log(1 - victim)  # by the survivor's sweep
     assert site.query("SELECT COUNT(*) FROM billing_customer WHERE account_id = %s", account) == [
         (102,)
     ]
