@@ -33,6 +33,7 @@ from billingdesk.gateways.recovery import (
 from billingdesk.gateways.tasks import account_backfill_task
 from billingdesk.gateways.webhooks import webhook_account_drain
 from tests.fakes.memory_gateway import MemoryConnector, signed_headers
+from tests.gateways.conftest import build_history
 from tests.gateways.test_webhook_drain import customer_event, deliver
 from tests.task_engines import ENGINE, run_pending_on_commit
 
@@ -277,3 +278,24 @@ def test_the_prune_command_takes_an_age(memory_account: GatewayAccount) -> None:
 
     assert "Deleted 1 webhook event(s)." in out.getvalue()
     assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_failed_backfill_is_resumed_by_the_sweep_once(
+    memory_account: GatewayAccount, drain_tasks: Callable[[], None], settings: Any
+) -> None:
+    build_history(memory_account, customers=3, charges_each=1)
+    run = SyncRun.objects.create(account=memory_account, status=SyncRun.Status.FAILED)
+    # A failed run is retried by the sweep only once it has rested SYNC_STALE_SECONDS.
+    assert recovery_sweep().backfills == 0
+    SyncRun.objects.filter(pk=run.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.SYNC_STALE_SECONDS + 1)
+    )
+
+    assert recovery_sweep().backfills == 1
+    assert recovery_sweep().backfills == 0  # its job is queued: not twice
+    drain_tasks()
+
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.DONE
+    assert run.counts["customer"] == 3
