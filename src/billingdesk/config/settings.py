@@ -125,16 +125,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("BILLINGDESK_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": [],
-    }
-}
+_TASK_BACKEND = os.environ.get("BILLINGDESK_TASK_BACKEND", "django_tasks_db.DatabaseBackend")
+TASKS = {"default": {"BACKEND": _TASK_BACKEND, "QUEUES": []}}
 # The distributed engine: django_tasks_rq.RQBackend keeps jobs in Redis (RQ) at this URL.
 REDIS_URL = os.environ.get("BILLINGDESK_REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
-if TASKS["default"]["BACKEND"].startswith("django_tasks_rq."):
+if _TASK_BACKEND.startswith("django_tasks_rq."):
     INSTALLED_APPS.append("django_rq")
 # Crash recovery (``billingdesk worker``): each worker writes a heartbeat every
 # WORKER_HEARTBEAT_SECONDS; a job whose worker has been silent for WORKER_LOST_SECONDS is put

@@ -33,7 +33,7 @@ import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -142,7 +142,7 @@ def live_task_args(task: Task[Any, Any], *, now: datetime | None = None) -> set[
         for queue in _rq_queues():
             waiting = [
                 *queue.get_job_ids(),
-                *ScheduledJobRegistry(queue=queue).get_job_ids(cleanup=False),
+                *ScheduledJobRegistry(queue=queue).get_job_ids(cleanup=False),  # type: ignore[no-untyped-call]
             ]
             started = StartedJobRegistry(queue=queue).get_job_ids(cleanup=False)
             for job in _rq_jobs(queue, [*waiting, *started]):
@@ -156,7 +156,7 @@ def live_task_args(task: Task[Any, Any], *, now: datetime | None = None) -> set[
 def _rq_running_live(job: Any, alive: set[str], recent: datetime) -> bool:
     started = job.started_at
     if started is not None and timezone.is_naive(started):
-        started = timezone.make_aware(started, timezone.utc)
+        started = timezone.make_aware(started, UTC)
     return bool(job.worker_name in alive or (started is not None and started >= recent))
 
 

@@ -130,11 +130,25 @@ def webhook_receive(
             return _store_rejected(account, kept, body, source_ip, exc.message)
         except _AccountGone:
             return _gone(account)
-    ids = {"event_id": envelope.id[:255], "event_type": envelope.type[:120]}
+    event_id, event_type = envelope.id[:255], envelope.type[:120]
     try:
-        _store(account, kept, body, WebhookEvent.Status.PENDING, **ids)
+        _store(
+            account,
+            kept,
+            body,
+            WebhookEvent.Status.PENDING,
+            event_id=event_id,
+            event_type=event_type,
+        )
     except IntegrityError:
-        _store(account, kept, body, WebhookEvent.Status.DUPLICATE, **ids)
+        _store(
+            account,
+            kept,
+            body,
+            WebhookEvent.Status.DUPLICATE,
+            event_id=event_id,
+            event_type=event_type,
+        )
         return IntakeResult(200, "duplicate delivery, already received")
     except _AccountGone:
         return _gone(account)
