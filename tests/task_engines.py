@@ -38,13 +38,16 @@ def run_pending_on_commit() -> int:
     return len(pending)
 
 
-def jobs_of(task: Task[Any, Any]) -> list[QueuedJob]:
+def jobs_of(task: Task[Any, Any], *, commit_pending: bool = True) -> list[QueuedJob]:
     """Every job of ``task`` the engine holds (waiting, scheduled, running or finished).
 
     Jobs waiting for the test's transaction to commit are enqueued first: with RQ a job is
-    only enqueued once the transaction that needs it commits.
+    only enqueued once the transaction that needs it commits. ``commit_pending=False`` when
+    the test has run them already (``django_capture_on_commit_callbacks(execute=True)``
+    leaves them in the list).
     """
-    run_pending_on_commit()
+    if commit_pending:
+        run_pending_on_commit()
     if ENGINE != "rq":
         from django_tasks_db.models import DBTaskResult, get_date_max
 

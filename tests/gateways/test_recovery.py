@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -299,3 +300,32 @@ def test_a_failed_backfill_is_resumed_by_the_sweep_once(
     run.refresh_from_db()
     assert run.status == SyncRun.Status.DONE
     assert run.counts["customer"] == 3
+
+
+@database_queue_only
+@pytest.mark.django_db
+def test_the_sweep_prunes_finished_jobs_past_their_retention(
+    memory_account: GatewayAccount, settings: Any
+) -> None:
+    settings.TASK_RESULT_RETENTION_DAYS = 7
+    old, new, waiting = (account_backfill_task.enqueue(str(memory_account.pk)) for _ in range(3))
+    DBTaskResult.objects.filter(pk__in=[old.id, new.id]).update(
+        status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now()
+    )
+    DBTaskResult.objects.filter(pk=old.id).update(finished_at=timezone.now() - timedelta(days=8))
+
+    assert recovery_sweep(prune=True).pruned == 1
+
+    assert {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)} == {
+        str(new.id),
+        str(waiting.id),
+    }
+
+
+def test_the_worker_refuses_a_lost_timeout_its_own_heartbeat_would_trip(
+    db: None, settings: Any
+) -> None:
+    settings.WORKER_HEARTBEAT_SECONDS = 30
+    settings.WORKER_LOST_SECONDS = 45
+    with pytest.raises(CommandError, match="more than twice"):
+        call_command("worker", "--batch", stdout=StringIO())

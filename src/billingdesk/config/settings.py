@@ -140,6 +140,8 @@ WORKER_HEARTBEAT_SECONDS = float(os.environ.get("BILLINGDESK_WORKER_HEARTBEAT", 
 WORKER_LOST_SECONDS = float(os.environ.get("BILLINGDESK_WORKER_LOST_AFTER", 60))
 WORKER_SWEEP_SECONDS = float(os.environ.get("BILLINGDESK_WORKER_SWEEP", 30))
 TASK_MAX_CLAIMS = int(os.environ.get("BILLINGDESK_TASK_MAX_CLAIMS", 3))
+# Finished jobs of the database queue are deleted after this many days (0: kept forever).
+TASK_RESULT_RETENTION_DAYS = float(os.environ.get("BILLINGDESK_TASK_RESULT_RETENTION_DAYS", 7))
 # A backfill run (by `billingdesk sync` in a terminal, with no job) untouched this long has
 # no process left and is resumed by a worker.
 SYNC_STALE_SECONDS = float(os.environ.get("BILLINGDESK_SYNC_STALE_AFTER", 120))

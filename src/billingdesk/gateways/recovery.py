@@ -20,7 +20,9 @@ even while a long job runs) and sweeps every ``WORKER_SWEEP_SECONDS``:
    ``SYNC_STALE_SECONDS`` (its process died), with no backfill job queued or live for its
    account, is queued again; it resumes from its committed cursor.
 4. **Retention.** Rejected, duplicate and processed webhook events older than
-   ``WEBHOOK_RETENTION_DAYS`` are deleted (at most once an hour per worker).
+   ``WEBHOOK_RETENTION_DAYS`` are deleted, and with the database queue the finished job rows
+   older than ``TASK_RESULT_RETENTION_DAYS`` (the queue table would grow forever otherwise,
+   and the sweep reads it); at most once an hour per worker. RQ expires results itself.
 
 Every step is safe to run concurrently in several workers: the worst case is one extra,
 harmless run of an idempotent job.
@@ -337,6 +339,27 @@ def webhook_events_prune(*, days: float | None = None, now: datetime | None = No
         total += WebhookEvent.objects.filter(pk__in=ids).delete()[0]
 
 
+def task_results_prune(*, days: float | None = None, now: datetime | None = None) -> int:
+    """Delete the database queue's finished job rows older than ``days``; how many."""
+    days = settings.TASK_RESULT_RETENTION_DAYS if days is None else days
+    if days <= 0 or _engine() != "database":
+        return 0
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    total = 0
+    while True:
+        ids = list(
+            DBTaskResult.objects.finished()
+            .filter(finished_at__lt=cutoff)
+            .order_by()
+            .values_list("pk", flat=True)[:_PRUNE_BATCH]
+        )
+        if not ids:
+            return total
+        total += DBTaskResult.objects.filter(pk__in=ids).delete()[0]
+
+
 # --- the sweep --------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class SweepResult:
@@ -356,6 +379,6 @@ def recovery_sweep(*, prune: bool = False, now: datetime | None = None) -> Sweep
     requeued, failed = lost_jobs_requeue(now=now)
     drains = orphaned_drains_requeue(now=now)
     backfills = unfinished_backfills_requeue(failed_older_than=settings.SYNC_STALE_SECONDS, now=now)
-    pruned = webhook_events_prune(now=now) if prune else 0
+    pruned = (webhook_events_prune(now=now) + task_results_prune(now=now)) if prune else 0
     TaskWorker.objects.filter(seen_at__lt=now - _WORKER_ROW_KEPT).delete()
     return SweepResult(requeued, failed, drains, backfills, pruned)

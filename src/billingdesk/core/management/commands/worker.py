@@ -108,6 +108,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         require_migrated()
+        heartbeat, lost = settings.WORKER_HEARTBEAT_SECONDS, settings.WORKER_LOST_SECONDS
+        if not (heartbeat > 0 and lost > 2 * heartbeat and settings.WORKER_SWEEP_SECONDS > 0):
+            raise CommandError(
+                "BILLINGDESK_WORKER_LOST_AFTER must be more than twice "
+                f"BILLINGDESK_WORKER_HEARTBEAT (now {lost:g} and {heartbeat:g} s), and "
+                "BILLINGDESK_WORKER_SWEEP positive: otherwise live workers would be taken for dead."
+            )
         backend = str(settings.TASKS["default"]["BACKEND"])
         database_queue = self._is_database_backend(backend)
         rq_queue = self._is_rq_backend(backend)
