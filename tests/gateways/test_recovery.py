@@ -28,6 +28,7 @@ from billingdesk.gateways.recovery import (
     LOST_JOB_ERROR,
     lost_jobs_requeue,
     recovery_sweep,
+    unfinished_backfills_requeue,
     webhook_events_prune,
     worker_heartbeat,
 )
@@ -329,3 +330,23 @@ def test_the_worker_refuses_a_lost_timeout_its_own_heartbeat_would_trip(
     settings.WORKER_LOST_SECONDS = 45
     with pytest.raises(CommandError, match="more than twice"):
         call_command("worker", "--batch", stdout=StringIO())
+
+
+@database_queue_only
+@pytest.mark.django_db
+def test_a_dead_jobs_running_row_does_not_count_as_a_queued_backfill(
+    memory_account: GatewayAccount, settings: Any
+) -> None:
+    run = SyncRun.objects.create(account=memory_account, status=SyncRun.Status.RUNNING)
+    SyncRun.objects.filter(pk=run.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.SYNC_STALE_SECONDS + 1)
+    )
+    dead = account_backfill_task.enqueue(str(memory_account.pk))
+    _claimed_by(dead.id, "w-killed", ago=settings.WORKER_LOST_SECONDS + 1)
+
+    assert unfinished_backfills_requeue() == 1
+
+    # A job running on a live worker does count: no second walk of the same run.
+    DBTaskResult.objects.filter(status=TaskResultStatus.READY).delete()
+    worker_heartbeat("w-killed")
+    assert unfinished_backfills_requeue() == 0
