@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django_tasks_db.management.commands import db_worker
+from tests import task_engines
+from tests.task_engines import run_pending_on_commit, run_queued_jobs
 
 
 @pytest.fixture(autouse=True)
@@ -18,18 +19,30 @@ def _webhook_drains_without_delay(settings: Any) -> None:
     settings.WEBHOOK_DRAIN_DELAY_SECONDS = 0
 
 
-def run_pending_on_commit() -> int:
-    """Run the callbacks a test's never-committing transaction is holding; return how many."""
-    pending = list(connection.run_on_commit)
-    connection.run_on_commit.clear()
-    for _savepoints, callback, _robust in pending:
-        callback()
-    return len(pending)
+@pytest.fixture(autouse=True)
+def task_engine(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The task engine of this run: ``database``, or ``rq`` with BILLINGDESK_TEST_TASK_BACKEND=rq
+    (Redis db 2 by default, emptied before and after each test); see tests/task_engines.py."""
+    if task_engines.ENGINE != "rq":
+        yield "database"
+        return
+    import django_rq.settings
+    import redis
+
+    monkeypatch.setattr(django_rq.settings, "QUEUES", task_engines.RQ_QUEUES)
+    settings.RQ_QUEUES = task_engines.RQ_QUEUES
+    settings.TASKS = {"default": {"BACKEND": task_engines.RQ_BACKEND, "QUEUES": []}}
+    server = redis.Redis.from_url(task_engines.REDIS_URL)
+    server.flushdb()
+    yield "rq"
+    server.flushdb()
 
 
 @pytest.fixture
 def drain_tasks(db: None, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Run queued background work the way `billingdesk worker` does, until none is left.
+
+    With the engine of this run (``task_engine``): the database queue's worker, or RQ's.
 
     Tests run inside a transaction that never commits, so work enqueued "on commit" is
     enqueued here first; then the real database worker runs in batch mode. Work may enqueue
@@ -42,14 +55,7 @@ def drain_tasks(db: None, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]
     def drain() -> None:
         for _ in range(20):
             queued = run_pending_on_commit()
-            call_command(
-                "db_worker",
-                batch=True,
-                startup_delay=False,
-                queue_name="*",
-                verbosity=0,
-                reload=False,
-            )
+            run_queued_jobs()
             if not queued and not connection.run_on_commit:
                 return
 

@@ -25,10 +25,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from billingdesk.core.errors import GatewayUnavailable
-from billingdesk.core.management.commands.worker import unfinished_backfills_requeue
 from billingdesk.gateways import registry
 from billingdesk.gateways.interface import GwCustomer, ObjectKind, Page
 from billingdesk.gateways.models import GatewayAccount, SyncRun
+from billingdesk.gateways.recovery import unfinished_backfills_requeue
 from tests.fakes import memory_gateway
 from tests.fakes.memory_gateway import MemoryConnector
 
@@ -167,9 +167,9 @@ def test_sync_reports_a_gateway_outage_and_resumes_next_time(
 
 def test_worker_requeues_an_unfinished_backfill_once(flaky_account: GatewayAccount) -> None:
     SyncRun.objects.create(account=flaky_account, status=SyncRun.Status.FAILED)
-    assert unfinished_backfills_requeue(database_queue=True) == 1
+    assert unfinished_backfills_requeue() == 1
     # Already waiting in the queue: a second worker starting does not queue it again.
-    assert unfinished_backfills_requeue(database_queue=True) == 0
+    assert unfinished_backfills_requeue() == 0
 
 
 def _free_port() -> int:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from billingdesk.billing import models as m
 from billingdesk.gateways import interface as gw
@@ -22,6 +21,7 @@ from billingdesk.gateways.webhooks import (
 )
 from tests.fakes.memory_gateway import event_body, signed_headers
 from tests.gateways.conftest import T0
+from tests.task_engines import jobs_of
 
 
 def customer_event(n: int) -> bytes:
@@ -40,7 +40,7 @@ def deliver(client: Client, account: GatewayAccount, body: bytes) -> int:
 
 
 def drains_queued() -> int:
-    return DBTaskResult.objects.filter(task_path=webhook_account_drain.module_path).count()
+    return len(jobs_of(webhook_account_drain))
 
 
 @pytest.mark.django_db
@@ -147,9 +147,7 @@ def test_a_retry_of_a_failed_event_leaves_the_others_alone(
     statuses = dict(WebhookEvent.objects.values_list("event_id", "status"))
     assert statuses == {"evt_bad": "failed", "evt_1": "processed"}
     # A malformed payload is permanent: nothing is queued again for it.
-    assert not DBTaskResult.objects.filter(
-        task_path=webhooks.webhook_event_process.module_path
-    ).exists()
+    assert not jobs_of(webhooks.webhook_event_process)
 
 
 @pytest.mark.django_db
@@ -164,7 +162,8 @@ def test_the_drain_is_queued_a_moment_later_so_a_stream_is_applied_in_full_batch
 
     # One drain for the three events, due only after the delay: the batch worker (which
     # runs what is due now) leaves it, and the events wait, stored, for it.
-    job = DBTaskResult.objects.get(task_path=webhook_account_drain.module_path)
+    [job] = jobs_of(webhook_account_drain)
     assert job.run_after is not None
-    assert job.run_after >= before + timedelta(seconds=30)
+    # (RQ keeps scheduled times in whole seconds.)
+    assert job.run_after >= (before + timedelta(seconds=30)).replace(microsecond=0)
     assert WebhookEvent.objects.filter(status="pending").count() == 3

@@ -153,12 +153,26 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("BILLINGDESK_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": [],
-    }
-}
+_TASK_BACKEND = os.environ.get("BILLINGDESK_TASK_BACKEND", "django_tasks_db.DatabaseBackend")
+TASKS = {"default": {"BACKEND": _TASK_BACKEND, "QUEUES": []}}
+# The distributed engine: django_tasks_rq.RQBackend keeps jobs in Redis (RQ) at this URL.
+REDIS_URL = os.environ.get("BILLINGDESK_REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+if _TASK_BACKEND.startswith("django_tasks_rq."):
+    INSTALLED_APPS.append("django_rq")
+# Crash recovery (``billingdesk worker``): each worker writes a heartbeat every
+# WORKER_HEARTBEAT_SECONDS; a job whose worker has been silent for WORKER_LOST_SECONDS is put
+# back on the queue (at most TASK_MAX_CLAIMS runs in all), and every WORKER_SWEEP_SECONDS each
+# worker also re-queues webhook drains and backfills left without a job.
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("BILLINGDESK_WORKER_HEARTBEAT", 5))
+WORKER_LOST_SECONDS = float(os.environ.get("BILLINGDESK_WORKER_LOST_AFTER", 60))
+WORKER_SWEEP_SECONDS = float(os.environ.get("BILLINGDESK_WORKER_SWEEP", 30))
+TASK_MAX_CLAIMS = int(os.environ.get("BILLINGDESK_TASK_MAX_CLAIMS", 3))
+# Finished jobs of the database queue are deleted after this many days (0: kept forever).
+TASK_RESULT_RETENTION_DAYS = float(os.environ.get("BILLINGDESK_TASK_RESULT_RETENTION_DAYS", 7))
+# A backfill run (by `billingdesk sync` in a terminal, with no job) untouched this long has
+# no process left and is resumed by a worker.
+SYNC_STALE_SECONDS = float(os.environ.get("BILLINGDESK_SYNC_STALE_AFTER", 120))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -231,6 +245,16 @@ WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("BILLINGDESK_WEBHOOK_MAX_ATTEMPTS", 8)
 # needs one, so that under a steady stream each drain applies full batches instead of running
 # back to back for a handful of events each (job overhead per event then dominates).
 WEBHOOK_DRAIN_DELAY_SECONDS = float(os.environ.get("BILLINGDESK_WEBHOOK_DRAIN_DELAY", 0.25))
+# Of a rejected delivery (bad signature, unreadable body) only the headers, the first
+# WEBHOOK_REJECTED_KEEP_BYTES of the body and the whole body's SHA-256 are kept. At most
+# WEBHOOK_REJECTED_PER_MINUTE rejections per client address and account are stored; beyond
+# that the sender gets 429 and nothing is written.
+WEBHOOK_REJECTED_KEEP_BYTES = int(os.environ.get("BILLINGDESK_WEBHOOK_REJECTED_KEEP_BYTES", 4096))
+WEBHOOK_REJECTED_PER_MINUTE = int(os.environ.get("BILLINGDESK_WEBHOOK_REJECTED_PER_MINUTE", 30))
+# Rejected, duplicate and processed webhook events older than this many days are deleted by
+# the workers (and `billingdesk webhooks prune`); 0 keeps them forever. Pending and failed
+# events are never pruned.
+WEBHOOK_RETENTION_DAYS = float(os.environ.get("BILLINGDESK_WEBHOOK_RETENTION_DAYS", 30))
 # Reasons an agent picks from for every action (code, label), and the actions that also need
 # a written explanation (any action with the code "other" always does).
 ACTION_REASON_CODES = [

@@ -274,6 +274,11 @@ class WebhookEventAdmin(ReadOnlyMixin, ExactSearchAdmin):
         "attempts",
         "error",
         "processed_at",
+        # For a rejected delivery: who sent it, and the whole body's size and hash (only a
+        # prefix of it is kept).
+        "source_ip",
+        "body_size",
+        "body_sha256",
         "headers_text",
         "body_text",
     )

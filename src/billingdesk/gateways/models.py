@@ -81,10 +81,25 @@ class WebhookEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # For a rejected delivery only a prefix of the body is kept (``body``); these say what
+    # the whole body was: its size in bytes and its SHA-256 (hex). Empty for the others,
+    # whose body is kept whole.
+    body_size = models.PositiveIntegerField(null=True, blank=True)
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    # Where a rejected delivery came from (the client address as the server saw it).
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["status", "received_at"])]
+        indexes = [
+            models.Index(fields=["status", "received_at"]),
+            # Counting an address's recent rejections (the intake's rate limit).
+            models.Index(
+                fields=["account", "source_ip", "received_at"],
+                condition=models.Q(status="rejected"),
+                name="webhook_rejected_source",
+            ),
+        ]
         constraints = [
             # One canonical row per gateway event; repeated deliveries are kept as DUPLICATE.
             models.UniqueConstraint(
@@ -129,3 +144,23 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"sync {self.account} {self.status}"
+
+
+class TaskWorker(models.Model):
+    """A running ``billingdesk worker`` process, as last heard from (its heartbeat).
+
+    A worker writes ``seen_at`` every few seconds from a thread of its own, even while a long
+    job runs. A job claimed by a worker not heard from for ``WORKER_LOST_SECONDS`` has lost
+    its process (killed, machine gone) and is put back on the queue by the other workers'
+    sweep (``gateways.recovery``). Works for both task engines: the worker id is the
+    database queue's ``worker_id`` and the RQ worker's name.
+    """
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} (seen {self.seen_at:%Y-%m-%d %H:%M:%S})"

@@ -53,11 +53,21 @@ def webhook_answer(request: HttpRequest, account_id: UUID) -> JsonResponse:
         return JsonResponse({"error": "bad Content-Length"}, status=400)
     if length > settings.WEBHOOK_MAX_BODY_BYTES:
         return JsonResponse({"error": "body too large"}, status=413)
-    result = webhook_receive(account=account, headers=dict(request.headers), body=request.body)
+    result = webhook_receive(
+        account=account,
+        headers=dict(request.headers),
+        body=request.body,
+        # The address that connected (a proxy's, behind one): only rejected deliveries are
+        # counted per address, so a gateway's signed deliveries are never limited by it.
+        source_ip=request.META.get("REMOTE_ADDR"),
+    )
     payload: dict[str, object] = {"received": result.status_code < 400, "detail": result.message}
     if result.status_code >= 400:
         payload = {"error": result.message}
-    return JsonResponse(payload, status=result.status_code)
+    response = JsonResponse(payload, status=result.status_code)
+    if result.status_code == 429:
+        response["Retry-After"] = "60"
+    return response
 
 
 # The path of ``webhook_intake`` in config/urls.py, with Django's <uuid:> converter pattern.

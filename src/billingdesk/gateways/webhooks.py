@@ -15,6 +15,8 @@ newer one).
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import logging
 import time
 from collections.abc import Mapping
@@ -27,7 +29,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Field
+from django.db.models import Count, F, Field, Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django_tasks import task
@@ -99,14 +101,19 @@ class _AccountGone(Exception):
 
 
 def webhook_receive(
-    *, account: GatewayAccount, headers: Mapping[str, str], body: bytes
+    *,
+    account: GatewayAccount,
+    headers: Mapping[str, str],
+    body: bytes,
+    source_ip: str | None = None,
 ) -> IntakeResult:
     """Store one delivery and have it processed; say what to answer the gateway.
 
     The signature is checked first (CPU only, microseconds), then the raw request is stored
     with its outcome in one transaction of a few statements (see ``_store``). Nothing is
     acknowledged before it is stored, so a crash in between only means the gateway delivers
-    again.
+    again. A rejected delivery (anyone can send one) is kept bounded, and at most
+    ``WEBHOOK_REJECTED_PER_MINUTE`` per ``source_ip`` and account (see ``_store_rejected``).
     """
     kept = {k.lower(): v for k, v in headers.items() if k.lower() not in _SECRET_HEADERS}
     endpoint = _endpoints.get(account.pk)
@@ -119,21 +126,79 @@ def webhook_receive(
         connector.verify_webhook(headers=kept, body=body)
         envelope = connector.read_envelope(body)
     except (SignatureInvalid, MalformedPayload) as exc:
-        # Kept all the same: a record of what was sent, and by whom, for investigation.
         try:
-            _store(account, kept, body, WebhookEvent.Status.REJECTED, error=exc.message)
+            return _store_rejected(account, kept, body, source_ip, exc.message)
         except _AccountGone:
             return _gone(account)
-        return IntakeResult(400, exc.message)
-    ids = {"event_id": envelope.id[:255], "event_type": envelope.type[:120]}
+    event_id, event_type = envelope.id[:255], envelope.type[:120]
     try:
-        _store(account, kept, body, WebhookEvent.Status.PENDING, **ids)
+        _store(
+            account,
+            kept,
+            body,
+            WebhookEvent.Status.PENDING,
+            event_id=event_id,
+            event_type=event_type,
+        )
     except IntegrityError:
-        _store(account, kept, body, WebhookEvent.Status.DUPLICATE, **ids)
+        _store(
+            account,
+            kept,
+            body,
+            WebhookEvent.Status.DUPLICATE,
+            event_id=event_id,
+            event_type=event_type,
+        )
         return IntakeResult(200, "duplicate delivery, already received")
     except _AccountGone:
         return _gone(account)
     return IntakeResult(200, "received")
+
+
+def _client_address(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
+def _store_rejected(
+    account: GatewayAccount,
+    headers: dict[str, str],
+    body: bytes,
+    source_ip: str | None,
+    reason: str,
+) -> IntakeResult:
+    """Keep a bounded record of a rejected delivery, unless its sender is over the limit.
+
+    Kept for investigation (what was sent, and by whom): the headers, the first
+    ``WEBHOOK_REJECTED_KEEP_BYTES`` of the body, its size and SHA-256. Beyond
+    ``WEBHOOK_REJECTED_PER_MINUTE`` rejections from one address for one account in the last
+    minute, nothing is stored and the answer is 429: an unsigned flood cannot fill the
+    disk. Only rejections count, so a gateway's signed deliveries are never limited.
+    """
+    address = _client_address(source_ip)
+    limit = settings.WEBHOOK_REJECTED_PER_MINUTE
+    since = timezone.now() - timedelta(minutes=1)
+    recent = WebhookEvent.objects.filter(
+        account=account,
+        status=WebhookEvent.Status.REJECTED,
+        source_ip=address,
+        received_at__gte=since,
+    )
+    if limit <= 0 or recent[:limit].count() >= limit:
+        return IntakeResult(429, "too many rejected deliveries; slow down")
+    _store(
+        account,
+        headers,
+        body[: max(settings.WEBHOOK_REJECTED_KEEP_BYTES, 0)],
+        WebhookEvent.Status.REJECTED,
+        error=reason,
+        body_size=len(body),
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        source_ip=address,
+    )
+    return IntakeResult(400, reason)
 
 
 def _gone(account: GatewayAccount) -> IntakeResult:
@@ -152,6 +217,9 @@ _INSERTED = (
     "event_type",
     "attempts",
     "error",
+    "body_size",
+    "body_sha256",
+    "source_ip",
 )
 
 
@@ -201,6 +269,9 @@ def _store(
     event_id: str = "",
     event_type: str = "",
     error: str = "",
+    body_size: int | None = None,
+    body_sha256: str = "",
+    source_ip: str | None = None,
 ) -> None:
     """Insert one event; for a pending one, request a drain of its account. One transaction.
 
@@ -228,6 +299,9 @@ def _store(
         event_type,
         0,
         error,
+        body_size,
+        body_sha256,
+        source_ip,
     ]
     read, insert, flag, insert_if_queued = _intake_sql(db.vendor)
     if insert_if_queued and status == WebhookEvent.Status.PENDING:
@@ -320,17 +394,22 @@ def webhook_account_drain(account_id: str) -> str:
         GatewayAccount.objects.filter(pk=account_id).update(drain_requested=False)
     account = GatewayAccount.objects.get(pk=account_id)
     applied = taken = 0
+    after = 0
     for _ in range(DRAIN_MAX_BATCHES):
-        with transaction.atomic():
-            batch = list(
-                WebhookEvent.objects.select_for_update(skip_locked=True)
-                .filter(account=account, status=WebhookEvent.Status.PENDING)
-                .defer("headers")  # not needed to apply an event; decoding each costs
-                .order_by("pk")[:PROCESS_BATCH]
+        # Read without a lock or a transaction: parsing may call the gateway (a thin event
+        # is re-fetched), and no row or write lock may be held while it does. ``_apply``
+        # then locks what is still pending and writes in one short transaction.
+        batch = list(
+            WebhookEvent.objects.filter(
+                account=account, status=WebhookEvent.Status.PENDING, pk__gt=after
             )
-            if batch:
-                taken += len(batch)
-                applied += len(_apply(account, batch))
+            .defer("headers")  # not needed to apply an event; decoding each costs
+            .order_by("pk")[:PROCESS_BATCH]
+        )
+        if batch:
+            after = batch[-1].pk
+            taken += len(batch)
+            applied += len(_apply(account, batch))
         if len(batch) < PROCESS_BATCH:
             # Drained: an event stored since the flag was cleared has queued the next drain.
             break
@@ -346,37 +425,72 @@ def webhook_event_process(event_pk: int) -> str:
     Safe to run twice or concurrently: events are locked and only pending or failed ones
     are applied.
     """
-    with transaction.atomic():
-        event = (
-            WebhookEvent.objects.select_for_update().select_related("account").filter(pk=event_pk)
-        ).first()
-        if event is None or event.status not in (
-            WebhookEvent.Status.PENDING,
-            WebhookEvent.Status.FAILED,
-        ):
-            return "skipped"
-        batch = [event]
-        if event.status == WebhookEvent.Status.PENDING:
-            batch += list(
-                WebhookEvent.objects.select_for_update(skip_locked=True)
-                .filter(account_id=event.account_id, status=WebhookEvent.Status.PENDING)
-                .exclude(pk=event.pk)
-                .order_by("pk")[: PROCESS_BATCH - 1]
+    event = WebhookEvent.objects.select_related("account").filter(pk=event_pk).first()
+    if event is None or event.status not in (
+        WebhookEvent.Status.PENDING,
+        WebhookEvent.Status.FAILED,
+    ):
+        return "skipped"
+    batch = [event]
+    if event.status == WebhookEvent.Status.PENDING:
+        batch += list(
+            WebhookEvent.objects.filter(
+                account_id=event.account_id, status=WebhookEvent.Status.PENDING
             )
-        applied = _apply(event.account, batch)
+            .exclude(pk=event.pk)
+            .defer("headers")
+            .order_by("pk")[: PROCESS_BATCH - 1]
+        )
+    applied = _apply(event.account, batch, retry=event.pk)
     return "processed" if event.pk in applied else "failed"
 
 
-def _apply(account: GatewayAccount, batch: list[WebhookEvent]) -> set[int]:
-    """Parse and upsert a batch of events; record each one's outcome; return those applied."""
+def _apply(
+    account: GatewayAccount, batch: list[WebhookEvent], *, retry: int | None = None
+) -> set[int]:
+    """Parse and upsert a batch of events; record each one's outcome; return those applied.
+
+    Two steps, so that no transaction is open during network work: every event is parsed
+    first, outside any transaction (``parse_webhook`` may fetch a thin event's object from
+    the gateway); then one short transaction locks those still pending (``SKIP LOCKED``:
+    one another drain holds is left to it; ``retry`` names a failed event that may be
+    taken too), writes the mirror and records each outcome. An event taken by another
+    drain in between is simply not written here; the mirror's version check makes a late
+    write of an older object harmless anyway.
+    """
     connector = connector_for(account)
-    parsed: list[tuple[WebhookEvent, ParsedEvent]] = []
+    outcomes: dict[int, ParsedEvent | Exception] = {}
     for event in batch:
-        event.attempts += 1
         try:
-            parsed.append((event, connector.parse_webhook(bytes(event.body))))
+            outcomes[event.pk] = connector.parse_webhook(bytes(event.body))
         except Exception as exc:
-            _fail(event, exc)
+            outcomes[event.pk] = exc
+    takeable = Q(status=WebhookEvent.Status.PENDING)
+    if retry is not None:
+        takeable |= Q(pk=retry, status=WebhookEvent.Status.FAILED)
+    with transaction.atomic():
+        locked = list(
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(takeable, pk__in=list(outcomes))
+            .only("pk", "status", "attempts", "error")
+            .order_by("pk")
+        )
+        return _record(account, locked, outcomes)
+
+
+def _record(
+    account: GatewayAccount,
+    events: list[WebhookEvent],
+    outcomes: Mapping[int, ParsedEvent | Exception],
+) -> set[int]:
+    parsed: list[tuple[WebhookEvent, ParsedEvent]] = []
+    for event in events:
+        event.attempts += 1
+        outcome = outcomes[event.pk]
+        if isinstance(outcome, Exception):
+            _fail(event, outcome)
+        else:
+            parsed.append((event, outcome))
     applied: list[WebhookEvent] = []
     try:
         with transaction.atomic():

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django_tasks_db.models import DBTaskResult
+from tests.task_engines import jobs_of
 
 from billingdesk.gateways.models import GatewayAccount
+from billingdesk.gateways.sandbox.delivery import event_deliver
 from billingdesk.gateways.sandbox.engine import SandboxEngine
 from billingdesk.gateways.sandbox.models import SandboxEvent
 
@@ -44,5 +45,5 @@ def test_redeliver_queues_the_selected_events(
     assert response.status_code == 302
     event.refresh_from_db()
     assert event.delivery == SandboxEvent.Delivery.PENDING
-    queued = DBTaskResult.objects.get(task_path__endswith="event_deliver")
-    assert queued.args_kwargs["args"] == [event.pk]
+    [queued] = jobs_of(event_deliver, commit_pending=False)
+    assert queued.args == [event.pk]

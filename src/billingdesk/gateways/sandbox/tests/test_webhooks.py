@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
-from django_tasks_db.models import DBTaskResult
+from tests.task_engines import jobs_of
 
 from billingdesk.billing.models import Charge, Refund
 from billingdesk.core.signing import sign_header
 from billingdesk.gateways.interface import ChargeStatus
 from billingdesk.gateways.models import GatewayAccount, WebhookEvent
 from billingdesk.gateways.sandbox.connector import SandboxConnector
-from billingdesk.gateways.sandbox.delivery import event_body
+from billingdesk.gateways.sandbox.delivery import event_body, event_deliver
 from billingdesk.gateways.sandbox.engine import SandboxEngine
 from billingdesk.gateways.sandbox.models import SandboxEvent
 from billingdesk.gateways.sync import account_backfill
@@ -112,8 +112,8 @@ def test_failed_delivery_is_recorded_and_retried_later(drain_tasks: Callable[[],
     assert event.attempts == 1
     assert event.last_error
     assert event.delivered_at is None
-    retry = DBTaskResult.objects.filter(task_path__endswith="event_deliver", status="READY").get()
-    assert retry.args_kwargs["args"] == [event.pk]
+    [retry] = [job for job in jobs_of(event_deliver) if job.run_after is not None]
+    assert retry.args == [event.pk]
     assert retry.run_after is not None and retry.run_after > event.last_attempt_at
 
 
