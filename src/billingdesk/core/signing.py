@@ -60,6 +60,7 @@ def verify_header(
     if not matched:
         raise SignatureInvalid("signature does not match the body")
     current = time.time() if now is None else now
-    if tolerance and timestamp < current - tolerance:
+    # Both ways: a signature dated far ahead would otherwise stay replayable until then.
+    if tolerance and abs(current - timestamp) > tolerance:
         raise SignatureInvalid("signature timestamp is outside the tolerance")
     return timestamp
