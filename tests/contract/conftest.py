@@ -22,6 +22,7 @@ from billingdesk.gateways.stripe.tests.conftest import (  # noqa: F401
     localstripe_server,
     seed,
 )
+from billingdesk.helpdesks.tests.conftest import no_sleep  # noqa: F401
 from tests.contract.harness import GatewayHarness, ReferenceHarness, SandboxHarness, StripeHarness
 
 GATEWAY_HARNESSES: dict[str, Callable[[pytest.FixtureRequest], GatewayHarness]] = {}
