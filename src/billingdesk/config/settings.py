@@ -4,6 +4,12 @@ Complete defaults so that a fresh checkout runs with no configuration: an embedd
 database and the database-backed task queue under ``BILLINGDESK_DATA_DIR`` (``./var``),
 console email, DEBUG off unless asked for. Production overrides come from the environment
 (see ``.env.example``); nothing here is meant to be edited per installation.
+
+Importing this module only reads: a wrong value keeps its default and is reported by the
+system checks in ``billingdesk.config.checks`` (see ``billingdesk.config.env``); the data
+directory and the secret key file are created by ``billingdesk.config.env.prepare_data_dir``
+(run by the ``billingdesk`` command), never here. Third-party connector apps are added from
+``BILLINGDESK_EXTRA_APPS`` and entry points (``billingdesk.config.plugins``).
 """
 
 from __future__ import annotations
@@ -14,37 +20,23 @@ from pathlib import Path
 
 import dj_database_url
 
+from billingdesk.config.env import env_bool as _env_bool
+from billingdesk.config.env import env_class_path as _env_class_path
+from billingdesk.config.env import env_float as _env_float
+from billingdesk.config.env import env_int as _env_int
+from billingdesk.config.env import env_list as _env_list
+from billingdesk.config.env import read_secret_key
+from billingdesk.config.plugins import extra_apps
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("BILLINGDESK_DATA_DIR", Path.cwd() / "var")).resolve()
 
-
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def _local_secret_key() -> str:
-    """A per-installation key kept in the data directory, so a demo needs no setup.
-
-    Production sets ``BILLINGDESK_SECRET_KEY``; the file is only the zero-configuration default.
-    """
-    path = DATA_DIR / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
-
-
-SECRET_KEY = os.environ.get("BILLINGDESK_SECRET_KEY") or _local_secret_key()
+# Production sets BILLINGDESK_SECRET_KEY; the key file in the data directory is the
+# zero-configuration default. Without either, a per-process key keeps tests and one-off
+# scripts working, and the system checks stop every server command (billingdesk.E002).
+SECRET_KEY = read_secret_key()
+BILLINGDESK_SECRET_KEY_MISSING = not SECRET_KEY
+SECRET_KEY = SECRET_KEY or secrets.token_urlsafe(50)
 # Fernet keys (comma separated, newest first) for gateway and helpdesk credentials at rest.
 # When unset, one key is derived from SECRET_KEY (see billingdesk.core.crypto).
 ENCRYPTION_KEYS = _env_list("BILLINGDESK_ENCRYPTION_KEYS")
@@ -75,7 +67,10 @@ INSTALLED_APPS = [
     "billingdesk.gateways.stripe",
     "billingdesk.documents",
     "billingdesk.helpdesks",
+    "billingdesk.config",
 ]
+INSTALLED_APPS += (_extra := extra_apps())[0]
+BILLINGDESK_EXTRA_APPS_MISSING = _extra[1]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -107,14 +102,15 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{DATA_DIR / 'billingdesk.sqlite3'}",
-        conn_max_age=int(os.environ.get("BILLINGDESK_DB_CONN_MAX_AGE", "60")),
-    )
-}
+_SQLITE_URL = f"sqlite:///{DATA_DIR / 'billingdesk.sqlite3'}"
+_DB_AGE = _env_int("BILLINGDESK_DB_CONN_MAX_AGE", 60, minimum=0)
+BILLINGDESK_DATABASE_URL_PROBLEM = ""
+try:
+    DATABASES = {"default": dj_database_url.config(default=_SQLITE_URL, conn_max_age=_DB_AGE)}
+except (ValueError, KeyError) as _exc:  # an unknown scheme or a malformed URL
+    BILLINGDESK_DATABASE_URL_PROBLEM = f"{type(_exc).__name__}: {_exc}"
+    DATABASES = {"default": dj_database_url.parse(_SQLITE_URL, conn_max_age=_DB_AGE)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
     # WAL lets the web process read while the worker writes; IMMEDIATE transactions take the
     # write lock up front, so two writers queue on busy_timeout instead of failing mid-way.
     DATABASES["default"]["OPTIONS"] = {
@@ -127,7 +123,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("BILLINGDESK_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": _env_class_path(
+            "BILLINGDESK_TASK_BACKEND", "django_tasks_db.DatabaseBackend", what="a task backend"
+        ),
         "QUEUES": [],
     }
 }
@@ -149,21 +147,22 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request without it
+STATIC_ROOT = DATA_DIR / "static"  # made by prepare_data_dir: WhiteNoise warns without it
 # Serve app static files straight from the packages, so `billingdesk serve` needs no
 # collectstatic step; production may still run collectstatic for compressed files.
 WHITENOISE_USE_FINDERS = True
 
-EMAIL_BACKEND = os.environ.get(
-    "BILLINGDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = _env_class_path(
+    "BILLINGDESK_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend",
+    what="an email backend",
 )
 # Documents (invoices, receipts, credit notes): sender, the online VIES check (off: no network
 # by default), how long after issue a document is re-issued when the customer adds a tax id,
 # and the directory of the DejaVu TTF fonts embedded in PDFs (Debian: fonts-dejavu-core).
 DEFAULT_FROM_EMAIL = os.environ.get("BILLINGDESK_FROM_EMAIL", "billing@localhost")
 BILLINGDESK_VIES_CHECK = _env_bool("BILLINGDESK_VIES_CHECK", False)
-BILLINGDESK_REISSUE_DAYS = int(os.environ.get("BILLINGDESK_REISSUE_DAYS", "30"))
+BILLINGDESK_REISSUE_DAYS = _env_int("BILLINGDESK_REISSUE_DAYS", 30, minimum=0)
 BILLINGDESK_PDF_FONT_DIR = os.environ.get(
     "BILLINGDESK_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"
 )
@@ -182,13 +181,13 @@ if _env_bool("BILLINGDESK_TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Largest webhook body accepted; gateways send a few kB, so this only stops abuse.
-WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("BILLINGDESK_WEBHOOK_MAX_BODY_BYTES", 1_048_576))
+WEBHOOK_MAX_BODY_BYTES = _env_int("BILLINGDESK_WEBHOOK_MAX_BODY_BYTES", 1_048_576, minimum=1)
 # A webhook whose processing failed is retried this many times, with growing delays.
-WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("BILLINGDESK_WEBHOOK_MAX_ATTEMPTS", 8))
+WEBHOOK_MAX_ATTEMPTS = _env_int("BILLINGDESK_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 # A drain of an account's webhooks is queued this many seconds after the first event that
 # needs one, so that under a steady stream each drain applies full batches instead of running
 # back to back for a handful of events each (job overhead per event then dominates).
-WEBHOOK_DRAIN_DELAY_SECONDS = float(os.environ.get("BILLINGDESK_WEBHOOK_DRAIN_DELAY", 0.25))
+WEBHOOK_DRAIN_DELAY_SECONDS = _env_float("BILLINGDESK_WEBHOOK_DRAIN_DELAY", 0.25, minimum=0)
 # Reasons an agent picks from for every action (code, label), and the actions that also need
 # a written explanation (any action with the code "other" always does).
 ACTION_REASON_CODES = [
