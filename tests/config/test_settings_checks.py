@@ -131,3 +131,24 @@ def test_without_any_secret_key_the_checks_stop_start_up(tmp_path: Path) -> None
     )
     assert result.returncode != 0
     assert "billingdesk.E002" in result.stderr and "BILLINGDESK_SECRET_KEY" in result.stderr
+
+
+def test_the_reference_connector_is_registered_only_when_enabled(tmp_path: Path) -> None:
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='billingdesk.config.settings'; "
+        "django.setup(); from billingdesk.gateways.registry import kinds; "
+        "print(sorted(k for k, _ in kinds()))"
+    )
+
+    def registered(**extra: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            env=_env(tmp_path, BILLINGDESK_SECRET_KEY="k" * 50, **extra),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    assert registered() == "['sandbox', 'stripe']"
+    enabled = registered(BILLINGDESK_EXTRA_APPS="billingdesk.gateways.reference")
+    assert enabled == "['reference', 'sandbox', 'stripe']"

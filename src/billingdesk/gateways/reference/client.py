@@ -55,7 +55,7 @@ class ReferenceClient:
     def ping(self) -> None:
         self._call(lambda: None)
 
-    def list(
+    def list_objects(
         self, kind: gw.ObjectKind, *, offset: int, limit: int
     ) -> tuple[list[gw.GatewayObject], bool]:
         return self._call(

@@ -46,7 +46,7 @@ class ReferenceConnector(ReferenceActions):
             start = int(cursor or 0)
         except ValueError:
             raise InvalidRequest(f"{cursor!r} is not a reference-gateway cursor") from None
-        items, more = self.client.list(kind, offset=start, limit=self.page_size)
+        items, more = self.client.list_objects(kind, offset=start, limit=self.page_size)
         return gw.Page(objects=items, next_cursor=str(start + len(items)) if more else None)
 
     def estimate_total(self, kind: gw.ObjectKind) -> int | None:
