@@ -38,6 +38,7 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 	$(BIN)/billingdesk makemigrations --check --dry-run
 
 serve: $(STAMP)

@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from billingdesk.config import views as config_views
 from billingdesk.core import views as core_views
 from billingdesk.gateways import views as gateway_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", config_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,14 +1,10 @@
-"""Operational endpoints."""
+"""Operational endpoints (the landing page, which reads every app, is ``config.views``)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
-
-from billingdesk.core.selectors import home_summary
 
 
 @require_GET
@@ -20,9 +16,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # any driver error means "not healthy"; the body says which part
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Signed-in landing page: connected accounts and what the mirror holds."""
-    return render(request, "core/home.html", home_summary())
