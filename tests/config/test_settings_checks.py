@@ -152,3 +152,32 @@ def test_the_reference_connector_is_registered_only_when_enabled(tmp_path: Path)
     assert registered() == "['sandbox', 'stripe']"
     enabled = registered(BILLINGDESK_EXTRA_APPS="billingdesk.gateways.reference")
     assert enabled == "['reference', 'sandbox', 'stripe']"
+
+
+def test_a_connector_declaring_more_or_less_than_it_implements_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from billingdesk.config.checks import connector_capabilities
+    from billingdesk.gateways import registry
+    from billingdesk.gateways.interface import ActionResult, Capability
+    from billingdesk.gateways.reference.connector import ReferenceConnector
+
+    assert connector_capabilities() == []
+
+    class Overclaiming(ReferenceConnector):
+        kind = "overclaiming"
+        capabilities = ReferenceConnector.capabilities | {Capability.SEND_INVOICE}
+
+    class Underclaiming(ReferenceConnector):
+        kind = "underclaiming"
+        capabilities = frozenset({Capability.BACKFILL, Capability.WEBHOOKS})
+
+        def invoice_send(self, *, invoice_id: str, idempotency_key: str) -> ActionResult:
+            return ActionResult(objects=[])
+
+    monkeypatch.setitem(registry._CONNECTORS, Overclaiming.kind, Overclaiming)
+    monkeypatch.setitem(registry._CONNECTORS, Underclaiming.kind, Underclaiming)
+    messages = [m.msg for m in connector_capabilities() if m.id == "billingdesk.E007"]
+    assert any("declares send_invoice but does not implement invoice_send" in m for m in messages)
+    assert any("implements invoice_send but declares none of send_invoice" in m for m in messages)
+    assert any("implements refund_create" in m for m in messages)  # Underclaiming's inherited
