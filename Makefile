@@ -49,4 +49,4 @@ worker: $(STAMP)
 	$(BIN)/billingdesk worker
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .grimp_cache .import_linter_cache
