@@ -15,7 +15,6 @@ directory and the secret key file are created by ``billingdesk.config.env.prepar
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -32,11 +31,13 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("BILLINGDESK_DATA_DIR", Path.cwd() / "var")).resolve()
 
 # Production sets BILLINGDESK_SECRET_KEY; the key file in the data directory is the
-# zero-configuration default. Without either, a per-process key keeps tests and one-off
-# scripts working, and the system checks stop every server command (billingdesk.E002).
+# zero-configuration default. Without either (a script importing the settings before any
+# `billingdesk` command ran), a fixed placeholder keeps every such process agreeing (a
+# random one per process would encrypt credentials no other process can read), and the
+# system checks stop every server command until a real key exists (billingdesk.E002).
 SECRET_KEY = read_secret_key()
 BILLINGDESK_SECRET_KEY_MISSING = not SECRET_KEY
-SECRET_KEY = SECRET_KEY or secrets.token_urlsafe(50)
+SECRET_KEY = SECRET_KEY or "django-insecure-billingdesk-unconfigured-secret-key-placeholder"
 # Fernet keys (comma separated, newest first) for gateway and helpdesk credentials at rest.
 # When unset, one key is derived from SECRET_KEY (see billingdesk.core.crypto).
 ENCRYPTION_KEYS = _env_list("BILLINGDESK_ENCRYPTION_KEYS")
