@@ -38,6 +38,7 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 	$(BIN)/billingdesk makemigrations --check --dry-run
 
 serve: $(STAMP)
@@ -48,4 +49,4 @@ worker: $(STAMP)
 	$(BIN)/billingdesk worker
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .grimp_cache .import_linter_cache

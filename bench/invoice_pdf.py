@@ -64,21 +64,12 @@ def build_document():  # type: ignore[no-untyped-def]
     import django
 
     django.setup()
+    from billingdesk.documents.demo import FRENCH_ENTITY
     from billingdesk.documents.models import Brand, Document, DocumentSeries, LegalEntity
     from billingdesk.documents.services import seller_snapshot, tax_fields
     from billingdesk.documents.tax import LineIn, Party, compute
 
-    entity = LegalEntity(
-        name="Acme France",
-        legal_form="SAS",
-        share_capital="10 000 €",
-        address_line1="1 rue de la Paix",
-        postcode="75002",
-        city="Paris",
-        country="FR",
-        vat_number="FR40303265045",
-        company_ids={"SIREN": "303265045", "RCS": "Paris B 303 265 045"},
-    )
+    entity = LegalEntity(name="Acme France", **FRENCH_ENTITY)
     brand = Brand(
         name="Acme",
         legal_entity=entity,

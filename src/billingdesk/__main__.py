@@ -87,6 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except PackageNotFoundError:
             print("billingdesk (not installed as a package)")
         return 0
+    try:
+        from billingdesk.config.env import prepare_data_dir
+
+        prepare_data_dir()  # the data directory and the secret key file, before settings load
+    except OSError as exc:
+        print(f"billingdesk: cannot prepare BILLINGDESK_DATA_DIR: {exc}", file=sys.stderr)
+        return 1
     # With --settings, Django picks the module itself; loading ours first would pin it.
     custom_settings = any(arg.startswith("--settings") for arg in args)
     problem = None if show_traceback or custom_settings else _settings_problem()

@@ -376,3 +376,18 @@ def test_two_agents_refunding_at_the_same_moment_never_exceed_the_charge() -> No
     charge = Charge.objects.get(pk=shop.charge.pk)
     assert charge.amount_refunded == 3000
     assert Refund.objects.filter(charge=charge).count() == 1
+
+
+def test_a_refund_the_gateway_refuses_on_stale_state_brings_the_mirror_up_to_date(
+    shop: Shop,
+) -> None:
+    """Disputed in the gateway, no event yet: the refusal mirrors the charge's live state."""
+    ana = agent("ana", Role.AGENT)
+    SandboxEngine(shop.account).dispute_create(charge_id=shop.charge.gateway_id)
+
+    with pytest.raises(NotAllowed):
+        refund(ana, shop.charge, 500)
+
+    shop.charge.refresh_from_db()
+    assert shop.charge.status == "disputed"
+    assert gateway_refunds(shop) == 0

@@ -8,6 +8,7 @@ import pytest
 from billingdesk.gateways import interface as gw
 from billingdesk.gateways import registry
 from billingdesk.gateways.models import GatewayAccount
+from billingdesk.gateways.reference import service
 from tests.fakes import memory_gateway
 from tests.fakes.memory_gateway import MemoryConnector
 
@@ -20,7 +21,7 @@ def memory_kind() -> Iterator[type[MemoryConnector]]:
     MemoryConnector.page_size = 100
     MemoryConnector.list_calls = 0
     yield MemoryConnector
-    memory_gateway.STORE.clear()
+    service.reset()
 
 
 @pytest.fixture

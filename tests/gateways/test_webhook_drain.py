@@ -138,7 +138,7 @@ def test_pending_events_with_no_job_are_drained_after_a_restart(
 def test_a_retry_of_a_failed_event_leaves_the_others_alone(
     client: Client, memory_account: GatewayAccount, drain_tasks: Callable[[], None]
 ) -> None:
-    bad = b'{"id": "evt_bad", "type": "x.updated", "data": {"object": "nope"}}'
+    bad = b'{"id": "evt_bad", "type": "customer.updated", "data": {"object": "nope"}}'
     assert deliver(client, memory_account, bad) == 200
     assert deliver(client, memory_account, customer_event(1)) == 200
 

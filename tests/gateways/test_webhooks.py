@@ -198,7 +198,9 @@ def test_processing_failure_is_recorded_and_retried(
     client: Client, memory_account: GatewayAccount, drain_tasks
 ) -> None:
     # Signed and readable, but its object is of no kind the gateway knows: parse fails.
-    body = json.dumps({"id": "evt_bad", "type": "x.updated", "data": {"object": "nope"}}).encode()
+    body = json.dumps(
+        {"id": "evt_bad", "type": "customer.updated", "data": {"object": "nope"}}
+    ).encode()
     assert (
         post(client, memory_account, body, **signed_headers(memory_account, body)).status_code
         == 200
@@ -274,7 +276,9 @@ def test_a_bad_event_in_a_batch_fails_alone(
     client: Client, memory_account: GatewayAccount, drain_tasks
 ) -> None:
     good = event_body("evt_good", charge(status=gw.ChargeStatus.CAPTURED, refunded=0, minutes=0))
-    bad = json.dumps({"id": "evt_bad", "type": "x", "data": {"object": "nope"}}).encode()
+    bad = json.dumps(
+        {"id": "evt_bad", "type": "customer.updated", "data": {"object": "nope"}}
+    ).encode()
     # A refund whose amount is not a number parses, but the database refuses to store it.
     broken = json.dumps(
         {

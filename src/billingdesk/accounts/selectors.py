@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 
 from billingdesk.accounts.models import ROLE_RANK, AgentProfile, RefundLimit, Role
+from billingdesk.core.sql import column_lookup_sql
 
 # Roles already read in the current ``roles_cached()`` block, by user id.
 _ROLES_SEEN: ContextVar[dict[object, Role] | None] = ContextVar("roles_seen", default=None)
@@ -40,25 +40,16 @@ def role_of(user: User | AnonymousUser) -> Role:
     seen = _ROLES_SEEN.get()
     if seen is not None and user.pk in seen:
         return seen[user.pk]
+    # Every page asks for the agent's role: compiling a queryset for it each time cost several
+    # times what the database takes to answer this unique-key lookup.
+    sql = column_lookup_sql(connection.alias, AgentProfile, "role", "user")
     with connection.cursor() as cursor:
-        cursor.execute(_role_sql(connection.vendor), [user.pk])
+        cursor.execute(sql, [user.pk])
         row = cursor.fetchone()
     role = Role(row[0]) if row else Role.READ_ONLY
     if seen is not None:
         seen[user.pk] = role
     return role
-
-
-@lru_cache(maxsize=4)
-def _role_sql(vendor: str) -> str:
-    # Every page asks for the agent's role: compiling a queryset for it each time cost several
-    # times what the database takes to answer this unique-key lookup. (Cached per vendor: the
-    # quoting of names differs.)
-    quote = connection.ops.quote_name
-    meta = AgentProfile._meta
-    role, user = (str(getattr(meta.get_field(name), "column", "")) for name in ("role", "user"))
-    # Names from the model's own metadata, the user id a parameter.
-    return f"SELECT {quote(role)} FROM {quote(meta.db_table)} WHERE {quote(user)} = %s"  # noqa: S608
 
 
 def role_at_least(user: User | AnonymousUser, role: Role) -> bool:

@@ -441,6 +441,12 @@ def record_failure(
     request: ActionRequest, exc: BaseException, *, actor: Any, approver: Any, ip: str | None
 ) -> None:
     """Mark a running request failed (retryable unless the gateway refused it) and audit it."""
+    refreshed = getattr(exc, "refreshed", None)
+    if refreshed:  # the live state the gateway refused on: the mirror catches up
+        try:
+            mirror_upsert(account=request.account, objects=refreshed)
+        except Exception:
+            logger.exception("mirroring the state action %s was refused on failed", request.pk)
     try:
         with transaction.atomic():
             request = ActionRequest.objects.select_for_update().get(pk=request.pk)

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import cached_property
 from typing import Any, ClassVar
 
 from django.contrib import admin
-from django.core.paginator import Paginator
-from django.db.models import Model, Q, QuerySet, Subquery
+from django.db.models import QuerySet, Subquery
 from django.http import HttpRequest
 
 from billingdesk.billing.identity import normalize_email, normalize_last4, normalize_phone
@@ -35,6 +33,8 @@ from billingdesk.billing.models import (
     TaxId,
 )
 from billingdesk.billing.services import person_add_email
+from billingdesk.core.admin import CappedCountPaginator, ReadOnlyMixin
+from billingdesk.core.admin import ExactSearchAdmin as _ExactSearchAdmin
 from billingdesk.core.money import Money
 from billingdesk.gateways.models import GatewayAccount
 
@@ -51,55 +51,8 @@ _SEARCH_NORMALIZERS: dict[str, Callable[[str], str]] = {
 }
 
 
-class ExactSearchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Search by equality on the listed (indexed) columns, the whole term as one value.
-
-    Django's default search splits the term on spaces and runs ``icontains`` on every column,
-    which reads the whole table; support staff paste an email, an id or a last 4 instead.
-    """
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        condition = Q()
-        for name in self.get_search_fields(request):
-            normalizer = _SEARCH_NORMALIZERS.get(name.rsplit("__", 1)[-1])
-            value = normalizer(term) if normalizer else term
-            if value:
-                condition |= Q(**{name: value})
-        if not condition:
-            return queryset.none(), False
-        return queryset.filter(condition), False
-
-
-class CappedCountPaginator(Paginator):  # type: ignore[type-arg]
-    """Counts at most ``CAP`` rows: ``COUNT(*)`` over millions of rows takes seconds on every
-    page view, and nobody pages through more than a few hundred pages anyway."""
-
-    CAP = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        objects = self.object_list
-        if isinstance(objects, QuerySet):
-            return int(objects[: self.CAP].count())
-        return min(len(objects), self.CAP)
-
-
-class ReadOnlyMixin:
-    """Viewable, never added, changed or deleted through the admin."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
+class ExactSearchAdmin(_ExactSearchAdmin):
+    search_normalizers = _SEARCH_NORMALIZERS
 
 
 class MirroredAdmin(ReadOnlyMixin, ExactSearchAdmin):

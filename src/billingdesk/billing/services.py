@@ -107,10 +107,6 @@ for _kind, _spec in _SPECS.items():
         _REFERRERS[_target].append((_kind, _fk))
 
 
-def mirror_model(kind: ObjectKind) -> type[Mirrored]:
-    return _SPECS[kind].model
-
-
 @dataclass
 class UpsertResult:
     created: int = 0

@@ -4,62 +4,41 @@ Complete defaults so that a fresh checkout runs with no configuration: an embedd
 database and the database-backed task queue under ``BILLINGDESK_DATA_DIR`` (``./var``),
 console email, DEBUG off unless asked for. Production overrides come from the environment
 (see ``.env.example``); nothing here is meant to be edited per installation.
+
+Importing this module only reads: a wrong value keeps its default and is reported by the
+system checks in ``billingdesk.config.checks`` (see ``billingdesk.config.env``); the data
+directory and the secret key file are created by ``billingdesk.config.env.prepare_data_dir``
+(run by the ``billingdesk`` command), never here. Third-party connector apps are added from
+``BILLINGDESK_EXTRA_APPS`` and entry points (``billingdesk.config.plugins``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
 
+from billingdesk.config.env import env_bool as _env_bool
+from billingdesk.config.env import env_class_path as _env_class_path
+from billingdesk.config.env import env_float as _env_float
+from billingdesk.config.env import env_int as _env_int
+from billingdesk.config.env import env_list as _env_list
+from billingdesk.config.env import read_secret_key
+from billingdesk.config.plugins import extra_apps
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("BILLINGDESK_DATA_DIR", Path.cwd() / "var")).resolve()
 
-
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def _local_secret_key() -> str:
-    """A per-installation key kept in the data directory, so a demo needs no setup.
-
-    Production sets ``BILLINGDESK_SECRET_KEY``; the file is only the zero-configuration default.
-    """
-    path = DATA_DIR / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
-
-
-def _sqlite_file_private(name: str) -> None:
-    """Create the SQLite file owner-only (0600), and tighten an existing one we own.
-
-    It holds customers' personal data; SQLite would create it 0644 (umask 022), and its
-    -wal and -shm files take the database file's permissions.
-    """
-    if not name or name == ":memory:" or name.startswith("file:"):
-        return
-    path = Path(name)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # an empty file is a new database
-    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
-        path.chmod(0o600)
-
-
-SECRET_KEY = os.environ.get("BILLINGDESK_SECRET_KEY") or _local_secret_key()
+# Production sets BILLINGDESK_SECRET_KEY; the key file in the data directory is the
+# zero-configuration default. Without either (a script importing the settings before any
+# `billingdesk` command ran), a fixed placeholder keeps every such process agreeing (a
+# random one per process would encrypt credentials no other process can read), and the
+# system checks stop every server command until a real key exists (billingdesk.E002).
+SECRET_KEY = read_secret_key()
+BILLINGDESK_SECRET_KEY_MISSING = not SECRET_KEY
+SECRET_KEY = SECRET_KEY or "django-insecure-billingdesk-unconfigured-secret-key-placeholder"
 # Fernet keys (comma separated, newest first) for gateway and helpdesk credentials at rest.
 # When unset, one key is derived from SECRET_KEY (see billingdesk.core.crypto).
 ENCRYPTION_KEYS = _env_list("BILLINGDESK_ENCRYPTION_KEYS")
@@ -90,7 +69,10 @@ INSTALLED_APPS = [
     "billingdesk.gateways.stripe",
     "billingdesk.documents",
     "billingdesk.helpdesks",
+    "billingdesk.config",
 ]
+INSTALLED_APPS += (_extra := extra_apps())[0]
+BILLINGDESK_EXTRA_APPS_MISSING = _extra[1]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -122,15 +104,15 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{DATA_DIR / 'billingdesk.sqlite3'}",
-        conn_max_age=int(os.environ.get("BILLINGDESK_DB_CONN_MAX_AGE", "60")),
-    )
-}
+_SQLITE_URL = f"sqlite:///{DATA_DIR / 'billingdesk.sqlite3'}"
+_DB_AGE = _env_int("BILLINGDESK_DB_CONN_MAX_AGE", 60, minimum=0)
+BILLINGDESK_DATABASE_URL_PROBLEM = ""
+try:
+    DATABASES = {"default": dj_database_url.config(default=_SQLITE_URL, conn_max_age=_DB_AGE)}
+except (ValueError, KeyError) as _exc:  # an unknown scheme or a malformed URL
+    BILLINGDESK_DATABASE_URL_PROBLEM = f"{type(_exc).__name__}: {_exc}"
+    DATABASES = {"default": dj_database_url.parse(_SQLITE_URL, conn_max_age=_DB_AGE)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    _sqlite_file_private(str(DATABASES["default"]["NAME"]))
     # WAL lets the web process read while the worker writes; IMMEDIATE transactions take the
     # write lock up front, so two writers queue on busy_timeout instead of failing mid-way.
     DATABASES["default"]["OPTIONS"] = {
@@ -153,7 +135,9 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-_TASK_BACKEND = os.environ.get("BILLINGDESK_TASK_BACKEND", "django_tasks_db.DatabaseBackend")
+_TASK_BACKEND = _env_class_path(
+    "BILLINGDESK_TASK_BACKEND", "django_tasks_db.DatabaseBackend", what="a task backend"
+)
 TASKS = {"default": {"BACKEND": _TASK_BACKEND, "QUEUES": []}}
 # The distributed engine: django_tasks_rq.RQBackend keeps jobs in Redis (RQ) at this URL.
 REDIS_URL = os.environ.get("BILLINGDESK_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -191,21 +175,22 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request without it
+STATIC_ROOT = DATA_DIR / "static"  # made by prepare_data_dir: WhiteNoise warns without it
 # Serve app static files straight from the packages, so `billingdesk serve` needs no
 # collectstatic step; production may still run collectstatic for compressed files.
 WHITENOISE_USE_FINDERS = True
 
-EMAIL_BACKEND = os.environ.get(
-    "BILLINGDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = _env_class_path(
+    "BILLINGDESK_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend",
+    what="an email backend",
 )
 # Documents (invoices, receipts, credit notes): sender, the online VIES check (off: no network
 # by default), how long after issue a document is re-issued when the customer adds a tax id,
 # and the directory of the DejaVu TTF fonts embedded in PDFs (Debian: fonts-dejavu-core).
 DEFAULT_FROM_EMAIL = os.environ.get("BILLINGDESK_FROM_EMAIL", "billing@localhost")
 BILLINGDESK_VIES_CHECK = _env_bool("BILLINGDESK_VIES_CHECK", False)
-BILLINGDESK_REISSUE_DAYS = int(os.environ.get("BILLINGDESK_REISSUE_DAYS", "30"))
+BILLINGDESK_REISSUE_DAYS = _env_int("BILLINGDESK_REISSUE_DAYS", 30, minimum=0)
 BILLINGDESK_PDF_FONT_DIR = os.environ.get(
     "BILLINGDESK_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"
 )
@@ -238,13 +223,13 @@ SESSION_COOKIE_AGE = int(os.environ.get("BILLINGDESK_SESSION_AGE", str(8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = _env_bool("BILLINGDESK_SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 
 # Largest webhook body accepted; gateways send a few kB, so this only stops abuse.
-WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("BILLINGDESK_WEBHOOK_MAX_BODY_BYTES", 1_048_576))
+WEBHOOK_MAX_BODY_BYTES = _env_int("BILLINGDESK_WEBHOOK_MAX_BODY_BYTES", 1_048_576, minimum=1)
 # A webhook whose processing failed is retried this many times, with growing delays.
-WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("BILLINGDESK_WEBHOOK_MAX_ATTEMPTS", 8))
+WEBHOOK_MAX_ATTEMPTS = _env_int("BILLINGDESK_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 # A drain of an account's webhooks is queued this many seconds after the first event that
 # needs one, so that under a steady stream each drain applies full batches instead of running
 # back to back for a handful of events each (job overhead per event then dominates).
-WEBHOOK_DRAIN_DELAY_SECONDS = float(os.environ.get("BILLINGDESK_WEBHOOK_DRAIN_DELAY", 0.25))
+WEBHOOK_DRAIN_DELAY_SECONDS = _env_float("BILLINGDESK_WEBHOOK_DRAIN_DELAY", 0.25, minimum=0)
 # Of a rejected delivery (bad signature, unreadable body) only the headers, the first
 # WEBHOOK_REJECTED_KEEP_BYTES of the body and the whole body's SHA-256 are kept. At most
 # WEBHOOK_REJECTED_PER_MINUTE rejections per client address and account are stored; beyond

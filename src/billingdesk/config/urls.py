@@ -3,11 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from billingdesk.accounts import login as accounts_login
+from billingdesk.config import views as config_views
 from billingdesk.core import views as core_views
 from billingdesk.gateways import views as gateway_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", config_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("login/", accounts_login.LoginView.as_view(), name="login"),
     path("login/code/", accounts_login.login_code, name="login-code"),

@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.wsgi import get_wsgi_application
 
+from billingdesk.config.env import prepare_data_dir
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billingdesk.config.settings")
+prepare_data_dir()  # a server started without the `billingdesk` command needs it too
 _django = get_wsgi_application()  # sets Django up: app modules import only after this
 
 from django.conf import settings  # noqa: E402

@@ -13,13 +13,19 @@ from __future__ import annotations
 
 
 class BillingdeskError(Exception):
-    """Base of every error billingdesk raises on purpose."""
+    """Base of every error billingdesk raises on purpose.
+
+    ``refreshed`` holds gateway objects (interface dataclasses) a connector read while
+    refusing — the live state that made it refuse — so the caller can bring the mirror up
+    to date. Connectors never write the mirror themselves: they sit below it.
+    """
 
     code = "error"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.refreshed: list[object] = []
         if code:
             self.code = code
 

@@ -1,18 +1,14 @@
-"""Operational endpoints."""
+"""Operational endpoints (the landing page, which reads every app, is ``config.views``)."""
 
 from __future__ import annotations
 
 import sys
 
-from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.template.loader import get_template
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-
-from billingdesk.core.selectors import home_summary
 
 
 @require_GET
@@ -58,9 +54,3 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if status == 503:
         response["Retry-After"] = "30"
     return response
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Signed-in landing page: connected accounts and what the mirror holds."""
-    return render(request, "core/home.html", home_summary())

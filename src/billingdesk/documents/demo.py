@@ -6,11 +6,25 @@ that sandbox payments immediately get invoices, receipts and credit notes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from billingdesk.documents.models import Brand, DocumentKind, DocumentSeries, LegalEntity
 
 DEMO_BRAND = "billingdesk demo"
+# The legal facts of a French company (a real, public SIREN/VAT pair, valid checksums): the
+# one copy the demo issuer, the document tests and the invoice benchmark all use.
+FRENCH_ENTITY: dict[str, Any] = {
+    "legal_form": "SAS",
+    "share_capital": "10 000 €",
+    "address_line1": "1 rue de la Paix",
+    "postcode": "75002",
+    "city": "Paris",
+    "country": "FR",
+    "vat_number": "FR40303265045",
+    "company_ids": {"SIREN": "303265045", "RCS": "Paris B 303 265 045"},
+}
 
 
 def demo_issuer_create() -> Brand:
@@ -20,16 +34,7 @@ def demo_issuer_create() -> Brand:
         if existing is not None:
             return existing
         entity = LegalEntity.objects.create(
-            name="Demo Billing SAS",
-            legal_form="SAS",
-            share_capital="10 000 €",
-            address_line1="1 rue de la Paix",
-            postcode="75002",
-            city="Paris",
-            country="FR",
-            vat_number="FR40303265045",
-            company_ids={"SIREN": "303265045", "RCS": "Paris B 303 265 045"},
-            email="billing@demo.example",
+            name="Demo Billing SAS", email="billing@demo.example", **FRENCH_ENTITY
         )
         for kind, prefix in (
             (DocumentKind.INVOICE, "F"),

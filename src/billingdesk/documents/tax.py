@@ -225,11 +225,6 @@ def tax_of_net(net: int, percent: Decimal) -> int:
     return round_minor(Decimal(net) * percent / _HUNDRED)
 
 
-def tax_in_gross(gross: int, percent: Decimal) -> int:
-    """The tax contained in a tax-inclusive amount (e.g. 1/11 of the price for 10 % GST)."""
-    return round_minor(Decimal(gross) * percent / (_HUNDRED + percent))
-
-
 def determine(
     *, seller: Party, buyer: Party, on: date, rates: RateTable
 ) -> tuple[Treatment, str, list[TaxComponent]]:

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from billingdesk.billing.admin import CappedCountPaginator, ExactSearchAdmin, ReadOnlyMixin
+from billingdesk.core.admin import CappedCountPaginator, ExactSearchAdmin, ReadOnlyMixin
 from billingdesk.core.errors import NotFound, OperationalError, UserFacingError
 from billingdesk.gateways import registry
 from billingdesk.gateways.models import GatewayAccount, SyncRun, WebhookEvent

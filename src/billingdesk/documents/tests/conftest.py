@@ -14,6 +14,7 @@ import pytest
 
 from billingdesk.billing.models import Charge, Customer, Refund
 from billingdesk.billing.services import mirror_upsert
+from billingdesk.documents.demo import FRENCH_ENTITY
 from billingdesk.documents.models import BillingProfile, Brand, DocumentSeries, LegalEntity
 from billingdesk.gateways.interface import (
     ChargeStatus,
@@ -26,17 +27,7 @@ from billingdesk.gateways.interface import (
 from billingdesk.gateways.models import GatewayAccount
 
 ENTITIES: dict[str, dict[str, Any]] = {
-    "FR": dict(
-        name="Acme France",
-        legal_form="SAS",
-        share_capital="10 000 €",
-        address_line1="1 rue de la Paix",
-        postcode="75002",
-        city="Paris",
-        country="FR",
-        vat_number="FR40303265045",
-        company_ids={"SIREN": "303265045", "RCS": "Paris B 303 265 045"},
-    ),
+    "FR": dict(name="Acme France", **FRENCH_ENTITY),
     "ES": dict(
         name="Acme España SL",
         address_line1="Calle Mayor 1",

@@ -323,20 +323,18 @@ class SandboxConnector(Connector):
         self, charge_id: str, act: Callable[[], ActionResult]
     ) -> ActionResult:
         """Run an action on a charge; when the sandbox's own state refuses it (refunded or
-        disputed meanwhile, less left than the mirror said), bring the mirror's copy of the
-        charge up to date before refusing, so the panel stops offering it."""
+        disputed meanwhile, less left than the mirror said), hand the charge's live state
+        with the refusal (``refreshed``), so the mirror is brought up to date and the panel
+        stops offering it."""
         try:
             return act()
-        except (NotAllowed, AmountTooLarge):
+        except (NotAllowed, AmountTooLarge) as refusal:
             row = SandboxObject.objects.filter(
                 account=self.account, object_id=charge_id, kind="charge"
             ).first()
             current = object_from(row.data) if row is not None else None
             if current is not None:
-                # Imported here: the mirror's services import the gateway models.
-                from billingdesk.billing.services import mirror_upsert
-
-                mirror_upsert(account=self.account, objects=[current])
+                refusal.refreshed.append(current)  # the actions service mirrors it
             raise
 
     def _idempotent(

@@ -78,9 +78,9 @@ class StripeActions(Connector):
         self, charge_id: str, act: Callable[[], ActionResult]
     ) -> ActionResult:
         """Run an action on a charge; if Stripe's live state refuses it (already refunded,
-        less left than the mirror said, disputed, captured meanwhile), bring the mirror's
-        copy of the charge up to date before refusing, so the panel stops offering what
-        cannot be done."""
+        less left than the mirror said, disputed, captured meanwhile), hand the charge's live
+        state with the refusal (``refreshed``), so the mirror is brought up to date and the
+        panel stops offering what cannot be done."""
         try:
             return act()
         except (NotAllowed, AmountTooLarge) as refusal:
@@ -88,12 +88,7 @@ class StripeActions(Connector):
                 raw, _ = self._charge(charge_id)
             except BillingdeskError:
                 raise refusal from None  # it stands; the next event refreshes the mirror
-            # Imported here: the mirror's services import the gateway registry's models.
-            from billingdesk.billing.services import mirror_upsert
-
-            mirror_upsert(
-                account=self.account, objects=list(mapping.charge_bundle(raw, self._now()))
-            )
+            refusal.refreshed.extend(mapping.charge_bundle(raw, self._now()))
             raise
 
     def _charge(self, charge_id: str) -> tuple[JSON, GwCharge]:

@@ -74,40 +74,6 @@ class PaymentOps(EngineBase):
             ledger.emit("customer.created", customer)
         return customer
 
-    def customer_update(
-        self,
-        *,
-        customer_id: str,
-        email: str | None = None,
-        name: str | None = None,
-        phone: str | None = None,
-        country: str | None = None,
-        description: str | None = None,
-        at: datetime | None = None,
-    ) -> SandboxObject:
-        """Change the given fields (None leaves a field as it is)."""
-        moment = aware(at)
-        if email is not None and email.strip() and "@" not in email:
-            raise InvalidRequest(f"{email!r} is not an email address.")
-        with self._op() as ledger:
-            customer = ledger.get(customer_id, "customer")
-            body = customer.data
-            before = repr(body)
-            for key, value, limit in (
-                ("email", email, 320),
-                ("name", name, 300),
-                ("phone", phone, 64),
-                ("description", description, 500),
-            ):
-                if value is not None:
-                    body[key] = clean_text(value, limit=limit)
-            if country is not None:
-                body["address"]["country"] = check_country(country)
-            if repr(body) != before:
-                ledger.save(customer, at=moment)
-                ledger.emit("customer.updated", customer)
-        return customer
-
     # --- cards ----------------------------------------------------------------------------
     def card_attach(
         self,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from billingdesk.actions.models import ActionKind, ActionRequest
+from billingdesk.actions.services import record_failure
 from billingdesk.billing.models import (
     Charge,
     Customer,
@@ -312,11 +314,22 @@ def test_a_refusal_on_stale_state_refreshes_the_mirrored_charge(
     assert Charge.objects.get(gateway_id=charge.object_id).status == ChargeStatus.CAPTURED
     engine.dispute_create(charge_id=charge.object_id)
 
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as refused:
         SandboxConnector(account).refund_create(
             charge_id=charge.object_id, amount=300, reason="", idempotency_key="stale"
         )
 
+    # The connector hands the live state with the refusal (it never writes the mirror)…
+    (live,) = refused.value.refreshed
+    assert (live.id, live.status) == (charge.object_id, ChargeStatus.DISPUTED)
+    # …and the actions service, which called it, mirrors it.
+    record_failure(
+        ActionRequest(account=account, kind=ActionKind.REFUND),
+        refused.value,
+        actor=None,
+        approver=None,
+        ip=None,
+    )
     assert Charge.objects.get(gateway_id=charge.object_id).status == ChargeStatus.DISPUTED
 
 

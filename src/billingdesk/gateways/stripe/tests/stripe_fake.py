@@ -393,12 +393,7 @@ class StripeFake:
             return 200, inv
         if action == "send":
             if inv["status"] == "draft":
-                return _err(
-                    400,
-                    "invalid_request_error",
-                    "You can't send a draft invoice.",
-                    "invoice_not_editable" if False else "",
-                )
+                return _err(400, "invalid_request_error", "You can't send a draft invoice.")
             inv["sent_count"] = inv.get("sent_count", 0) + 1
             return 200, inv
         return _err(404, "invalid_request_error", f"Unrecognized URL {'/'.join(parts)}")

@@ -26,8 +26,9 @@ import stripe
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from billingdesk.actions.models import ActionKind
+from billingdesk.actions.models import ActionKind, ActionRequest
 from billingdesk.actions.rules import state_refusal
+from billingdesk.actions.services import record_failure
 from billingdesk.billing.models import Charge, Customer, Invoice, PaymentMethod, Refund
 from billingdesk.billing.signals import mirror_changed
 from billingdesk.core.errors import AmountTooLarge
@@ -441,10 +442,18 @@ def test_a_refund_refused_on_stale_state_refreshes_the_charge(
     # Refunded in Stripe's dashboard; no webhook reached billingdesk.
     seed.v1.refunds.create(params={"payment_intent": paid.id, "amount": 3000})
 
-    with pytest.raises(AmountTooLarge):
+    with pytest.raises(AmountTooLarge) as refused:
         connector_for(account).refund_create(
             charge_id=charge.gateway_id, amount=2000, reason="", idempotency_key="stale-1"
         )
+    # The connector hands the live state with the refusal; the actions service mirrors it.
+    record_failure(
+        ActionRequest(account=account, kind=ActionKind.REFUND),
+        refused.value,
+        actor=None,
+        approver=None,
+        ip=None,
+    )
 
     charge.refresh_from_db()
     assert (charge.status, charge.refundable) == ("partially_refunded", 1000)

@@ -1,8 +1,12 @@
-"""Reads for the operational pages."""
+"""The signed-in landing page: it reads every app, so it lives in the top layer."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from billingdesk.billing.models import Charge, Customer, Person, Refund, Subscription
 from billingdesk.gateways.models import GatewayAccount, WebhookEvent
@@ -21,3 +25,9 @@ def home_summary() -> dict[str, Any]:
         "pending_events": WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING).count(),
         "failed_events": WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count(),
     }
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Connected accounts and what the mirror holds."""
+    return render(request, "core/home.html", home_summary())

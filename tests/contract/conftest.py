@@ -1,0 +1,81 @@
+"""The connectors the contract suite runs against, each through its harness.
+
+A new gateway connector is added here (one harness in ``harness.py`` and one entry in
+``GATEWAY_HARNESSES``); it is "done" when every case of the suite passes for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from importlib import import_module
+
+import pytest
+
+from billingdesk.gateways import registry
+from billingdesk.gateways.reference import service
+from billingdesk.gateways.reference.connector import ReferenceConnector
+
+# The Stripe fixtures (a session localstripe, emptied per test; the SDK to arrange data).
+from billingdesk.gateways.stripe.tests.conftest import (  # noqa: F401
+    localstripe,
+    localstripe_server,
+    seed,
+)
+from billingdesk.helpdesks.tests.conftest import no_sleep  # noqa: F401
+from tests.contract.harness import GatewayHarness, ReferenceHarness, SandboxHarness, StripeHarness
+
+GATEWAY_HARNESSES: dict[str, Callable[[pytest.FixtureRequest], GatewayHarness]] = {}
+
+
+def _reference(request: pytest.FixtureRequest) -> GatewayHarness:
+    # The reference app is not installed by default: register its connector for the test.
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setitem(registry._CONNECTORS, ReferenceConnector.kind, ReferenceConnector)
+    request.addfinalizer(service.reset)
+    return ReferenceHarness()
+
+
+def _sandbox(request: pytest.FixtureRequest) -> GatewayHarness:
+    return SandboxHarness()
+
+
+def _stripe(request: pytest.FixtureRequest) -> GatewayHarness:
+    from billingdesk.gateways.stripe.tests.stripe_fake import StripeFake
+
+    upstream = request.getfixturevalue("localstripe")
+    fake = StripeFake(upstream=upstream)
+    fake.__enter__()
+    request.addfinalizer(lambda: fake.__exit__(None, None, None))
+    return StripeHarness(fake, request.getfixturevalue("seed"))
+
+
+GATEWAY_HARNESSES.update(reference=_reference, sandbox=_sandbox, stripe=_stripe)
+# Those that talk to a remote service, so can time out, be rate-limited, refuse a key.
+REMOTE = {"reference", "stripe"}
+
+
+def _installed(path: str) -> Callable[[pytest.FixtureRequest], GatewayHarness]:
+    module, _, name = path.partition(":")
+    cls = getattr(import_module(module), name)
+    return lambda request: cls()  # type: ignore[no-any-return]
+
+
+# A connector outside this repository joins the suite by naming its harness class
+# ("package.module:Class", comma separated), as docs/architecture.md "Adding a gateway" shows.
+for _path in filter(None, os.environ.get("BILLINGDESK_CONTRACT_HARNESSES", "").split(",")):
+    _cls = getattr(import_module(_path.partition(":")[0]), _path.partition(":")[2])
+    GATEWAY_HARNESSES[_cls.kind] = _installed(_path)
+    if _cls.remote:
+        REMOTE.add(_cls.kind)
+
+
+@pytest.fixture(params=sorted(GATEWAY_HARNESSES))
+def harness(request: pytest.FixtureRequest, db: None) -> Iterator[GatewayHarness]:
+    yield GATEWAY_HARNESSES[request.param](request)
+
+
+@pytest.fixture(params=sorted(REMOTE))
+def remote_harness(request: pytest.FixtureRequest, db: None) -> Iterator[GatewayHarness]:
+    """Only connectors with a remote service: the sandbox cannot time out or refuse a key."""
+    yield GATEWAY_HARNESSES[request.param](request)

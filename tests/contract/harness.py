@@ -1,0 +1,411 @@
+"""What each gateway connector supplies so the contract suite can drive it.
+
+A harness knows how to make an account of its connector, how to arrange objects in the
+gateway (independently of the connector under test where it can), how the gateway signs a
+webhook and what its event bodies look like, and how to make the gateway fail. The cases in
+``test_gateway_contract.py`` are written once against this protocol; adding a connector to
+the suite means writing one harness and listing it in ``conftest.GATEWAY_HARNESSES``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol
+
+import pytest
+
+from billingdesk.core.signing import sign_header
+from billingdesk.gateways import interface as gw
+from billingdesk.gateways.models import GatewayAccount
+from billingdesk.gateways.reference import service
+from billingdesk.gateways.reference.connector import ReferenceConnector
+from billingdesk.gateways.registry import connector_for
+
+
+class GatewayHarness(Protocol):
+    kind: ClassVar[str]
+    # Whether the connector talks to a remote service (and so can time out, be rate-limited
+    # and refuse credentials). The sandbox lives in our own database: it cannot.
+    remote: ClassVar[bool]
+
+    def account(self, name: str = "Contract shop") -> GatewayAccount: ...
+
+    def account_with_bad_credentials(self) -> GatewayAccount: ...
+
+    def connector(self, account: GatewayAccount) -> gw.Connector: ...
+
+    def set_page_size(self, monkeypatch: pytest.MonkeyPatch, size: int) -> None: ...
+
+    def seed_customers(self, account: GatewayAccount, emails: list[str]) -> None: ...
+
+    def customer_event(
+        self, account: GatewayAccount, *, event_id: str, customer_id: str, email: str, at: datetime
+    ) -> bytes: ...
+
+    def unknown_event(self, account: GatewayAccount, *, event_id: str) -> bytes: ...
+
+    def sign(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> dict[str, str]: ...
+
+    def captured_charge(self, account: GatewayAccount, amount: int) -> str: ...
+
+    def declining_customer(self, account: GatewayAccount) -> str: ...
+
+    def failing(self, account: GatewayAccount, failure: str) -> AbstractContextManager[None]:
+        """While open, the gateway answers requests with ``failure``: timeout or rate_limit."""
+        ...
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat()
+
+
+# --- the reference connector -------------------------------------------------------------
+class ReferenceHarness:
+    kind = "reference"
+    remote = True
+
+    def account(self, name: str = "Contract shop") -> GatewayAccount:
+        return GatewayAccount.objects.create(
+            kind=self.kind, name=name, default_currency="EUR", credentials={"api_key": "rk_1"}
+        )
+
+    def account_with_bad_credentials(self) -> GatewayAccount:
+        account = GatewayAccount.objects.create(
+            kind=self.kind, name="Revoked", credentials={"api_key": "rk_revoked"}
+        )
+        service.require_api_key(str(account.pk), "rk_current")
+        return account
+
+    def connector(self, account: GatewayAccount) -> gw.Connector:
+        return connector_for(account)
+
+    def set_page_size(self, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+        monkeypatch.setattr(ReferenceConnector, "page_size", size)
+
+    def seed_customers(self, account: GatewayAccount, emails: list[str]) -> None:
+        at = datetime(2025, 6, 1, tzinfo=UTC)
+        for n, email in enumerate(emails):
+            service.put(str(account.pk), gw.GwCustomer(id=f"cus_{n}", updated=at, email=email))
+
+    def customer_event(
+        self, account: GatewayAccount, *, event_id: str, customer_id: str, email: str, at: datetime
+    ) -> bytes:
+        customer = gw.GwCustomer(id=customer_id, updated=at, email=email)
+        return ReferenceConnector.event_body(event_id, customer)
+
+    def unknown_event(self, account: GatewayAccount, *, event_id: str) -> bytes:
+        return json.dumps({"id": event_id, "type": "payout.paid", "data": {"id": "po_1"}}).encode()
+
+    def sign(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> dict[str, str]:
+        return ReferenceConnector.sign(body, secret or account.webhook_secret, timestamp=at)
+
+    def captured_charge(self, account: GatewayAccount, amount: int) -> str:
+        now = datetime.now(UTC)
+        charge = gw.GwCharge(
+            id=f"ch_paid_{amount}",
+            updated=now,
+            customer_id=None,
+            amount=amount,
+            amount_captured=amount,
+            currency="EUR",
+            status=gw.ChargeStatus.CAPTURED,
+        )
+        service.put(str(account.pk), charge)
+        return charge.id
+
+    def declining_customer(self, account: GatewayAccount) -> str:
+        now = datetime.now(UTC)
+        service.put(str(account.pk), gw.GwCustomer(id="cus_declines", updated=now))
+        card = gw.GwPaymentMethod(
+            id="pm_declines", updated=now, customer_id="cus_declines", brand="visa", last4="0002"
+        )
+        service.put(str(account.pk), card)
+        return "cus_declines"
+
+    @contextmanager
+    def failing(self, account: GatewayAccount, failure: str) -> Iterator[None]:
+        service.fail_next(str(account.pk), failure, times=100)
+        yield
+        service._state(str(account.pk)).faults.clear()
+
+
+# --- the sandbox -----------------------------------------------------------------------------
+class SandboxHarness:
+    kind = "sandbox"
+    remote = False
+
+    def account(self, name: str = "Contract shop") -> GatewayAccount:
+        return GatewayAccount.objects.create(kind=self.kind, name=name, default_currency="EUR")
+
+    def account_with_bad_credentials(self) -> GatewayAccount:  # pragma: no cover - not remote
+        raise AssertionError("the sandbox has no credentials")
+
+    def connector(self, account: GatewayAccount) -> gw.Connector:
+        return connector_for(account)
+
+    def set_page_size(self, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+        from billingdesk.gateways.sandbox.connector import SandboxConnector
+
+        monkeypatch.setattr(SandboxConnector, "page_size", size)
+
+    def _engine(self, account: GatewayAccount) -> Any:
+        from billingdesk.gateways.sandbox.engine import SandboxEngine
+
+        return SandboxEngine(account)
+
+    def seed_customers(self, account: GatewayAccount, emails: list[str]) -> None:
+        engine = self._engine(account)
+        for email in emails:
+            engine.customer_create(email=email)
+
+    def customer_event(
+        self, account: GatewayAccount, *, event_id: str, customer_id: str, email: str, at: datetime
+    ) -> bytes:
+        customer = {
+            "id": customer_id,
+            "object": "customer",
+            "email": email,
+            "name": "",
+            "phone": "",
+            "address": {"country": ""},
+            "currency": "",
+            "description": "",
+            "created": _iso(at),
+            "updated": _iso(at),
+        }
+        return json.dumps(
+            {
+                "id": event_id,
+                "object": "event",
+                "type": "customer.updated",
+                "created": _iso(at),
+                "data": {"object": customer},
+            }
+        ).encode()
+
+    def unknown_event(self, account: GatewayAccount, *, event_id: str) -> bytes:
+        now = _iso(datetime.now(UTC))
+        return json.dumps(
+            {
+                "id": event_id,
+                "object": "event",
+                "type": "payout.paid",
+                "created": now,
+                "data": {"object": {"id": "po_1", "object": "payout", "updated": now}},
+            }
+        ).encode()
+
+    def sign(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> dict[str, str]:
+        return {
+            "Billingdesk-Signature": sign_header(
+                body, secret or account.webhook_secret, timestamp=at
+            )
+        }
+
+    def _card_customer(self, account: GatewayAccount, number: str) -> str:
+        engine = self._engine(account)
+        customer = engine.customer_create(email="card@example.com", currency="EUR")
+        engine.card_attach(
+            customer_id=customer.object_id, number=number, exp_month=12, exp_year=2040
+        )
+        return str(customer.object_id)
+
+    def captured_charge(self, account: GatewayAccount, amount: int) -> str:
+        customer_id = self._card_customer(account, "4242424242424242")
+        charge = self._engine(account).charge_create(
+            customer_id=customer_id, amount=amount, currency="EUR"
+        )
+        return str(charge.object_id)
+
+    def declining_customer(self, account: GatewayAccount) -> str:
+        # Attaches fine, every charge is declined (Stripe's test card of the same number).
+        return self._card_customer(account, "4000000000000341")
+
+    def failing(
+        self, account: GatewayAccount, failure: str
+    ) -> AbstractContextManager[None]:  # pragma: no cover - not remote
+        raise AssertionError("the sandbox cannot fail like a remote service")
+
+
+# --- Stripe, against localstripe behind the Stripe fake ------------------------------------
+class StripeHarness:
+    """Stripe at localstripe, through ``StripeFake`` for what localstripe lacks (disputes,
+    idempotency replay, injected 429s)."""
+
+    kind = "stripe"
+    remote = True
+
+    def __init__(self, fake: Any, seed: Any) -> None:
+        self.fake = fake  # StripeFake(upstream=localstripe)
+        self.seed = seed  # the official SDK at localstripe, to arrange data
+        self._blackhole: socket.socket | None = None
+
+    def account(self, name: str = "Contract shop") -> GatewayAccount:
+        from billingdesk.gateways.stripe.tests.conftest import make_account
+
+        return make_account(self.fake.url, name=name)
+
+    def account_with_bad_credentials(self) -> GatewayAccount:
+        from billingdesk.gateways.stripe.tests.conftest import make_account
+
+        return make_account(self.fake.url, key="sk_expired", name="Revoked")
+
+    def connector(self, account: GatewayAccount) -> gw.Connector:
+        from billingdesk.gateways.stripe.client import StripeApi
+
+        connector = connector_for(account)
+        # Short timeouts and back-off: the contract is about what is raised, not how long
+        # the production client waits before raising it.
+        credentials = account.credentials
+        connector.api = StripeApi(  # type: ignore[attr-defined]
+            secret_key=credentials["secret_key"],
+            api_base=credentials["api_base"],
+            timeout=(2.0, 0.5),
+            max_retries=1,
+            retry_base_delay=0.001,
+        )
+        return connector
+
+    def set_page_size(self, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+        monkeypatch.setattr("billingdesk.gateways.stripe.connector.PAGE_SIZE", size)
+
+    def seed_customers(self, account: GatewayAccount, emails: list[str]) -> None:
+        for email in emails:
+            self.seed.v1.customers.create(params={"email": email})
+
+    def _event(self, event_id: str, event_type: str, obj: dict[str, Any], at: int) -> bytes:
+        from billingdesk.gateways.stripe.tests.helpers import event_json
+
+        return event_json(event_type, obj, event_id=event_id, created=at).encode()
+
+    def customer_event(
+        self, account: GatewayAccount, *, event_id: str, customer_id: str, email: str, at: datetime
+    ) -> bytes:
+        customer = {
+            "id": customer_id,
+            "object": "customer",
+            "email": email,
+            "name": None,
+            "created": int(at.timestamp()),
+            "metadata": {},
+        }
+        return self._event(event_id, "customer.updated", customer, int(at.timestamp()))
+
+    def unknown_event(self, account: GatewayAccount, *, event_id: str) -> bytes:
+        return self._event(
+            event_id, "payout.paid", {"id": "po_1", "object": "payout"}, int(time.time())
+        )
+
+    def sign(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> dict[str, str]:
+        import stripe
+
+        secret = secret or account.webhook_secret
+        try:
+            header = stripe.WebhookSignature.generate_signature_header(body.decode(), secret, at)
+        except UnicodeDecodeError:  # the SDK signs text only; the scheme is the same bytes-wise
+            header = sign_header(body, secret, timestamp=at)
+        return {"Stripe-Signature": header}
+
+    def captured_charge(self, account: GatewayAccount, amount: int) -> str:
+        from billingdesk.gateways.stripe.tests.helpers import charge_id, customer_with_card, pay
+
+        customer = customer_with_card(self.seed, email="paid@example.com")
+        return charge_id(pay(self.seed, customer, amount))
+
+    def declining_customer(self, account: GatewayAccount) -> str:
+        customer = self.seed.v1.customers.create(params={"email": "decline@example.com"})
+        card = self.seed.v1.payment_methods.create(
+            params={
+                "type": "card",
+                "card": {
+                    "number": "4000000000000341",  # attaches, every charge declined
+                    "exp_month": "12",
+                    "exp_year": "2030",
+                    "cvc": "123",
+                },
+            }
+        )
+        self.seed.v1.payment_methods.attach(card.id, params={"customer": customer.id})
+        self.seed.v1.customers.update(
+            customer.id, params={"invoice_settings": {"default_payment_method": card.id}}
+        )
+        return str(customer.id)
+
+    @contextmanager
+    def failing(self, account: GatewayAccount, failure: str) -> Iterator[None]:
+        if failure == "rate_limit":
+            self.fake.fail_next("/v1/", 429, times=100)
+            yield
+            self.fake.failures.clear()
+            return
+        # A timeout: a server that accepts the connection and never answers.
+        with _silent_server() as url:
+            credentials = dict(account.credentials)
+            account.credentials = {**credentials, "api_base": url}
+            account.save(update_fields=["credentials"])
+            yield
+            account.credentials = credentials
+            account.save(update_fields=["credentials"])
+
+
+@contextmanager
+def _silent_server() -> Iterator[str]:
+    """A TCP server on 127.0.0.1 that accepts connections and never sends a byte."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()
