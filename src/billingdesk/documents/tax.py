@@ -315,18 +315,7 @@ def compute(
     out_lines: list[LineOut] = []
     for line, amount, tax in zip(lines, amounts, taxes, strict=True):
         net = amount - tax if prices_include_tax else amount
-        out_lines.append(
-            LineOut(
-                description=line.description,
-                quantity=line.quantity,
-                unit_net=round_minor(Decimal(net) / Decimal(line.quantity)),
-                net=net,
-                tax=tax,
-                gross=net + tax,
-                percent=total_percent,
-                category=category,
-            )
-        )
+        out_lines += _exact_lines(line, net, tax, total_percent, category)
     net_total = sum(line.net for line in out_lines)
     tax_lines = [
         TaxLine(c.name, c.percent, net_total, amount, category)
@@ -347,6 +336,38 @@ def compute(
         prices_include_tax=prices_include_tax,
         components=components,
     )
+
+
+def _exact_lines(
+    line: LineIn, net: int, tax: int, percent: Decimal, category: str
+) -> list[LineOut]:
+    """One line, or two when the net is not a multiple of the quantity.
+
+    A tax-inclusive price leaves a net that rarely divides by the quantity (999 incl. 20 %
+    x 3 → 2498 net); printing a rounded unit price would make quantity x unit price differ
+    from the line (EN 16931 BT-131 = BT-129 x BT-146). So the units are split in two lines at
+    ``net // q`` and ``net // q + 1`` minor units, and the line's tax is shared between them.
+    """
+    low, high_units = divmod(net, line.quantity)
+    if high_units == 0:
+        parts = [(line.quantity, low)]
+    else:
+        parts = [(line.quantity - high_units, low), (high_units, low + 1)]
+    part_nets = [quantity * unit for quantity, unit in parts]
+    part_taxes = _spread(tax, part_nets) if len(parts) > 1 else [tax]
+    return [
+        LineOut(
+            description=line.description,
+            quantity=quantity,
+            unit_net=unit,
+            net=part_net,
+            tax=part_tax,
+            gross=part_net + part_tax,
+            percent=percent,
+            category=category,
+        )
+        for (quantity, unit), part_net, part_tax in zip(parts, part_nets, part_taxes, strict=True)
+    ]
 
 
 def _component_tax(amount: int, percent: Decimal, total_percent: Decimal, inclusive: bool) -> int:
