@@ -311,7 +311,7 @@ def compute(
         component_totals = [
             _component_tax(total, c.percent, total_percent, prices_include_tax) for c in components
         ]
-        taxes = _spread(sum(component_totals), amounts)
+        taxes = spread(sum(component_totals), amounts)
     out_lines: list[LineOut] = []
     for line, amount, tax in zip(lines, amounts, taxes, strict=True):
         net = amount - tax if prices_include_tax else amount
@@ -354,7 +354,7 @@ def _exact_lines(
     else:
         parts = [(line.quantity - high_units, low), (high_units, low + 1)]
     part_nets = [quantity * unit for quantity, unit in parts]
-    part_taxes = _spread(tax, part_nets) if len(parts) > 1 else [tax]
+    part_taxes = spread(tax, part_nets) if len(parts) > 1 else [tax]
     return [
         LineOut(
             description=line.description,
@@ -381,7 +381,7 @@ def _component_tax(amount: int, percent: Decimal, total_percent: Decimal, inclus
     return round_minor(Decimal(amount) * percent / (_HUNDRED + total_percent))
 
 
-def _spread(total: int, weights: Sequence[int]) -> list[int]:
+def spread(total: int, weights: Sequence[int]) -> list[int]:
     """Share ``total`` over lines in proportion to ``weights``, summing exactly to ``total``.
 
     Largest-remainder method, so a document-level rounding never makes the lines disagree
