@@ -167,5 +167,10 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Issued documents are immutable (database triggers): the admin shows them read-only,
+        # with no Save button; a forged POST gets a 403, never a 500 from the trigger.
+        return False
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -7,6 +7,7 @@ later. Corrections go through a credit note that refers to the original.
 
 from __future__ import annotations
 
+import string
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -124,10 +125,45 @@ class DocumentSeries(models.Model):
         return f"{self.prefix} ({self.kind})"
 
     def clean(self) -> None:
+        """Refuse a pattern or setting that would make a number repeat, given the history."""
         try:
             self.number_format.format(prefix=self.prefix, year=2026, seq=1)
-        except (KeyError, ValueError, IndexError) as exc:
+            fields = {name for _, name, _, _ in string.Formatter().parse(self.number_format)}
+        except (KeyError, ValueError, IndexError, AttributeError) as exc:
             raise ValidationError({"number_format": f"invalid pattern: {exc}"}) from exc
+        if "seq" not in fields:
+            raise ValidationError({"number_format": "the pattern needs {seq}"})
+        if self.reset_yearly and "year" not in fields:
+            raise ValidationError(
+                {
+                    "number_format": "a series that restarts each year needs {year} in its "
+                    "pattern, or two years would give the same numbers"
+                }
+            )
+        if self.pk is None:
+            return
+        stored = DocumentSeries.objects.filter(pk=self.pk).first()
+        used = stored is not None and (
+            self.documents.exists() or self.counters.filter(value__gt=0).exists()
+        )
+        if not used or stored is None:
+            return
+        if stored.reset_yearly != self.reset_yearly:
+            raise ValidationError(
+                {
+                    "reset_yearly": "this series has issued numbers: changing whether it "
+                    "resets each year would restart or mix its counters and repeat numbers"
+                }
+            )
+        for counter in self.counters.all():
+            year = counter.period or 2000
+            following = self.number_format.format(
+                prefix=self.prefix, year=year, seq=counter.value + 1
+            )
+            if self.documents.filter(number=following).exists():
+                raise ValidationError(
+                    {"number_format": f"the next number, {following}, is already issued"}
+                )
 
 
 class SeriesCounter(models.Model):

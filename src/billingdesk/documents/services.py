@@ -32,7 +32,7 @@ from billingdesk.documents.models import (
     LegalEntity,
     TaxRate,
 )
-from billingdesk.documents.numbering import number_next, series_for
+from billingdesk.documents.numbering import number_take, series_for
 from billingdesk.documents.render.facturx import facturx_applies
 from billingdesk.documents.render.labels import language_for
 from billingdesk.documents.render.layout import document_pdf
@@ -230,11 +230,11 @@ def _issue(
 ) -> Document:
     """Number, render and store one document; the caller holds the transaction."""
     series = series_for(legal_entity_id=brand.legal_entity_id, kind=kind)
-    issued_at = timezone.now()
+    number, issued_at = number_take(series=series)
     document = Document(
         kind=kind,
         series=series,
-        number=number_next(series=series, issued_at=issued_at),
+        number=number,
         issued_at=issued_at,
         supply_date=supply_date,
         source_key=source_key,
