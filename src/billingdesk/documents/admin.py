@@ -21,6 +21,7 @@ from billingdesk.documents.models import (
     Brand,
     Document,
     DocumentSeries,
+    IssueProblem,
     LegalEntity,
     SeriesCounter,
     TaxRate,
@@ -173,4 +174,47 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OpenProblemFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", "open"), ("resolved", "resolved")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "open":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(IssueProblem)
+class IssueProblemAdmin(admin.ModelAdmin[IssueProblem]):
+    """Documents that could not be issued, with the reason; fix the cause, then retry."""
+
+    list_display = ["source_key", "reason", "attempts", "last_seen", "resolved_at"]
+    list_filter = [OpenProblemFilter]
+    search_fields = ["=source_key"]
+    raw_id_fields = ["charge", "refund", "customer"]
+    actions = ["retry"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in IssueProblem._meta.fields]
+
+    @admin.action(description="Try to issue the selected documents again")
+    def retry(self, request: HttpRequest, queryset: QuerySet[IssueProblem]) -> None:
+        from billingdesk.documents.services import issue_problem_retry
+
+        for problem in queryset:
+            issue_problem_retry(problem_id=problem.pk)
+        messages.success(request, f"{queryset.count()} issues queued again.")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -311,3 +311,33 @@ class Document(models.Model):
     def filename(self) -> str:
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in self.number)
         return f"{self.kind}-{safe}.pdf"
+
+
+class IssueProblem(models.Model):
+    """A document that could not be issued, and why: shown to finance in the admin until an
+    attempt succeeds, so that no invoice or credit note is ever dropped silently."""
+
+    source_key = models.CharField(
+        max_length=80, unique=True, help_text="charge:ID, refund:ID or tax-id:CUSTOMER_ID"
+    )
+    charge = models.ForeignKey(
+        Charge, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    refund = models.ForeignKey(
+        Refund, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField()
+    attempts = models.PositiveIntegerField(default=1)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen", "-id"]
+        indexes = [models.Index(fields=["resolved_at"], name="issueproblem_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source_key}: {self.reason}"

@@ -29,6 +29,7 @@ from billingdesk.documents.models import (
     Brand,
     Document,
     DocumentKind,
+    IssueProblem,
     LegalEntity,
     TaxRate,
 )
@@ -47,7 +48,7 @@ from billingdesk.documents.tax import (
     percent_text,
     spread,
 )
-from billingdesk.documents.taxids import tax_id_check
+from billingdesk.documents.taxids import gstin_state, in_state, tax_id_check
 from billingdesk.gateways.interface import ChargeStatus, RefundStatus
 from billingdesk.gateways.models import GatewayAccount
 
@@ -93,6 +94,10 @@ def brand_for_account(account: GatewayAccount) -> Brand | None:
 
 
 def seller_snapshot(entity: LegalEntity) -> dict[str, Any]:
+    region = entity.region
+    if entity.country == "IN":
+        # The seller's GSTIN says which state it supplies from.
+        region = gstin_state(entity.vat_number) or in_state(entity.region) or entity.region
     return {
         "name": entity.name,
         "legal_form": entity.legal_form,
@@ -100,7 +105,7 @@ def seller_snapshot(entity: LegalEntity) -> dict[str, Any]:
         "address_lines": [entity.address_line1, entity.address_line2],
         "postcode": entity.postcode,
         "city": entity.city,
-        "region": entity.region,
+        "region": region,
         "country": entity.country,
         "vat_number": entity.vat_number,
         "registered": entity.tax_registered,
@@ -146,6 +151,10 @@ def buyer_snapshot(*, customer: Customer | None, brand: Brand) -> _Buyer:
             tax_id, tax_id_kind = check.value, check.kind
         else:
             tax_id_problem = f"{tax_id_raw}: {check.reason}"
+    region = profile.region if profile else ""
+    if country == "IN":
+        # A registered recipient's place of supply is its GSTIN's state, not the address.
+        region = (gstin_state(tax_id) if tax_id_kind == "in_gst" else "") or in_state(region)
     name = (profile.company_name if profile else "") or (customer.name if customer else "")
     snapshot = {
         "name": name or (customer.email if customer else ""),
@@ -153,7 +162,7 @@ def buyer_snapshot(*, customer: Customer | None, brand: Brand) -> _Buyer:
         "address_lines": [profile.address_line1, profile.address_line2] if profile else [],
         "postcode": profile.postcode if profile else "",
         "city": profile.city if profile else "",
-        "region": profile.region if profile else "",
+        "region": region,
         "country": country,
         "tax_id": tax_id,
         "tax_id_kind": tax_id_kind,
@@ -607,3 +616,56 @@ def billing_profile_set_tax_id(*, person_id: int, country: str, value: str) -> B
         ):
             enqueue_on_commit(reissue_for_tax_id_task, customer_id)
     return profile
+
+
+def issue_problem_record(
+    *,
+    source_key: str,
+    reason: str,
+    charge_id: int | None = None,
+    refund_id: int | None = None,
+    customer_id: int | None = None,
+) -> IssueProblem:
+    """Remember that a document could not be issued and why (one row per source, counting
+    attempts), in its own transaction: the failed issue itself was rolled back."""
+    with transaction.atomic():
+        problem, created = IssueProblem.objects.select_for_update().get_or_create(
+            source_key=source_key,
+            defaults={
+                "reason": reason,
+                "charge_id": charge_id,
+                "refund_id": refund_id,
+                "customer_id": customer_id,
+            },
+        )
+        if not created:
+            problem.reason = reason
+            problem.attempts += 1
+            problem.resolved_at = None
+            problem.save(update_fields=["reason", "attempts", "resolved_at", "last_seen"])
+    return problem
+
+
+def issue_problem_resolve(*, source_key: str) -> None:
+    """The document was issued after all (or is not due): the problem is closed."""
+    IssueProblem.objects.filter(source_key=source_key, resolved_at__isnull=True).update(
+        resolved_at=timezone.now()
+    )
+
+
+def issue_problem_retry(*, problem_id: int) -> None:
+    """Queue the issue again (after finance fixed the configuration)."""
+    from billingdesk.documents.tasks import (
+        credit_note_for_refund_task,
+        document_for_charge_task,
+        reissue_for_tax_id_task,
+    )
+
+    problem = IssueProblem.objects.get(pk=problem_id)
+    kind, _, ident = problem.source_key.partition(":")
+    task = {
+        "charge": document_for_charge_task,
+        "refund": credit_note_for_refund_task,
+        "tax-id": reissue_for_tax_id_task,
+    }[kind]
+    enqueue_on_commit(task, int(ident))

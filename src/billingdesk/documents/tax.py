@@ -265,9 +265,14 @@ def determine(
     if s == "IN":
         if b != "IN":
             return Treatment.EXPORT, s, [TaxComponent("IGST", Decimal(0))]
-        if not seller.region or not buyer.region:
-            raise InvalidRequest("Indian GST needs the seller's and the customer's state")
-        if seller.region.upper() == buyer.region.upper():
+        if not seller.region:
+            raise InvalidRequest(
+                "Indian GST needs the seller's state: give the legal entity its GSTIN or state"
+            )
+        # An unregistered recipient with no known address: the place of supply is the
+        # supplier's location (IGST Act s. 12(2)(b)).
+        place = buyer.region or seller.region
+        if seller.region.upper() == place.upper():
             return (
                 Treatment.INTRA_STATE,
                 s,
