@@ -284,6 +284,9 @@ class Document(models.Model):
     email_to = models.CharField(max_length=320, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     email_error = models.TextField(blank=True)
+    # Art. 230 Directive 2006/112/EC: an EU seller's VAT in its national currency when the
+    # document is in another one: {"currency", "tax", "rate", "rate_date", "source", "from"}.
+    vat_accounting = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -341,3 +344,26 @@ class IssueProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_key}: {self.reason}"
+
+
+class ExchangeRate(models.Model):
+    """A reference exchange rate: on ``day``, 1 EUR = ``per_eur`` units of ``currency``.
+
+    Loaded from the ECB's euro foreign exchange reference rates file with
+    ``billingdesk documents_load_rates FILE``; used to state the VAT of an EU seller's document
+    in another currency in the seller's national currency (Art. 230/91(2) Directive
+    2006/112/EC)."""
+
+    currency = models.CharField(max_length=3)
+    day = models.DateField()
+    per_eur = models.DecimalField(max_digits=18, decimal_places=6)
+    source = models.CharField(max_length=40, default="ECB")
+
+    class Meta:
+        ordering = ["currency", "-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "day"], name="exchangerate_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} 1 EUR = {self.per_eur} {self.currency} ({self.source})"

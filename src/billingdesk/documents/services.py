@@ -24,6 +24,7 @@ from django.utils import timezone
 from billingdesk.billing.models import Charge, Customer, Refund, TaxId
 from billingdesk.core.errors import GatewayUnavailable, InvalidRequest
 from billingdesk.core.tasks import enqueue_on_commit
+from billingdesk.documents.exchange import vat_in_national_currency
 from billingdesk.documents.models import (
     BillingProfile,
     Brand,
@@ -264,6 +265,12 @@ def _issue(
         language=language,
         reason=reason,
     )
+    if result.tax and seller.get("registered"):
+        converted = vat_in_national_currency(
+            seller_country=seller["country"], currency=currency, tax=result.tax, on=supply_date
+        )
+        if converted is not None:
+            document.vat_accounting = converted.as_json(currency)
     document.has_facturx = facturx_applies(document)
     document.pdf = document_pdf(document, brand)
     document.save()

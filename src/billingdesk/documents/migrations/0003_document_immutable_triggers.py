@@ -30,24 +30,29 @@ FROZEN = (
     *("net", "tax", "gross", "language", "reason", "pdf", "has_facturx"),
 )
 
-_CHANGED = " OR ".join(
-    [f'NEW."{c}" IS NOT OLD."{c}"' for c in FROZEN]
-    + [f'(NEW."{c}" IS NOT OLD."{c}" AND NEW."{c}" IS NOT NULL)' for c in NULLABLE_LINKS]
-)
+def sqlite_create(frozen: tuple[str, ...]) -> list[str]:
+    """The SQLite triggers over ``frozen`` columns (re-run by later migrations that add
+    columns, since SQLite cannot compare whole rows)."""
+    changed = " OR ".join(
+        [f'NEW."{c}" IS NOT OLD."{c}"' for c in frozen]
+        + [f'(NEW."{c}" IS NOT OLD."{c}" AND NEW."{c}" IS NOT NULL)' for c in NULLABLE_LINKS]
+    )
+    return [
+        """CREATE TRIGGER IF NOT EXISTS documents_document_no_delete
+        BEFORE DELETE ON documents_document
+        BEGIN
+            SELECT RAISE(ABORT, 'an issued document cannot be deleted; issue a credit note instead');
+        END""",
+        f"""CREATE TRIGGER IF NOT EXISTS documents_document_no_update
+        BEFORE UPDATE ON documents_document
+        WHEN {changed}
+        BEGIN
+            SELECT RAISE(ABORT, 'an issued document cannot be changed; issue a credit note instead');
+        END""",
+    ]
 
-SQLITE_CREATE = [
-    """CREATE TRIGGER IF NOT EXISTS documents_document_no_delete
-    BEFORE DELETE ON documents_document
-    BEGIN
-        SELECT RAISE(ABORT, 'an issued document cannot be deleted; issue a credit note instead');
-    END""",
-    f"""CREATE TRIGGER IF NOT EXISTS documents_document_no_update
-    BEFORE UPDATE ON documents_document
-    WHEN {_CHANGED}
-    BEGIN
-        SELECT RAISE(ABORT, 'an issued document cannot be changed; issue a credit note instead');
-    END""",
-]
+
+SQLITE_CREATE = sqlite_create(FROZEN)
 SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS documents_document_no_delete",
     "DROP TRIGGER IF EXISTS documents_document_no_update",

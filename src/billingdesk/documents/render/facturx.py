@@ -111,6 +111,11 @@ def facturx_xml(document: Document, *, check_xsd: bool = False) -> bytes:
         "BT-113": _amount(document.gross, currency),
         "BT-115": _amount(0, currency),
     }
+    converted = document.vat_accounting
+    if converted:
+        # BT-6/BT-111: the VAT in the seller's accounting currency (Art. 230; BR-53).
+        data["BT-6"] = converted["currency"]
+        data["BT-111"] = _amount(int(converted["tax"]), converted["currency"])
     if document.original is not None:
         data["BG-3"] = [
             {"BT-25": document.original.number, "BT-26": document.original.issued_at.date()}

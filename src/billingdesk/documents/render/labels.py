@@ -115,6 +115,12 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "VAT": {"en": "VAT", "fr": "TVA", "es": "IVA", "de": "USt"},
     "page": {"en": "Page", "fr": "Page", "es": "Página", "de": "Seite"},
+    "vat_converted": {
+        "en": "VAT in {currency}: {amount} (1 {doc_currency} = {rate} {currency}, {source} reference rate of {date})",
+        "fr": "TVA en {currency} : {amount} (1 {doc_currency} = {rate} {currency}, taux de référence {source} du {date})",
+        "es": "IVA en {currency}: {amount} (1 {doc_currency} = {rate} {currency}, tipo de referencia {source} del {date})",
+        "de": "USt in {currency}: {amount} (1 {doc_currency} = {rate} {currency}, Referenzkurs {source} vom {date})",
+    },
 }
 
 # What each regime must say, in each language (EU Art. 226(11a); FR CGI 242 nonies A 13°;

@@ -360,6 +360,28 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
         w.y += 15
         page.text(right - 150, w.y, name, font, 10, TEXT, align="right")
         page.text(right, w.y, value, font, 10, TEXT, align="right")
+    converted = document.vat_accounting
+    if converted:
+        # Art. 230 Directive 2006/112/EC: the VAT in the seller's national currency too.
+        w.y += 15
+        page.text(
+            right,
+            w.y,
+            label("vat_converted", lang).format(
+                currency=converted["currency"],
+                amount=money(int(converted["tax"]), converted["currency"], lang),
+                rate=format_decimal(
+                    Decimal(converted["rate"]), format="#,##0.######", locale=_LOCALES[lang]
+                ),
+                source=converted["source"],
+                date=day(date.fromisoformat(converted["rate_date"]), lang),
+                doc_currency=converted["from"],
+            ),
+            regular,
+            8,
+            MUTED,
+            align="right",
+        )
     w.y += 22
     notes = mentions_for(document, lang)
     if notes:
