@@ -8,7 +8,8 @@ are formatted with Babel in the document's language.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -416,15 +417,18 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
                 relationship="Data",
             )
         )
-        xmp = generate_xmp_bytes(
-            "factur-x",
-            "en16931",
-            None,
-            {
-                "title": f"{title} {document.number}",
-                "author": document.seller.get("name", ""),
-                "subject": f"{title} {document.number}",
-            },
+        xmp = _xmp_fixed(
+            generate_xmp_bytes(
+                "factur-x",
+                "en16931",
+                None,
+                {
+                    "title": f"{title} {document.number}",
+                    "author": document.seller.get("name", ""),
+                    "subject": f"{title} {document.number}",
+                },
+            ),
+            created,
         )
     else:
         xmp = xmp_basic(title=f"{title} {document.number}", lang=lang, created=created)
@@ -436,3 +440,18 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
         attachments=attachments,
         created=created,
     )
+
+
+_XMP_DATES = re.compile(rb"<xmp:(CreateDate|ModifyDate|MetadataDate)>[^<]*</xmp:\1>")
+
+
+def _xmp_fixed(xmp: bytes, created: datetime) -> bytes:
+    """The factur-x library's XMP, corrected for PDF/A: every ``rdf:Description`` gets the
+    ``rdf:about=""`` the XMP spec requires, the producer is us (it says "pypdf"), and the dates
+    are the document's (it writes the time of rendering, which differs between re-renders)."""
+    stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    xmp = xmp.replace(b"<rdf:Description>", b'<rdf:Description rdf:about="">')
+    xmp = re.sub(
+        rb"<pdf:Producer>[^<]*</pdf:Producer>", b"<pdf:Producer>billingdesk</pdf:Producer>", xmp
+    )
+    return _XMP_DATES.sub(lambda m: b"<xmp:%s>%s</xmp:%s>" % (m[1], stamp, m[1]), xmp)
