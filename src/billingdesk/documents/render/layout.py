@@ -9,6 +9,7 @@ are formatted with Babel in the document's language.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -181,6 +182,48 @@ class _Writer:
         return y
 
 
+HEADER_SIZE = 7.0
+HEADER_LEADING = 8.5
+GUTTER = 6.0
+# Column slots as fractions of the table width: (key, left, right, alignment).
+COLUMNS = (
+    ("description", 0.0, 0.50, "left"),
+    ("quantity", 0.50, 0.59, "right"),
+    ("unit_price", 0.59, 0.75, "right"),
+    ("rate", 0.75, 0.85, "right"),
+    ("amount", 0.85, 1.0, "right"),
+)
+
+
+@dataclass(frozen=True)
+class HeaderBox:
+    key: str
+    lines: list[str]
+    left: float  # the text's extent, from the table's left edge
+    right: float
+    top: float
+    bottom: float
+    align: str
+
+
+def table_header(lang: str, font: Font, width: float) -> list[HeaderBox]:
+    """The lines-table headers, each measured and wrapped to fit its column slot (less a
+    gutter), so no two ever overlap whatever the language's wording."""
+    boxes = []
+    for key, start, end, align in COLUMNS:
+        slot_left = width * start + (4 if start == 0 else GUTTER)
+        slot_right = width * end - (4 if end == 1 else 0)
+        lines = _wrap(label(key, lang), font, HEADER_SIZE, slot_right - slot_left)
+        widest = max(font.width(line, HEADER_SIZE) for line in lines)
+        left, right = (
+            (slot_left, slot_left + widest)
+            if align == "left"
+            else (slot_right - widest, slot_right)
+        )
+        boxes.append(HeaderBox(key, lines, left, right, 0.0, len(lines) * HEADER_LEADING, align))
+    return boxes
+
+
 def _party_lines(snapshot: dict[str, Any], lang: str, *, seller: bool) -> list[str]:
     lines = [snapshot.get("name") or "—"]
     if seller and (snapshot.get("legal_form") or snapshot.get("share_capital")):
@@ -285,18 +328,20 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
         MARGIN + width / 2, half, _party_lines(document.buyer, lang, seller=False), bold_first=True
     )
     w.y = max(y_seller, y_buyer) + 18
-    # Lines table.
+    # Lines table: each column has its own slot; headers are measured and wrapped inside it.
+    header = table_header(lang, bold, width)
     cols = [
-        (MARGIN + 4, "description", "left"),
-        (MARGIN + width * 0.62, "quantity", "right"),
-        (MARGIN + width * 0.78, "unit_price", "right"),
-        (MARGIN + width * 0.87, "rate", "right"),
-        (MARGIN + width - 4, "amount", "right"),
+        (MARGIN + box.right if box.align == "right" else MARGIN + box.left, box.key, box.align)
+        for box in header
     ]
-    page.rect(MARGIN, w.y, width, 18, brand.accent_color)
-    for x, key, align in cols:
-        page.text(x, w.y + 12, label(key, lang), bold, 7, TEXT, align=align)
-    w.y += 18
+    band = max(len(box.lines) for box in header) * HEADER_LEADING + 8
+    page.rect(MARGIN, w.y, width, band, brand.accent_color)
+    for box in header:
+        x = MARGIN + (box.right if box.align == "right" else box.left)
+        for index, text in enumerate(box.lines):
+            y = w.y + 11 + index * HEADER_LEADING
+            page.text(x, y, text, bold, HEADER_SIZE, TEXT, align=box.align)
+    w.y += band
     for line in document.lines:
         parts = _wrap(line["description"], regular, 8.5, width * 0.45)
         w.need(12 * len(parts) + 6)
