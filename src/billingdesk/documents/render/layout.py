@@ -23,7 +23,6 @@ from billingdesk.core.money import currency_exponent
 from billingdesk.documents.render.facturx import facturx_applies, facturx_xml
 from billingdesk.documents.render.labels import (
     COUNTRY_LANGUAGE,
-    FR_DEFAULT_PENALTIES,
     IN_STATES,
     label,
     language_for,
@@ -45,6 +44,46 @@ if TYPE_CHECKING:
     from billingdesk.documents.models import Brand, Document
 
 _LOCALES = {"en": "en_GB", "fr": "fr_FR", "es": "es_ES", "de": "de_DE"}
+# English documents of these sellers use the country's conventions (en_IN groups digits as
+# 1,18,000.00; dates and currency signs follow the country).
+_REGIONAL_ENGLISH = {"AU": "en_AU", "IN": "en_IN", "NZ": "en_NZ", "CA": "en_CA", "IE": "en_IE"}
+
+
+def regional(lang: str, seller_country: str) -> str:
+    """The Babel locale a document is formatted in: its language, in the seller's country's
+    variant for English (en_AU, en_IN…)."""
+    if lang == "en" and seller_country in _REGIONAL_ENGLISH:
+        return _REGIONAL_ENGLISH[seller_country]
+    return lang
+
+
+def _babel(lang: str) -> str:
+    return _LOCALES.get(lang, lang)
+
+
+def colon(lang: str) -> str:
+    """A label's colon: French typography puts a (narrow no-break) space before it."""
+    return "\u202f:" if language_for(lang) == "fr" else ":"
+
+
+_REFUND_REASONS = {
+    "requested_by_customer": "reason_requested_by_customer",
+    "duplicate": "reason_duplicate",
+    "fraudulent": "reason_fraudulent",
+    "expired_uncaptured_charge": "reason_expired_uncaptured_charge",
+    "refund": "reason_refund",
+    "customer tax id added: replaced by a new invoice": "reason_tax_id_replaced",
+    "customer tax id added": "reason_tax_id_added",
+}
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A document's reason in its language: gateway codes and billingdesk's own reasons are
+    translated; an agent's free text is printed as written."""
+    key = _REFUND_REASONS.get(reason.strip().lower())
+    return label(key, lang) if key else reason
+
+
 MARGIN = 42.0
 TEXT = "#1A1A1A"
 MUTED = "#555555"
@@ -60,15 +99,15 @@ def fonts() -> tuple[Font, Font]:
 
 def money(amount: int, currency: str, lang: str) -> str:
     value = Decimal(amount).scaleb(-currency_exponent(currency))
-    return format_currency(value, currency, locale=_LOCALES[lang])
+    return format_currency(value, currency, locale=_babel(lang))
 
 
 def day(value: date, lang: str) -> str:
-    return format_date(value, format="long", locale=_LOCALES[lang])
+    return format_date(value, format="long", locale=_babel(lang))
 
 
 def percent(value: str, lang: str) -> str:
-    return format_decimal(Decimal(value), format="#,##0.###", locale=_LOCALES[lang]) + " %"
+    return format_decimal(Decimal(value), format="#,##0.###", locale=_babel(lang)) + " %"
 
 
 def title_for(document: Document, lang: str) -> str:
@@ -87,7 +126,7 @@ def mentions_for(document: Document, lang: str) -> list[str]:
     country = seller.get("country", "")
     langs = [lang]
     own = COUNTRY_LANGUAGE.get(country)
-    if own and own != lang:
+    if own and own != language_for(lang):
         langs.append(own)
     out: list[str] = []
 
@@ -111,7 +150,9 @@ def mentions_for(document: Document, lang: str) -> list[str]:
     if country in EU_COUNTRIES:
         out.append(label("services", lang))
     if country == "FR" and buyer.get("is_business"):
-        add("fr_penalties", terms=seller.get("late_payment_terms") or FR_DEFAULT_PENALTIES)
+        # B2B payment terms (C. com. L441-10): in the document's language only.
+        terms = seller.get("late_payment_terms") or label("fr_default_penalties", lang)
+        out.append(mention("fr_penalties", lang).format(terms=terms))
     if country in {"AU", "NZ"} and document.tax > 0 and document.prices_include_tax:
         add("gst_included")
     if country == "IN":
@@ -229,7 +270,7 @@ def _party_lines(snapshot: dict[str, Any], lang: str, *, seller: bool) -> list[s
     if seller and (snapshot.get("legal_form") or snapshot.get("share_capital")):
         extra = snapshot.get("legal_form", "")
         if snapshot.get("share_capital"):
-            extra += f" — capital {snapshot['share_capital']}"
+            extra += f" — {label('capital', lang)} {snapshot['share_capital']}"
         lines.append(extra.strip(" —"))
     lines += [line for line in snapshot.get("address_lines", []) if line]
     city = " ".join(p for p in (snapshot.get("postcode"), snapshot.get("city")) if p)
@@ -269,7 +310,11 @@ def _tax_id_label(country: str, lang: str) -> str:
 
 def document_pdf(document: Document, brand: Brand) -> bytes:
     """Render ``document`` as PDF/A-3b, with Factur-X XML embedded for EU B2B documents."""
-    lang = language_for(document.language)
+    lang = regional(language_for(document.language), document.seller.get("country", ""))
+    # "Tax point" is the UK's term for the date of supply.
+    supply_key = (
+        "supply_date_tax_point" if document.seller.get("country") == "GB" else "supply_date"
+    )
     w = _Writer(document, brand, lang)
     page, regular, bold = w.page, w.regular, w.bold
     width = page.width - 2 * MARGIN
@@ -300,11 +345,11 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
     )
     w.y = 92
     meta = [
-        f"{label('issue_date', lang)}: {day(document.issued_at.date(), lang)}",
-        f"{label('supply_date', lang)}: {day(document.supply_date, lang)}",
+        f"{label('issue_date', lang)}{colon(lang)} {day(document.issued_at.date(), lang)}",
+        f"{label(supply_key, lang)}{colon(lang)} {day(document.supply_date, lang)}",
     ]
     if document.kind != "credit_note":
-        meta.append(f"{label('paid_on', lang)}: {day(document.supply_date, lang)}")
+        meta.append(f"{label('paid_on', lang)} {day(document.supply_date, lang)}")
     if document.original is not None:
         key = "refers_to" if document.kind == "credit_note" else "replaces"
         meta.append(
@@ -314,7 +359,7 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
             )
         )
     if document.reason:
-        meta.append(f"{label('reason', lang)}: {document.reason}")
+        meta.append(f"{label('reason', lang)}{colon(lang)} {reason_text(document.reason, lang)}")
     y_meta = w.block(MARGIN, width, meta)
     w.y = y_meta + 14
     half = width / 2 - 10
@@ -417,7 +462,7 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
                 currency=converted["currency"],
                 amount=money(int(converted["tax"]), converted["currency"], lang),
                 rate=format_decimal(
-                    Decimal(converted["rate"]), format="#,##0.######", locale=_LOCALES[lang]
+                    Decimal(converted["rate"]), format="#,##0.######", locale=_babel(lang)
                 ),
                 source=converted["source"],
                 date=day(date.fromisoformat(converted["rate_date"]), lang),
@@ -476,12 +521,14 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
             created,
         )
     else:
-        xmp = xmp_basic(title=f"{title} {document.number}", lang=lang, created=created)
+        xmp = xmp_basic(
+            title=f"{title} {document.number}", lang=lang.replace("_", "-"), created=created
+        )
     return pdf_build(
         pages=w.pages,
         fonts=[regular, bold],
         xmp=xmp,
-        lang=lang,
+        lang=lang.replace("_", "-"),
         attachments=attachments,
         created=created,
     )
