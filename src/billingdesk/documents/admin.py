@@ -32,6 +32,12 @@ from billingdesk.documents.taxids import tax_id_check
 
 
 class LegalEntityForm(forms.ModelForm[LegalEntity]):
+    signature_upload = forms.FileField(
+        required=False,
+        help_text="India: the authorised signatory's signature, 8-bit RGB or greyscale PNG "
+        "without transparency, printed on tax invoices (rule 46(q)).",
+    )
+
     class Meta:
         model = LegalEntity
         fields = [
@@ -39,6 +45,26 @@ class LegalEntityForm(forms.ModelForm[LegalEntity]):
             *("postcode", "city", "region", "country", "vat_number", "tax_registered"),
             *("company_ids", "late_payment_terms", "email"),
         ]
+
+    def clean_signature_upload(self) -> bytes | None:
+        upload = self.cleaned_data.get("signature_upload")
+        if not upload:
+            return None
+        data = upload.read()
+        try:
+            png_parse(data)
+        except LogoError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return bytes(data)
+
+    def save(self, commit: bool = True) -> LegalEntity:
+        entity = super().save(commit=False)
+        signature = self.cleaned_data.get("signature_upload")
+        if signature:
+            entity.signature_png = signature
+        if commit:
+            entity.save()
+        return entity
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -42,6 +42,8 @@ class LegalEntity(models.Model):
         max_length=300, blank=True, default="", help_text="Late-payment penalty wording (FR)."
     )
     email = models.EmailField(blank=True)
+    # India, rule 46(q) CGST Rules: the supplier's signature on tax invoices (8-bit PNG).
+    signature_png = models.BinaryField(blank=True, default=b"", editable=True)
 
     class Meta:
         verbose_name_plural = "legal entities"

@@ -113,6 +113,7 @@ def seller_snapshot(entity: LegalEntity) -> dict[str, Any]:
         "company_ids": dict(entity.company_ids or {}),
         "late_payment_terms": entity.late_payment_terms,
         "email": entity.email,
+        "has_signature": bool(entity.signature_png),
     }
 
 

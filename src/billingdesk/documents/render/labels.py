@@ -59,6 +59,7 @@ LABELS: dict[str, str] = {
     "fr_default_penalties": "ECB rate + 10 points",
     "original_for_recipient": "Original for recipient",
     "authorised_signatory": "Authorised signatory",
+    "for_supplier": "For {name}",
     "vat_converted": "VAT in {currency}: {amount} (1 {doc_currency} = {rate} {currency}, {source} reference rate of {date})",
 }
 

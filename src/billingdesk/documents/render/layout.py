@@ -334,6 +334,17 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
         page.text(MARGIN, 43, brand.name, bold, 18, "#FFFFFF")
     title = title_for(document, lang)
     page.text(page.width - MARGIN, 33, title, bold, 16, "#FFFFFF", align="right")
+    if document.seller.get("country") == "IN" and document.kind != "credit_note":
+        # Rule 48: a tax invoice is issued in triplicate, the original marked for the recipient.
+        page.text(
+            page.width - MARGIN,
+            64,
+            label("original_for_recipient", lang).upper(),
+            bold,
+            7,
+            "#FFFFFF",
+            align="right",
+        )
     page.text(
         page.width - MARGIN,
         52,
@@ -478,6 +489,8 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
     if notes:
         w.need(14 * len(notes) + 10)
         w.y = w.block(MARGIN, width, notes, size=8, color=MUTED) + 6
+    if document.seller.get("country") == "IN":
+        _signature_block(w, document, lang, width)
     # Footer on every page: brand footer and page numbers (n/N).
     footer = brand.footer.strip()
     for number, each in enumerate(w.pages, start=1):
@@ -547,3 +560,38 @@ def _xmp_fixed(xmp: bytes, created: datetime) -> bytes:
         rb"<pdf:Producer>[^<]*</pdf:Producer>", b"<pdf:Producer>billingdesk</pdf:Producer>", xmp
     )
     return _XMP_DATES.sub(lambda m: b"<xmp:%s>%s</xmp:%s>" % (m[1], stamp, m[1]), xmp)
+
+
+def _signature_block(w: _Writer, document: Document, lang: str, width: float) -> None:
+    """India, rule 46(q): "For <supplier>", the signature (the legal entity's image, when one
+    is set) and "Authorised signatory"."""
+    w.need(80)
+    page = w.page
+    right = MARGIN + width
+    page.text(
+        right,
+        w.y + 10,
+        label("for_supplier", lang).format(name=document.seller.get("name", "")),
+        w.bold,
+        8.5,
+        TEXT,
+        align="right",
+    )
+    signature = (
+        bytes(document.legal_entity.signature_png or b"")
+        if document.seller.get("has_signature")
+        else b""
+    )
+    if signature:
+        try:
+            image = png_parse(signature)
+        except LogoError:
+            image = None
+        if image is not None:
+            h = 36.0
+            iw = h * image.width / image.height
+            page.draw_image(image, right - iw, w.y + 16, iw, h)
+    page.text(
+        right, w.y + 64, label("authorised_signatory", lang), w.regular, 8, MUTED, align="right"
+    )
+    w.y += 72

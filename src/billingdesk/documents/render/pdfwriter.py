@@ -390,7 +390,7 @@ class Page:
     ops: list[str] = field(default_factory=list)
     fonts_used: set[str] = field(default_factory=set)
     chars_used: dict[str, set[str]] = field(default_factory=dict)
-    image: PngImage | None = None
+    images: list[PngImage] = field(default_factory=list)
 
     def text(
         self,
@@ -427,8 +427,9 @@ class Page:
         )
 
     def draw_image(self, image: PngImage, x: float, y: float, w: float, h: float) -> None:
-        self.image = image
-        self.ops.append(f"q {w:.2f} 0 0 {h:.2f} {x:.2f} {self.height - y - h:.2f} cm /Im1 Do Q")
+        self.images.append(image)
+        name = f"Im{len(self.images)}"
+        self.ops.append(f"q {w:.2f} 0 0 {h:.2f} {x:.2f} {self.height - y - h:.2f} cm /{name} Do Q")
 
 
 def xmp_basic(*, title: str, lang: str, created: datetime) -> bytes:
@@ -504,9 +505,8 @@ def pdf_build(
     page_ids = []
     for page in pages:
         content_id = stream("", "\n".join(page.ops).encode("latin-1"), compress=True)
-        xobjects = ""
-        if page.image is not None:
-            img = page.image
+        refs = []
+        for index, img in enumerate(page.images, start=1):
             image_id = stream(
                 f"/Type /XObject /Subtype /Image /Width {img.width} /Height {img.height} "
                 f"/ColorSpace /{'DeviceRGB' if img.colors == 3 else 'DeviceGray'} "
@@ -515,7 +515,8 @@ def pdf_build(
                 f"/Columns {img.width} >>",
                 img.idat,
             )
-            xobjects = f" /XObject << /Im1 {image_id} 0 R >>"
+            refs.append(f"/Im{index} {image_id} 0 R")
+        xobjects = f" /XObject << {' '.join(refs)} >>" if refs else ""
         page_ids.append(
             add(
                 f"<< /Type /Page /Parent {pages_id} 0 R "

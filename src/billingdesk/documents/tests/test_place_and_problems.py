@@ -72,3 +72,27 @@ def test_an_issue_that_cannot_be_made_is_listed_with_its_reason_and_retried(
     assert (
         f"refund:{refund.pk}" not in admin_client.get(changelist + "?state=open").content.decode()
     )
+
+
+def test_indian_tax_invoice_is_signed_and_marked_original_for_recipient(drain_tasks):
+    import io
+    import sys
+    from pathlib import Path
+
+    import pypdf
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "bench"))
+    from invoice_pdf import png_logo
+
+    shop = shop_create("IN")
+    shop.entity.signature_png = png_logo(160, 60)
+    shop.entity.save()
+    charge = shop.pay(amount=118000, currency="INR", country="IN")
+    drain_tasks()
+    doc = Document.objects.get(charge=charge)
+    text = pdf_text(bytes(doc.pdf))
+    for phrase in ("ORIGINAL FOR RECIPIENT", "For Acme India Pvt Ltd", "Authorised signatory"):
+        assert phrase in text
+    page = pypdf.PdfReader(io.BytesIO(bytes(doc.pdf))).pages[0]
+    images = page["/Resources"]["/XObject"]
+    assert len(images) == 1  # the signature (this brand has no logo)
