@@ -219,6 +219,11 @@ class BillingProfile(models.Model):
     region = models.CharField(max_length=10, blank=True)
     country = models.CharField(max_length=2, blank=True)
     tax_id = models.CharField(max_length=40, blank=True)
+    siren = models.CharField(
+        max_length=9,
+        blank=True,
+        help_text="French company: SIREN, the buyer's legal id and e-invoicing address (BT-47/49).",
+    )
     language = models.CharField(max_length=5, blank=True)
     receipts_opt_out = models.BooleanField(
         default=False, help_text="Do not email documents automatically (agents may still send)."
@@ -226,6 +231,14 @@ class BillingProfile(models.Model):
 
     def __str__(self) -> str:
         return f"billing profile of {self.person}"
+
+    def clean(self) -> None:
+        if self.siren:
+            from stdnum.fr import siren
+
+            if not siren.is_valid(self.siren):
+                raise ValidationError({"siren": "not a valid SIREN (9 digits, Luhn check)"})
+            self.siren = siren.compact(self.siren)
 
 
 class Document(models.Model):

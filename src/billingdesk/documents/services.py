@@ -170,6 +170,7 @@ def buyer_snapshot(*, customer: Customer | None, brand: Brand) -> _Buyer:
         "tax_id_kind": tax_id_kind,
         "tax_id_problem": tax_id_problem,
         "is_business": bool(tax_id),
+        "siren": (profile.siren if profile and country == "FR" else "") or "",
         "person_id": customer.person_id if customer else None,
     }
     language = language_for((profile.language if profile else "") or brand.default_language)

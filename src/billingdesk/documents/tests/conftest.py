@@ -254,6 +254,6 @@ def every_facturx_passes_en16931():
         post_save.disconnect(collect, sender=Document)
     for number, xml, _french in issued:
         try:
-            assert_en16931(xml, french=False)
+            assert_en16931(xml, french=_french)
         except AssertionError as exc:
             raise AssertionError(f"{number}: {exc}") from None

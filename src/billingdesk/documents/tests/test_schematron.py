@@ -82,3 +82,39 @@ def test_a_broken_document_fails_with_its_rule_id(drain_tasks, old, new, rule):
     assert rule in {f.rule for f in schematron_failures(broken)}
     with pytest.raises(AssertionError, match=rule):
         assert_en16931(broken)
+
+
+def test_french_b2b_passes_br_fr_flux2_with_notes_framework_and_sirens(drain_tasks):
+    from lxml import etree
+
+    from .schematron import BR_FR_XSLT
+
+    shop = shop_create("FR")
+    charge = shop.pay(amount=12000, country="FR", name="Client SARL")
+    profile_set(
+        charge.customer,
+        company_name="Client SARL",
+        country="FR",
+        city="Lyon",
+        postcode="69001",
+        address_line1="2 quai du Rhône",
+        tax_id="FR44732829320",
+        siren="732829320",
+    )
+    drain_tasks()
+    xml = _xml(Document.objects.get(charge=charge))
+    assert schematron_failures(xml, xslt=BR_FR_XSLT) == []
+    ram = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
+    tree = etree.fromstring(xml)
+    codes = [n.findtext(f"{ram}SubjectCode") for n in tree.iter(f"{ram}IncludedNote")]
+    assert codes == ["PMD", "PMT", "AAB"]
+    assert (
+        tree.findtext(f".//{ram}BusinessProcessSpecifiedDocumentContextParameter/{ram}ID") == "S2"
+    )
+    buyer = tree.find(f".//{ram}BuyerTradeParty")
+    assert buyer.findtext(f"{ram}SpecifiedLegalOrganization/{ram}ID") == "732829320"
+    address = buyer.find(f"{ram}URIUniversalCommunication/{ram}URIID")
+    assert (address.text, address.get("schemeID")) == ("732829320", "0225")
+    # Without the framework code the French rules fail with their id.
+    broken = xml.replace(b"<ram:ID>S2</ram:ID>", b"")
+    assert "BR-FR-08_BT-23" in {f.rule for f in schematron_failures(broken, xslt=BR_FR_XSLT)}
