@@ -672,9 +672,9 @@ def issue_problem_retry(*, problem_id: int) -> None:
 
     problem = IssueProblem.objects.get(pk=problem_id)
     kind, _, ident = problem.source_key.partition(":")
-    task = {
-        "charge": document_for_charge_task,
-        "refund": credit_note_for_refund_task,
-        "tax-id": reissue_for_tax_id_task,
-    }[kind]
-    enqueue_on_commit(task, int(ident))
+    if kind == "charge":
+        enqueue_on_commit(document_for_charge_task, int(ident))
+    elif kind == "refund":
+        enqueue_on_commit(credit_note_for_refund_task, int(ident))
+    elif kind == "tax-id":
+        enqueue_on_commit(reissue_for_tax_id_task, int(ident))
