@@ -6,11 +6,14 @@ The English text here is the message id; each entry has its own context (``label
 ``mention <key>``) because the wording is legal text chosen per jurisdiction, not a
 translation of a shared English phrase (German "Rechnungskorrektur", never "Gutschrift",
 which means self-billing). Edit a translation in the ``.po`` file and run ``msgfmt`` (or
-``billingdesk compilemessages``); ``tests/test_language.py`` checks every label and mention
+``billingdesk compilemessages``; the catalogues are read once per process and each label is
+cached); ``tests/test_language.py`` checks every label and mention
 has its translation in every language and that none is left in another language's words.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from django.utils.translation import trans_real
 
@@ -119,10 +122,12 @@ IN_STATES: dict[str, tuple[str, str]] = {
 COUNTRY_LANGUAGE = {"FR": "fr", "ES": "es", "DE": "de", "AT": "de", "BE": "fr", "LU": "fr"}
 
 
+@lru_cache(maxsize=4096)
 def label(key: str, lang: str) -> str:
     return str(trans_real.translation(language_for(lang)).pgettext(f"label {key}", LABELS[key]))
 
 
+@lru_cache(maxsize=1024)
 def mention(key: str, lang: str) -> str:
     return str(trans_real.translation(language_for(lang)).pgettext(f"mention {key}", MENTIONS[key]))
 

@@ -247,9 +247,20 @@ class HeaderBox:
     align: str
 
 
+_HEADERS: dict[tuple[str, str, float], list[HeaderBox]] = {}
+
+
 def table_header(lang: str, font: Font, width: float) -> list[HeaderBox]:
     """The lines-table headers, each measured and wrapped to fit its column slot (less a
-    gutter), so no two ever overlap whatever the language's wording."""
+    gutter), so no two ever overlap whatever the language's wording (computed once per
+    language and font)."""
+    key = (lang, font.name, width)
+    if key not in _HEADERS:
+        _HEADERS[key] = _table_header(lang, font, width)
+    return _HEADERS[key]
+
+
+def _table_header(lang: str, font: Font, width: float) -> list[HeaderBox]:
     boxes = []
     for key, start, end, align in COLUMNS:
         slot_left = width * start + (4 if start == 0 else GUTTER)

@@ -71,6 +71,7 @@ class Font:
     descriptor: str  # FontDescriptor entries without /FontName and /FontFile2
     # character -> (hex glyph id, advance): the per-character work done once, at load.
     chars: dict[str, tuple[str, int]]
+    gid_of: dict[str, int]  # character -> glyph id
     glyphs: tuple[bytes, ...]  # glyf entry per glyph id
     components: dict[int, tuple[int, ...]]  # composite glyph -> the glyphs it is made of
     hmtx: tuple[bytes, ...]  # 4-byte (advance, lsb) per glyph id
@@ -191,6 +192,7 @@ def load_font(path: str, name: str) -> Font:
         widths=widths,
         descriptor=descriptor,
         chars=chars,
+        gid_of={ch: int(entry[0], 16) for ch, entry in chars.items()},
         glyphs=glyphs,
         components=components,
         hmtx=hmtx,
@@ -289,10 +291,12 @@ _TAG_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 def _font_objects(font: Font, used: set[str]) -> tuple[str, bytes, int, str, bytes]:
     """Subset tag, compressed font program and its length, /W array and compressed ToUnicode
     CMap for the characters ``used``."""
-    by_gid: dict[int, int] = {}
-    for ch in sorted(used):
-        entry = font.chars.get(ch) or font.chars["?"]
-        by_gid.setdefault(int(entry[0], 16), ord(ch) if ch in font.chars else ord("?"))
+    gid_of = font.gid_of
+    by_gid: dict[int, int] = {gid_of["?"]: ord("?")}
+    for ch in used:
+        gid = gid_of.get(ch)
+        if gid is not None:
+            by_gid.setdefault(gid, ord(ch))
     entries = sorted(by_gid.items())
     program = _font_program(font, set(by_gid))
     digest = hashlib.sha256(font.base_name.encode() + bytes(str(entries), "ascii")).digest()
