@@ -72,6 +72,8 @@ class Font:
     # character -> (hex glyph id, advance): the per-character work done once, at load.
     chars: dict[str, tuple[str, int]]
     gid_of: dict[str, int]  # character -> glyph id
+    w_entry: dict[int, str]  # glyph id -> "gid [width]" for /W
+    map_entry: dict[tuple[int, int], str]  # (glyph id, code point) -> ToUnicode bfchar line
     glyphs: tuple[bytes, ...]  # glyf entry per glyph id
     components: dict[int, tuple[int, ...]]  # composite glyph -> the glyphs it is made of
     hmtx: tuple[bytes, ...]  # 4-byte (advance, lsb) per glyph id
@@ -193,6 +195,11 @@ def load_font(path: str, name: str) -> Font:
         descriptor=descriptor,
         chars=chars,
         gid_of={ch: int(entry[0], 16) for ch, entry in chars.items()},
+        w_entry={gid: f"{gid} [{width}]" for gid, width in widths.items()},
+        map_entry={
+            (int(entry[0], 16), ord(ch)): f"<{entry[0]}> <{_utf16_hex(ord(ch))}>"
+            for ch, entry in chars.items()
+        },
         glyphs=glyphs,
         components=components,
         hmtx=hmtx,
@@ -301,13 +308,17 @@ def _font_objects(font: Font, used: set[str]) -> tuple[str, bytes, int, str, byt
     program = _font_program(font, set(by_gid))
     digest = hashlib.sha256(font.base_name.encode() + bytes(str(entries), "ascii")).digest()
     tag = "".join(_TAG_LETTERS[b % 26] for b in digest[:6])
-    # /W: one "gid [width]" pair per glyph used (a few dozen on an invoice).
-    w_array = "[" + " ".join(f"{gid} [{font.widths.get(gid, 0)}]" for gid, _ in entries) + "]"
+    # /W: one "gid [width]" pair per glyph used (a few dozen on an invoice); both it and the
+    # ToUnicode entries are strings prepared at load.
+    w_entry, map_entry = font.w_entry, font.map_entry
+    w_array = "[" + " ".join(w_entry[gid] for gid, _ in entries) + "]"
     chunks = []
     for start in range(0, len(entries), 100):
         part = entries[start : start + 100]
         chunks.append(f"{len(part)} beginbfchar")
-        chunks += [f"<{gid:04X}> <{_utf16_hex(cp)}>" for gid, cp in part]
+        chunks += [
+            map_entry.get((gid, cp)) or f"<{gid:04X}> <{_utf16_hex(cp)}>" for gid, cp in part
+        ]
         chunks.append("endbfchar")
     cmap_text = (
         "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
