@@ -85,6 +85,16 @@ def env_float(name: str, default: float, *, minimum: float | None = None) -> flo
     return number
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _raw(name)
+    if not value:
+        return default
+    if value not in choices:
+        PROBLEMS.append(Problem(name, value, "one of " + ", ".join(choices)))
+        return default
+    return value
+
+
 def env_class_path(name: str, default: str, *, what: str) -> str:
     """A dotted class path whose module exists (found without running it), else the default.
 

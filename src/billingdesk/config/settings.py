@@ -21,6 +21,7 @@ from pathlib import Path
 import dj_database_url
 
 from billingdesk.config.env import env_bool as _env_bool
+from billingdesk.config.env import env_choice as _env_choice
 from billingdesk.config.env import env_class_path as _env_class_path
 from billingdesk.config.env import env_float as _env_float
 from billingdesk.config.env import env_int as _env_int
@@ -117,7 +118,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # write lock up front, so two writers queue on busy_timeout instead of failing mid-way.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": float(os.environ.get("BILLINGDESK_SQLITE_BUSY_TIMEOUT", "20")),
+        "timeout": _env_float("BILLINGDESK_SQLITE_BUSY_TIMEOUT", 20, minimum=0),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
@@ -125,11 +126,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Seconds to wait for a new PostgreSQL connection, the startup handshake included (libpq's
 # connect_timeout): a server that accepts TCP but never answers fails /healthz (503) and
 # pages (the styled 503 page) after this long. A `?connect_timeout=` in DATABASE_URL wins.
-DB_CONNECT_TIMEOUT = int(os.environ.get("BILLINGDESK_DB_CONNECT_TIMEOUT", "5"))
+DB_CONNECT_TIMEOUT = _env_int("BILLINGDESK_DB_CONNECT_TIMEOUT", 5, minimum=0)
 # Seconds a web request's SQL statement may run on PostgreSQL (statement_timeout, lock waits
 # included; 0 = no limit). Applied by the WSGI entry point only (config/wsgi.py), so the
 # worker, `migrate` and other commands keep no limit for long backfills and index builds.
-DB_STATEMENT_TIMEOUT = float(os.environ.get("BILLINGDESK_DB_STATEMENT_TIMEOUT", "30"))
+DB_STATEMENT_TIMEOUT = _env_float("BILLINGDESK_DB_STATEMENT_TIMEOUT", 30, minimum=0)
 if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
 
@@ -148,15 +149,15 @@ if _TASK_BACKEND.startswith("django_tasks_rq."):
 # WORKER_HEARTBEAT_SECONDS; a job whose worker has been silent for WORKER_LOST_SECONDS is put
 # back on the queue (at most TASK_MAX_CLAIMS runs in all), and every WORKER_SWEEP_SECONDS each
 # worker also re-queues webhook drains and backfills left without a job.
-WORKER_HEARTBEAT_SECONDS = float(os.environ.get("BILLINGDESK_WORKER_HEARTBEAT", 5))
-WORKER_LOST_SECONDS = float(os.environ.get("BILLINGDESK_WORKER_LOST_AFTER", 60))
-WORKER_SWEEP_SECONDS = float(os.environ.get("BILLINGDESK_WORKER_SWEEP", 30))
-TASK_MAX_CLAIMS = int(os.environ.get("BILLINGDESK_TASK_MAX_CLAIMS", 3))
+WORKER_HEARTBEAT_SECONDS = _env_float("BILLINGDESK_WORKER_HEARTBEAT", 5, minimum=0)
+WORKER_LOST_SECONDS = _env_float("BILLINGDESK_WORKER_LOST_AFTER", 60, minimum=0)
+WORKER_SWEEP_SECONDS = _env_float("BILLINGDESK_WORKER_SWEEP", 30, minimum=0)
+TASK_MAX_CLAIMS = _env_int("BILLINGDESK_TASK_MAX_CLAIMS", 3, minimum=0)
 # Finished jobs of the database queue are deleted after this many days (0: kept forever).
-TASK_RESULT_RETENTION_DAYS = float(os.environ.get("BILLINGDESK_TASK_RESULT_RETENTION_DAYS", 7))
+TASK_RESULT_RETENTION_DAYS = _env_float("BILLINGDESK_TASK_RESULT_RETENTION_DAYS", 7, minimum=0)
 # A backfill run (by `billingdesk sync` in a terminal, with no job) untouched this long has
 # no process left and is resumed by a worker.
-SYNC_STALE_SECONDS = float(os.environ.get("BILLINGDESK_SYNC_STALE_AFTER", 120))
+SYNC_STALE_SECONDS = _env_float("BILLINGDESK_SYNC_STALE_AFTER", 120, minimum=0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -191,6 +192,11 @@ EMAIL_BACKEND = _env_class_path(
 DEFAULT_FROM_EMAIL = os.environ.get("BILLINGDESK_FROM_EMAIL", "billing@localhost")
 BILLINGDESK_VIES_CHECK = _env_bool("BILLINGDESK_VIES_CHECK", False)
 BILLINGDESK_REISSUE_DAYS = _env_int("BILLINGDESK_REISSUE_DAYS", 30, minimum=0)
+# What a re-issue that becomes reverse-charged invoices: the money kept (keep_gross) or the
+# earlier net price, the VAT difference refunded by finance (keep_net). docs/documents.md.
+BILLINGDESK_REISSUE_PRICE_POLICY = _env_choice(
+    "BILLINGDESK_REISSUE_PRICE_POLICY", "keep_gross", ("keep_gross", "keep_net")
+)
 BILLINGDESK_PDF_FONT_DIR = os.environ.get(
     "BILLINGDESK_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"
 )
@@ -214,12 +220,12 @@ if _env_bool("BILLINGDESK_TRUST_X_FORWARDED_PROTO", False):
 SECURE_SSL_REDIRECT = _env_bool("BILLINGDESK_SSL_REDIRECT", False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Strict-Transport-Security max-age in seconds (0 = no header); sent on https responses only.
-SECURE_HSTS_SECONDS = int(os.environ.get("BILLINGDESK_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = _env_int("BILLINGDESK_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("BILLINGDESK_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = _env_bool("BILLINGDESK_HSTS_PRELOAD", False)
 # A signed-in session lasts one working day, not Django's two weeks; optionally it also ends
 # when the browser closes.
-SESSION_COOKIE_AGE = int(os.environ.get("BILLINGDESK_SESSION_AGE", str(8 * 3600)))
+SESSION_COOKIE_AGE = _env_int("BILLINGDESK_SESSION_AGE", 8 * 3600, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = _env_bool("BILLINGDESK_SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 
 # Largest webhook body accepted; gateways send a few kB, so this only stops abuse.
@@ -234,12 +240,12 @@ WEBHOOK_DRAIN_DELAY_SECONDS = _env_float("BILLINGDESK_WEBHOOK_DRAIN_DELAY", 0.25
 # WEBHOOK_REJECTED_KEEP_BYTES of the body and the whole body's SHA-256 are kept. At most
 # WEBHOOK_REJECTED_PER_MINUTE rejections per client address and account are stored; beyond
 # that the sender gets 429 and nothing is written.
-WEBHOOK_REJECTED_KEEP_BYTES = int(os.environ.get("BILLINGDESK_WEBHOOK_REJECTED_KEEP_BYTES", 4096))
-WEBHOOK_REJECTED_PER_MINUTE = int(os.environ.get("BILLINGDESK_WEBHOOK_REJECTED_PER_MINUTE", 30))
+WEBHOOK_REJECTED_KEEP_BYTES = _env_int("BILLINGDESK_WEBHOOK_REJECTED_KEEP_BYTES", 4096, minimum=0)
+WEBHOOK_REJECTED_PER_MINUTE = _env_int("BILLINGDESK_WEBHOOK_REJECTED_PER_MINUTE", 30, minimum=0)
 # Rejected, duplicate and processed webhook events older than this many days are deleted by
 # the workers (and `billingdesk webhooks prune`); 0 keeps them forever. Pending and failed
 # events are never pruned.
-WEBHOOK_RETENTION_DAYS = float(os.environ.get("BILLINGDESK_WEBHOOK_RETENTION_DAYS", 30))
+WEBHOOK_RETENTION_DAYS = _env_float("BILLINGDESK_WEBHOOK_RETENTION_DAYS", 30, minimum=0)
 # Reasons an agent picks from for every action (code, label), and the actions that also need
 # a written explanation (any action with the code "other" always does).
 ACTION_REASON_CODES = [
@@ -260,15 +266,15 @@ ACTION_REASON_TEXT_REQUIRED = set(
 # ACTIONS_SWEEP_SECONDS): the gateway is asked again with the same idempotency key. Past
 # ACTION_RECONCILE_MAX_SECONDS (below the gateways' key lifetime, 24 h at Stripe) it is marked
 # "unknown: check the gateway" instead.
-ACTION_CLAIM_TIMEOUT_SECONDS = float(os.environ.get("BILLINGDESK_ACTION_CLAIM_TIMEOUT", 300))
-ACTION_RECONCILE_MAX_SECONDS = float(
-    os.environ.get("BILLINGDESK_ACTION_RECONCILE_MAX_AGE", 12 * 3600)
+ACTION_CLAIM_TIMEOUT_SECONDS = _env_float("BILLINGDESK_ACTION_CLAIM_TIMEOUT", 300, minimum=0)
+ACTION_RECONCILE_MAX_SECONDS = _env_float(
+    "BILLINGDESK_ACTION_RECONCILE_MAX_AGE", 12 * 3600, minimum=0
 )
-ACTIONS_SWEEP_SECONDS = float(os.environ.get("BILLINGDESK_ACTIONS_SWEEP", 60))
+ACTIONS_SWEEP_SECONDS = _env_float("BILLINGDESK_ACTIONS_SWEEP", 60, minimum=0)
 # The audit chain is verified every AUDIT_CHECK_SECONDS by a worker; each sound check appends a
 # checkpoint signed with AUDIT_ANCHOR_KEY (not stored in the database; derived from the secret
 # key when unset) to AUDIT_ANCHOR_FILE (empty: to the log only).
-AUDIT_CHECK_SECONDS = float(os.environ.get("BILLINGDESK_AUDIT_CHECK_INTERVAL", 3600))
+AUDIT_CHECK_SECONDS = _env_float("BILLINGDESK_AUDIT_CHECK_INTERVAL", 3600, minimum=0)
 AUDIT_ANCHOR_KEY = (
     os.environ.get("BILLINGDESK_AUDIT_ANCHOR_KEY")
     or hashlib.sha256(f"billingdesk.audit.anchor:{SECRET_KEY}".encode()).hexdigest()
@@ -306,8 +312,8 @@ AUTHENTICATION_BACKENDS = [
     "billingdesk.accounts.throttle.ThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = int(os.environ.get("BILLINGDESK_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = float(os.environ.get("BILLINGDESK_LOGIN_COOLOFF_MINUTES", "15")) / 60
+AXES_FAILURE_LIMIT = _env_int("BILLINGDESK_LOGIN_FAILURE_LIMIT", 5, minimum=0)
+AXES_COOLOFF_TIME = _env_float("BILLINGDESK_LOGIN_COOLOFF_MINUTES", 15, minimum=0) / 60
 # Either an account or a client address reaching the limit is locked (not only the pair).
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True

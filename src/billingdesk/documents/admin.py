@@ -21,6 +21,7 @@ from billingdesk.documents.models import (
     Brand,
     Document,
     DocumentSeries,
+    IssueProblem,
     LegalEntity,
     SeriesCounter,
     TaxRate,
@@ -31,6 +32,12 @@ from billingdesk.documents.taxids import tax_id_check
 
 
 class LegalEntityForm(forms.ModelForm[LegalEntity]):
+    signature_upload = forms.FileField(
+        required=False,
+        help_text="India: the authorised signatory's signature, 8-bit RGB or greyscale PNG "
+        "without transparency, printed on tax invoices (rule 46(q)).",
+    )
+
     class Meta:
         model = LegalEntity
         fields = [
@@ -38,6 +45,26 @@ class LegalEntityForm(forms.ModelForm[LegalEntity]):
             *("postcode", "city", "region", "country", "vat_number", "tax_registered"),
             *("company_ids", "late_payment_terms", "email"),
         ]
+
+    def clean_signature_upload(self) -> bytes | None:
+        upload = self.cleaned_data.get("signature_upload")
+        if not upload:
+            return None
+        data = upload.read()
+        try:
+            png_parse(data)
+        except LogoError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return bytes(data)
+
+    def save(self, commit: bool = True) -> LegalEntity:
+        entity = super().save(commit=False)
+        signature = self.cleaned_data.get("signature_upload")
+        if signature:
+            entity.signature_png = signature
+        if commit:
+            entity.save()
+        return entity
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -167,5 +194,53 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Issued documents are immutable (database triggers): the admin shows them read-only,
+        # with no Save button; a forged POST gets a 403, never a 500 from the trigger.
+        return False
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OpenProblemFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", "open"), ("resolved", "resolved")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "open":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(IssueProblem)
+class IssueProblemAdmin(admin.ModelAdmin[IssueProblem]):
+    """Documents that could not be issued, with the reason; fix the cause, then retry."""
+
+    list_display = ["source_key", "reason", "attempts", "last_seen", "resolved_at"]
+    list_filter = [OpenProblemFilter]
+    search_fields = ["=source_key"]
+    raw_id_fields = ["charge", "refund", "customer"]
+    actions = ["retry"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in IssueProblem._meta.fields]
+
+    @admin.action(description="Try to issue the selected documents again")
+    def retry(self, request: HttpRequest, queryset: QuerySet[IssueProblem]) -> None:
+        from billingdesk.documents.services import issue_problem_retry
+
+        for problem in queryset:
+            issue_problem_retry(problem_id=problem.pk)
+        messages.success(request, f"{queryset.count()} issues queued again.")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

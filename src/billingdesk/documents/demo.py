@@ -28,8 +28,14 @@ FRENCH_ENTITY: dict[str, Any] = {
 
 
 def demo_issuer_create() -> Brand:
-    """Create the demo issuer if it does not exist yet; return its brand."""
+    """Create the demo issuer if it does not exist yet; return its brand. Loads the sample ECB
+    rates when none are stored, so that demo payments in other currencies are documented."""
+    from billingdesk.documents.exchange import SAMPLE_FILE, rates_load
+    from billingdesk.documents.models import ExchangeRate
+
     with transaction.atomic():
+        if not ExchangeRate.objects.exists():
+            rates_load(SAMPLE_FILE.read_text())
         existing = Brand.objects.filter(name=DEMO_BRAND).first()
         if existing is not None:
             return existing

@@ -7,6 +7,7 @@ later. Corrections go through a credit note that refers to the original.
 
 from __future__ import annotations
 
+import string
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -41,6 +42,8 @@ class LegalEntity(models.Model):
         max_length=300, blank=True, default="", help_text="Late-payment penalty wording (FR)."
     )
     email = models.EmailField(blank=True)
+    # India, rule 46(q) CGST Rules: the supplier's signature on tax invoices (8-bit PNG).
+    signature_png = models.BinaryField(blank=True, default=b"", editable=True)
 
     class Meta:
         verbose_name_plural = "legal entities"
@@ -124,10 +127,45 @@ class DocumentSeries(models.Model):
         return f"{self.prefix} ({self.kind})"
 
     def clean(self) -> None:
+        """Refuse a pattern or setting that would make a number repeat, given the history."""
         try:
             self.number_format.format(prefix=self.prefix, year=2026, seq=1)
-        except (KeyError, ValueError, IndexError) as exc:
+            fields = {name for _, name, _, _ in string.Formatter().parse(self.number_format)}
+        except (KeyError, ValueError, IndexError, AttributeError) as exc:
             raise ValidationError({"number_format": f"invalid pattern: {exc}"}) from exc
+        if "seq" not in fields:
+            raise ValidationError({"number_format": "the pattern needs {seq}"})
+        if self.reset_yearly and "year" not in fields:
+            raise ValidationError(
+                {
+                    "number_format": "a series that restarts each year needs {year} in its "
+                    "pattern, or two years would give the same numbers"
+                }
+            )
+        if self.pk is None:
+            return
+        stored = DocumentSeries.objects.filter(pk=self.pk).first()
+        used = stored is not None and (
+            self.documents.exists() or self.counters.filter(value__gt=0).exists()
+        )
+        if not used or stored is None:
+            return
+        if stored.reset_yearly != self.reset_yearly:
+            raise ValidationError(
+                {
+                    "reset_yearly": "this series has issued numbers: changing whether it "
+                    "resets each year would restart or mix its counters and repeat numbers"
+                }
+            )
+        for counter in self.counters.all():
+            year = counter.period or 2000
+            following = self.number_format.format(
+                prefix=self.prefix, year=year, seq=counter.value + 1
+            )
+            if self.documents.filter(number=following).exists():
+                raise ValidationError(
+                    {"number_format": f"the next number, {following}, is already issued"}
+                )
 
 
 class SeriesCounter(models.Model):
@@ -181,6 +219,11 @@ class BillingProfile(models.Model):
     region = models.CharField(max_length=10, blank=True)
     country = models.CharField(max_length=2, blank=True)
     tax_id = models.CharField(max_length=40, blank=True)
+    siren = models.CharField(
+        max_length=9,
+        blank=True,
+        help_text="French company: SIREN, the buyer's legal id and e-invoicing address (BT-47/49).",
+    )
     language = models.CharField(max_length=5, blank=True)
     receipts_opt_out = models.BooleanField(
         default=False, help_text="Do not email documents automatically (agents may still send)."
@@ -188,6 +231,14 @@ class BillingProfile(models.Model):
 
     def __str__(self) -> str:
         return f"billing profile of {self.person}"
+
+    def clean(self) -> None:
+        if self.siren:
+            from stdnum.fr import siren
+
+            if not siren.is_valid(self.siren):
+                raise ValidationError({"siren": "not a valid SIREN (9 digits, Luhn check)"})
+            self.siren = siren.compact(self.siren)
 
 
 class Document(models.Model):
@@ -248,6 +299,9 @@ class Document(models.Model):
     email_to = models.CharField(max_length=320, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     email_error = models.TextField(blank=True)
+    # Art. 230 Directive 2006/112/EC: an EU seller's VAT in its national currency when the
+    # document is in another one: {"currency", "tax", "rate", "rate_date", "source", "from"}.
+    vat_accounting = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -275,3 +329,56 @@ class Document(models.Model):
     def filename(self) -> str:
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in self.number)
         return f"{self.kind}-{safe}.pdf"
+
+
+class IssueProblem(models.Model):
+    """A document that could not be issued, and why: shown to finance in the admin until an
+    attempt succeeds, so that no invoice or credit note is ever dropped silently."""
+
+    source_key = models.CharField(
+        max_length=80, unique=True, help_text="charge:ID, refund:ID or tax-id:CUSTOMER_ID"
+    )
+    charge = models.ForeignKey(
+        Charge, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    refund = models.ForeignKey(
+        Refund, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField()
+    attempts = models.PositiveIntegerField(default=1)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen", "-id"]
+        indexes = [models.Index(fields=["resolved_at"], name="issueproblem_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source_key}: {self.reason}"
+
+
+class ExchangeRate(models.Model):
+    """A reference exchange rate: on ``day``, 1 EUR = ``per_eur`` units of ``currency``.
+
+    Loaded from the ECB's euro foreign exchange reference rates file with
+    ``billingdesk documents_load_rates FILE``; used to state the VAT of an EU seller's document
+    in another currency in the seller's national currency (Art. 230/91(2) Directive
+    2006/112/EC)."""
+
+    currency = models.CharField(max_length=3)
+    day = models.DateField()
+    per_eur = models.DecimalField(max_digits=18, decimal_places=6)
+    source = models.CharField(max_length=40, default="ECB")
+
+    class Meta:
+        ordering = ["currency", "-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "day"], name="exchangerate_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} 1 EUR = {self.per_eur} {self.currency} ({self.source})"

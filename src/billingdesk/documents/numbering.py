@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 
 from billingdesk.core.errors import InvalidRequest
 from billingdesk.documents.models import DocumentSeries, SeriesCounter
@@ -44,6 +45,20 @@ def number_next(*, series: DocumentSeries, issued_at: datetime) -> str:
             "letters, digits, '-' and '/'",
         )
     return number
+
+
+def number_take(*, series: DocumentSeries) -> tuple[str, datetime]:
+    """The next number of ``series`` and the issue time, taken **after** the series lock.
+
+    Issuers of one series queue on its row (``SELECT … FOR UPDATE``; on SQLite the
+    ``BEGIN IMMEDIATE`` write lock is already held), and only then read the clock: a time read
+    before waiting would stamp a later number with an earlier time under load. Must run
+    inside the transaction that stores the document."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("number_take must run inside the document's transaction")
+    DocumentSeries.objects.select_for_update().filter(pk=series.pk).exists()
+    issued_at = timezone.now()
+    return number_next(series=series, issued_at=issued_at), issued_at
 
 
 def series_for(*, legal_entity_id: int, kind: str) -> DocumentSeries:

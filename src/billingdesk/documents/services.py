@@ -11,26 +11,29 @@ commit (``documents.tasks.document_send_task``).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from billingdesk.billing.models import Charge, Customer, Refund, TaxId
 from billingdesk.core.errors import GatewayUnavailable, InvalidRequest
 from billingdesk.core.tasks import enqueue_on_commit
+from billingdesk.documents.exchange import vat_in_national_currency
 from billingdesk.documents.models import (
     BillingProfile,
     Brand,
     Document,
     DocumentKind,
+    IssueProblem,
     LegalEntity,
     TaxRate,
 )
-from billingdesk.documents.numbering import number_next, series_for
+from billingdesk.documents.numbering import number_take, series_for
 from billingdesk.documents.render.facturx import facturx_applies
 from billingdesk.documents.render.labels import language_for
 from billingdesk.documents.render.layout import document_pdf
@@ -43,8 +46,9 @@ from billingdesk.documents.tax import (
     compute,
     default_rate_table,
     percent_text,
+    spread,
 )
-from billingdesk.documents.taxids import tax_id_check
+from billingdesk.documents.taxids import gstin_state, in_state, tax_id_check
 from billingdesk.gateways.interface import ChargeStatus, RefundStatus
 from billingdesk.gateways.models import GatewayAccount
 
@@ -90,6 +94,10 @@ def brand_for_account(account: GatewayAccount) -> Brand | None:
 
 
 def seller_snapshot(entity: LegalEntity) -> dict[str, Any]:
+    region = entity.region
+    if entity.country == "IN":
+        # The seller's GSTIN says which state it supplies from.
+        region = gstin_state(entity.vat_number) or in_state(entity.region) or entity.region
     return {
         "name": entity.name,
         "legal_form": entity.legal_form,
@@ -97,13 +105,14 @@ def seller_snapshot(entity: LegalEntity) -> dict[str, Any]:
         "address_lines": [entity.address_line1, entity.address_line2],
         "postcode": entity.postcode,
         "city": entity.city,
-        "region": entity.region,
+        "region": region,
         "country": entity.country,
         "vat_number": entity.vat_number,
         "registered": entity.tax_registered,
         "company_ids": dict(entity.company_ids or {}),
         "late_payment_terms": entity.late_payment_terms,
         "email": entity.email,
+        "has_signature": bool(entity.signature_png),
     }
 
 
@@ -143,6 +152,10 @@ def buyer_snapshot(*, customer: Customer | None, brand: Brand) -> _Buyer:
             tax_id, tax_id_kind = check.value, check.kind
         else:
             tax_id_problem = f"{tax_id_raw}: {check.reason}"
+    region = profile.region if profile else ""
+    if country == "IN":
+        # A registered recipient's place of supply is its GSTIN's state, not the address.
+        region = (gstin_state(tax_id) if tax_id_kind == "in_gst" else "") or in_state(region)
     name = (profile.company_name if profile else "") or (customer.name if customer else "")
     snapshot = {
         "name": name or (customer.email if customer else ""),
@@ -150,12 +163,13 @@ def buyer_snapshot(*, customer: Customer | None, brand: Brand) -> _Buyer:
         "address_lines": [profile.address_line1, profile.address_line2] if profile else [],
         "postcode": profile.postcode if profile else "",
         "city": profile.city if profile else "",
-        "region": profile.region if profile else "",
+        "region": region,
         "country": country,
         "tax_id": tax_id,
         "tax_id_kind": tax_id_kind,
         "tax_id_problem": tax_id_problem,
         "is_business": bool(tax_id),
+        "siren": (profile.siren if profile and country == "FR" else "") or "",
         "person_id": customer.person_id if customer else None,
     }
     language = language_for((profile.language if profile else "") or brand.default_language)
@@ -227,11 +241,11 @@ def _issue(
 ) -> Document:
     """Number, render and store one document; the caller holds the transaction."""
     series = series_for(legal_entity_id=brand.legal_entity_id, kind=kind)
-    issued_at = timezone.now()
+    number, issued_at = number_take(series=series)
     document = Document(
         kind=kind,
         series=series,
-        number=number_next(series=series, issued_at=issued_at),
+        number=number,
         issued_at=issued_at,
         supply_date=supply_date,
         source_key=source_key,
@@ -252,6 +266,12 @@ def _issue(
         language=language,
         reason=reason,
     )
+    if result.tax and seller.get("registered"):
+        converted = vat_in_national_currency(
+            seller_country=seller["country"], currency=currency, tax=result.tax, on=supply_date
+        )
+        if converted is not None:
+            document.vat_accounting = converted.as_json(currency)
     document.has_facturx = facturx_applies(document)
     document.pdf = document_pdf(document, brand)
     document.save()
@@ -331,6 +351,52 @@ def _current_document_for_charge(charge: Charge) -> Document | None:
     )
 
 
+@dataclass(frozen=True)
+class _Credited:
+    """What the credit notes already issued against a document add up to."""
+
+    gross: int
+    net: int
+    tax: int
+    tax_by_name: dict[str, int]
+    count: int
+
+
+def _credited(original: Document) -> _Credited:
+    """The credit notes of ``original`` so far. The original's row is locked first, so two
+    refunds of one charge credit it one after the other and each sees the other's note."""
+    Document.objects.select_for_update().filter(pk=original.pk).exists()
+    notes = list(Document.objects.filter(original=original, kind=DocumentKind.CREDIT_NOTE))
+    by_name: dict[str, int] = {}
+    for note in notes:
+        for line in note.tax_lines:
+            by_name[line["name"]] = by_name.get(line["name"], 0) + line["amount"]
+    return _Credited(
+        gross=sum(n.gross for n in notes),
+        net=sum(n.net for n in notes),
+        tax=sum(n.tax for n in notes),
+        tax_by_name=by_name,
+        count=len(notes),
+    )
+
+
+def _remainder(result: TaxResult, *, original: Document, credited: _Credited) -> TaxResult:
+    """The last credit note of a document: exactly what the earlier ones left, so that the
+    document and its credit notes net to zero (three notes of 40 € against a 120 € invoice
+    would otherwise credit 3 x 6,67 € VAT against 20,00 €)."""
+    net = original.net - credited.net
+    tax = original.tax - credited.tax
+    originals = {line["name"]: line["amount"] for line in original.tax_lines}
+    tax_lines = [
+        replace(
+            t, taxable=net, amount=originals.get(t.name, 0) - credited.tax_by_name.get(t.name, 0)
+        )
+        for t in result.tax_lines
+    ]
+    line = replace(result.lines[0], quantity=1, unit_net=net, net=net, tax=tax, gross=net + tax)
+    return replace(result, lines=[line], tax_lines=tax_lines, net=net, tax=tax, gross=net + tax)
+
+
 def _credit(
     *,
     original: Document,
@@ -340,10 +406,15 @@ def _credit(
     refund: Refund | None = None,
     send: bool = True,
 ) -> Document:
-    """A credit note of ``amount`` (tax included) against ``original``, taxed as it was."""
-    if amount <= 0 or amount > original.gross:
+    """A credit note of ``amount`` (tax included) against ``original``, taxed as it was: same
+    parties, same date of supply (so the same rate). The note that credits what remains of
+    the document takes the remainder of every amount, absorbing the rounding of the others."""
+    credited = _credited(original)
+    remaining = original.gross - credited.gross
+    if amount <= 0 or amount > remaining:
         raise InvalidRequest(
-            f"a credit note must be between 1 and {original.gross} minor units, not {amount}"
+            f"a credit note of {original.number} must be between 1 and {remaining} minor "
+            f"units (what is not credited yet), not {amount}"
         )
     description = original.lines[0]["description"] if original.lines else original.number
     result = _tax(
@@ -352,6 +423,8 @@ def _credit(
         lines=[LineIn(description, amount)],
         on=original.supply_date,
     )
+    if amount == remaining and credited.count:
+        result = _remainder(result, original=original, credited=credited)
     return _issue(
         kind=DocumentKind.CREDIT_NOTE,
         source_key=source_key,
@@ -361,7 +434,9 @@ def _credit(
         language=original.language,
         result=result,
         currency=original.currency,
-        supply_date=timezone.now().date(),
+        # The credit note corrects the original supply: its date of supply (and BT-72) is
+        # the original's, not the refund's.
+        supply_date=original.supply_date,
         customer=original.customer,
         charge=original.charge,
         refund=refund,
@@ -369,6 +444,23 @@ def _credit(
         reason=reason,
         send=send,
     )
+
+
+def _refund_credit_amount(*, refund: Refund, charge: Charge, current: Document) -> int:
+    """How much of ``refund`` to credit against the document in force.
+
+    What the documents still invoice (``current`` less its credit notes) must come down to
+    what the seller keeps once this refund and every earlier one are deducted; never more than
+    the refund itself. Normally that is the refund's amount; after a keep-net re-issue the
+    refund of the VAT difference credits nothing, since the replacement never invoiced it."""
+    refunded = sum(
+        Refund.objects.filter(
+            charge=charge, status=RefundStatus.SUCCEEDED, deleted=False
+        ).values_list("amount", flat=True)
+    )
+    kept_after = (charge.amount_captured or charge.amount) - refunded
+    in_force = current.gross - _credited(current).gross
+    return max(0, min(refund.amount, in_force - max(kept_after, 0)))
 
 
 def credit_note_issue_for_refund(*, refund_id: int) -> Document | None:
@@ -391,13 +483,50 @@ def credit_note_issue_for_refund(*, refund_id: int) -> Document | None:
             original = _current_document_for_charge(refund.charge)
         if original is None:
             return None
+        amount = _refund_credit_amount(refund=refund, charge=refund.charge, current=original)
+        if amount <= 0:
+            # Nothing documented is given back: the refund returns the VAT difference of a
+            # keep-net re-issue (see REISSUE_PRICE_POLICY), already out of the documents.
+            logger.info("refund %s credits nothing of %s", refund.pk, original.number)
+            return None
         return _credit(
             original=original,
-            amount=refund.amount,
+            amount=amount,
             source_key=f"refund:{refund.pk}",
             reason=refund.reason or "refund",
             refund=refund,
         )
+
+
+KEEP_GROSS = "keep_gross"
+KEEP_NET = "keep_net"
+
+
+def reissue_price_policy() -> str:
+    """``BILLINGDESK_REISSUE_PRICE_POLICY``: what a re-issue that becomes tax-free (reverse
+    charge) invoices. ``keep_gross`` (default): the money kept, all of it now net, so the
+    documents match the payment and nobody is refunded. ``keep_net``: the earlier net price;
+    the VAT difference is owed back to the customer, refunded by finance (an action), and that
+    refund then credits nothing."""
+    value = getattr(settings, "BILLINGDESK_REISSUE_PRICE_POLICY", KEEP_GROSS)
+    if value not in (KEEP_GROSS, KEEP_NET):
+        raise ImproperlyConfigured(
+            f"BILLINGDESK_REISSUE_PRICE_POLICY must be {KEEP_GROSS} or {KEEP_NET}, not {value!r}"
+        )
+    return str(value)
+
+
+def _kept_lines(document: Document, kept: int, *, by: str) -> list[LineIn]:
+    """``document``'s lines with ``kept`` shared over them in proportion to their ``by``
+    amount (``gross`` or ``net``): everything when nothing was credited yet."""
+    shares = spread(kept, [line[by] for line in document.lines])
+    lines = []
+    for line, share in zip(document.lines, shares, strict=True):
+        if share <= 0:
+            continue
+        quantity = line["quantity"] if share % line["quantity"] == 0 else 1
+        lines.append(LineIn(line["description"], share // quantity, quantity))
+    return lines
 
 
 def document_reissue_for_tax_id(*, customer_id: int) -> list[Document]:
@@ -421,18 +550,30 @@ def document_reissue_for_tax_id(*, customer_id: int) -> list[Document]:
             buyer = buyer_snapshot(customer=customer, brand=document.brand)
             if not buyer.snapshot["tax_id"]:
                 continue
+            credited = _credited(document)
+            kept = document.gross - credited.gross
+            if kept <= 0:
+                continue  # refunded in full: nothing left to re-invoice
+            # Credit only what is not credited yet, and re-invoice only what was kept.
             credit = _credit(
                 original=document,
-                amount=document.gross,
+                amount=kept,
                 source_key=f"reissue-credit:{document.pk}",
                 reason="customer tax id added: replaced by a new invoice",
             )
             result = _tax(
                 seller=document.seller,
                 buyer=buyer.snapshot,
-                lines=[LineIn(line["description"], line["gross"], 1) for line in document.lines],
+                lines=_kept_lines(document, kept, by="gross"),
                 on=document.supply_date,
             )
+            if result.tax == 0 and document.tax and reissue_price_policy() == KEEP_NET:
+                result = _tax(
+                    seller=document.seller,
+                    buyer=buyer.snapshot,
+                    lines=_kept_lines(document, document.net - credited.net, by="net"),
+                    on=document.supply_date,
+                )
             replacement = _issue(
                 kind=DocumentKind.INVOICE,
                 source_key=f"reissue:{document.pk}",
@@ -481,3 +622,56 @@ def billing_profile_set_tax_id(*, person_id: int, country: str, value: str) -> B
         ):
             enqueue_on_commit(reissue_for_tax_id_task, customer_id)
     return profile
+
+
+def issue_problem_record(
+    *,
+    source_key: str,
+    reason: str,
+    charge_id: int | None = None,
+    refund_id: int | None = None,
+    customer_id: int | None = None,
+) -> IssueProblem:
+    """Remember that a document could not be issued and why (one row per source, counting
+    attempts), in its own transaction: the failed issue itself was rolled back."""
+    with transaction.atomic():
+        problem, created = IssueProblem.objects.select_for_update().get_or_create(
+            source_key=source_key,
+            defaults={
+                "reason": reason,
+                "charge_id": charge_id,
+                "refund_id": refund_id,
+                "customer_id": customer_id,
+            },
+        )
+        if not created:
+            problem.reason = reason
+            problem.attempts += 1
+            problem.resolved_at = None
+            problem.save(update_fields=["reason", "attempts", "resolved_at", "last_seen"])
+    return problem
+
+
+def issue_problem_resolve(*, source_key: str) -> None:
+    """The document was issued after all (or is not due): the problem is closed."""
+    IssueProblem.objects.filter(source_key=source_key, resolved_at__isnull=True).update(
+        resolved_at=timezone.now()
+    )
+
+
+def issue_problem_retry(*, problem_id: int) -> None:
+    """Queue the issue again (after finance fixed the configuration)."""
+    from billingdesk.documents.tasks import (
+        credit_note_for_refund_task,
+        document_for_charge_task,
+        reissue_for_tax_id_task,
+    )
+
+    problem = IssueProblem.objects.get(pk=problem_id)
+    kind, _, ident = problem.source_key.partition(":")
+    if kind == "charge":
+        enqueue_on_commit(document_for_charge_task, int(ident))
+    elif kind == "refund":
+        enqueue_on_commit(credit_note_for_refund_task, int(ident))
+    elif kind == "tax-id":
+        enqueue_on_commit(reissue_for_tax_id_task, int(ident))

@@ -260,9 +260,14 @@ def determine(
     if s == "IN":
         if b != "IN":
             return Treatment.EXPORT, s, [TaxComponent("IGST", Decimal(0))]
-        if not seller.region or not buyer.region:
-            raise InvalidRequest("Indian GST needs the seller's and the customer's state")
-        if seller.region.upper() == buyer.region.upper():
+        if not seller.region:
+            raise InvalidRequest(
+                "Indian GST needs the seller's state: give the legal entity its GSTIN or state"
+            )
+        # An unregistered recipient with no known address: the place of supply is the
+        # supplier's location (IGST Act s. 12(2)(b)).
+        place = buyer.region or seller.region
+        if seller.region.upper() == place.upper():
             return (
                 Treatment.INTRA_STATE,
                 s,
@@ -306,22 +311,11 @@ def compute(
         component_totals = [
             _component_tax(total, c.percent, total_percent, prices_include_tax) for c in components
         ]
-        taxes = _spread(sum(component_totals), amounts)
+        taxes = spread(sum(component_totals), amounts)
     out_lines: list[LineOut] = []
     for line, amount, tax in zip(lines, amounts, taxes, strict=True):
         net = amount - tax if prices_include_tax else amount
-        out_lines.append(
-            LineOut(
-                description=line.description,
-                quantity=line.quantity,
-                unit_net=round_minor(Decimal(net) / Decimal(line.quantity)),
-                net=net,
-                tax=tax,
-                gross=net + tax,
-                percent=total_percent,
-                category=category,
-            )
-        )
+        out_lines += _exact_lines(line, net, tax, total_percent, category)
     net_total = sum(line.net for line in out_lines)
     tax_lines = [
         TaxLine(c.name, c.percent, net_total, amount, category)
@@ -344,6 +338,38 @@ def compute(
     )
 
 
+def _exact_lines(
+    line: LineIn, net: int, tax: int, percent: Decimal, category: str
+) -> list[LineOut]:
+    """One line, or two when the net is not a multiple of the quantity.
+
+    A tax-inclusive price leaves a net that rarely divides by the quantity (999 incl. 20 %
+    x 3 → 2498 net); printing a rounded unit price would make quantity x unit price differ
+    from the line (EN 16931 BT-131 = BT-129 x BT-146). So the units are split in two lines at
+    ``net // q`` and ``net // q + 1`` minor units, and the line's tax is shared between them.
+    """
+    low, high_units = divmod(net, line.quantity)
+    if high_units == 0:
+        parts = [(line.quantity, low)]
+    else:
+        parts = [(line.quantity - high_units, low), (high_units, low + 1)]
+    part_nets = [quantity * unit for quantity, unit in parts]
+    part_taxes = spread(tax, part_nets) if len(parts) > 1 else [tax]
+    return [
+        LineOut(
+            description=line.description,
+            quantity=quantity,
+            unit_net=unit,
+            net=part_net,
+            tax=part_tax,
+            gross=part_net + part_tax,
+            percent=percent,
+            category=category,
+        )
+        for (quantity, unit), part_net, part_tax in zip(parts, part_nets, part_taxes, strict=True)
+    ]
+
+
 def _component_tax(amount: int, percent: Decimal, total_percent: Decimal, inclusive: bool) -> int:
     """One component's tax on an amount; for inclusive prices the base is net of *all* taxes."""
     if not inclusive:
@@ -355,7 +381,7 @@ def _component_tax(amount: int, percent: Decimal, total_percent: Decimal, inclus
     return round_minor(Decimal(amount) * percent / (_HUNDRED + total_percent))
 
 
-def _spread(total: int, weights: Sequence[int]) -> list[int]:
+def spread(total: int, weights: Sequence[int]) -> list[int]:
     """Share ``total`` over lines in proportion to ``weights``, summing exactly to ``total``.
 
     Largest-remainder method, so a document-level rounding never makes the lines disagree

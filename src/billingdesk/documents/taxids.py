@@ -151,3 +151,29 @@ def vies_check(*, vat_number: str, requester: str = "", timeout: float = 10) -> 
         address=str(payload.get("address") or ""),
         request_identifier=str(payload.get("requestIdentifier") or ""),
     )
+
+
+# Older or alternative abbreviations of Indian states, to the codes of ``IN_STATES``.
+_IN_ALIASES = {"OR": "OD", "CT": "CG", "UT": "UK", "TG": "TS"}
+
+
+def in_state(value: str) -> str:
+    """An Indian state as its two-letter code (``KA``) from a code, an alias or a GST state
+    number (``29``); ``""`` when unknown."""
+    from billingdesk.documents.render.labels import IN_STATES
+
+    code = (value or "").strip().upper()
+    code = _IN_ALIASES.get(code, code)
+    if code in IN_STATES:
+        return code
+    for letters, (number, _name) in IN_STATES.items():
+        if code == number:
+            return letters
+    return ""
+
+
+def gstin_state(value: str) -> str:
+    """The state a GSTIN is registered in: its first two digits are the GST state number
+    (``27AAPFU0939F1ZV`` → ``MH``). Under GST the registration decides the place of supply
+    of services to a registered recipient (IGST Act s. 12(2)(a)), whatever the address says."""
+    return in_state(value[:2]) if len(value) >= 2 and value[:2].isdigit() else ""

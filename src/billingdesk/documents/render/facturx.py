@@ -54,11 +54,16 @@ def _party(snapshot: dict[str, Any], *, with_legal_id: bool) -> dict[str, Any]:
     vat = snapshot.get("vat_number") or snapshot.get("tax_id")
     if vat:
         party["vat_identifier"] = vat
-    siren = (snapshot.get("company_ids") or {}).get("SIREN")
+    siren = (snapshot.get("company_ids") or {}).get("SIREN") or snapshot.get("siren")
     if with_legal_id and siren:
         party["legal_identifier"] = siren
         party["legal_identifier_schemeid"] = "0002"  # ISO 6523 ICD for SIREN
-    if snapshot.get("email"):
+    if snapshot.get("country") == "FR" and siren:
+        # French reform: the electronic address (BT-34/BT-49) is the SIREN in the PPF
+        # directory scheme 0225, which is what a PDP/PA routes on.
+        party["einvoicing_addr"] = siren
+        party["einvoicing_addr_schemeid"] = "0225"
+    elif snapshot.get("email"):
         party["einvoicing_addr"] = snapshot["email"]
         party["einvoicing_addr_schemeid"] = "EM"
     return {k: v for k, v in party.items() if v != ""}
@@ -77,7 +82,7 @@ def facturx_xml(document: Document, *, check_xsd: bool = False) -> bytes:
         "BT-72": document.supply_date,
         "BT-81": "48",  # bank card (UNTDID 4461): documents follow a card payment
         "BG-4": _party(document.seller, with_legal_id=True),
-        "BG-7": _party(document.buyer, with_legal_id=False),
+        "BG-7": _party(document.buyer, with_legal_id=True),
         "BG-25": [
             {
                 "BT-126": str(index),
@@ -111,6 +116,13 @@ def facturx_xml(document: Document, *, check_xsd: bool = False) -> bytes:
         "BT-113": _amount(document.gross, currency),
         "BT-115": _amount(0, currency),
     }
+    if document.seller.get("country") == "FR":
+        data.update(_french_reform(document))
+    converted = document.vat_accounting
+    if converted:
+        # BT-6/BT-111: the VAT in the seller's accounting currency (Art. 230; BR-53).
+        data["BT-6"] = converted["currency"]
+        data["BT-111"] = _amount(int(converted["tax"]), converted["currency"])
     if document.original is not None:
         data["BG-3"] = [
             {"BT-25": document.original.number, "BT-26": document.original.issued_at.date()}
@@ -121,3 +133,32 @@ def facturx_xml(document: Document, *, check_xsd: bool = False) -> bytes:
 
 def _percent(value: str) -> str:
     return format(Decimal(value).normalize(), "f")
+
+
+# BT-23 billing framework (cadre de facturation, French reform): S2 = services invoice already
+# paid, which is what a document after a card payment is.
+FR_FRAMEWORK_PAID_SERVICES = "S2"
+
+
+def _french_reform(document: Document) -> dict[str, Any]:
+    """BR-FR Flux 2: the billing framework (BT-23) and the B2B payment notes the PDF prints
+    (C. com. L441-10), as coded notes: PMD late-payment penalties, PMT the 40 € recovery fee,
+    AAB no early-payment discount (UNTDID 4451)."""
+    from billingdesk.documents.render.labels import label
+
+    terms = document.seller.get("late_payment_terms") or label("fr_default_penalties", "fr")
+    # Paid frameworks want the due date (BT-9) to be the payment date (BR-FR-CO-09): the
+    # card payment for an invoice, the refund (the note's issue) for a credit note.
+    paid_on = document.issued_at.date() if document.kind == "credit_note" else document.supply_date
+    return {
+        "BT-9": paid_on,
+        "BT-23": FR_FRAMEWORK_PAID_SERVICES,
+        "BG-1": [
+            {"BT-21": "PMD", "BT-22": f"Pénalités de retard : {terms}"},
+            {
+                "BT-21": "PMT",
+                "BT-22": "Indemnité forfaitaire pour frais de recouvrement : 40 €",
+            },
+            {"BT-21": "AAB", "BT-22": "Pas d'escompte pour paiement anticipé"},
+        ],
+    }

@@ -1,183 +1,84 @@
 # ruff: noqa: E501  (legal wording reads better unbroken; one mention per line)
-"""Document wording in en, fr, es, de: labels, titles and the legal mentions per regime.
+"""Document wording: labels, titles and the legal mentions per regime, in the document's
+language from the gettext catalogues of this app (``documents/locale/<lang>/LC_MESSAGES``).
 
-Kept as data here rather than gettext catalogues because the wording is legal text chosen per
-jurisdiction (e.g. German "Rechnungskorrektur", never "Gutschrift", which means self-billing),
-not a translation of English; each entry cites the rule it implements in docs/documents.md.
+The English text here is the message id; each entry has its own context (``label <key>``,
+``mention <key>``) because the wording is legal text chosen per jurisdiction, not a
+translation of a shared English phrase (German "Rechnungskorrektur", never "Gutschrift",
+which means self-billing). Edit a translation in the ``.po`` file and run ``msgfmt`` (or
+``billingdesk compilemessages``; the catalogues are read once per process and each label is
+cached); ``tests/test_language.py`` checks every label and mention
+has its translation in every language and that none is left in another language's words.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from django.utils.translation import trans_real
+
 LANGUAGES = ("en", "fr", "es", "de")
 
-LABELS: dict[str, dict[str, str]] = {
-    "invoice": {"en": "Invoice", "fr": "Facture", "es": "Factura", "de": "Rechnung"},
-    "tax_invoice": {
-        "en": "Tax invoice",
-        "fr": "Facture (tax invoice)",
-        "es": "Factura (tax invoice)",
-        "de": "Rechnung (tax invoice)",
-    },
-    "receipt": {"en": "Receipt", "fr": "Reçu", "es": "Factura simplificada", "de": "Quittung"},
-    "credit_note": {
-        "en": "Credit note",
-        "fr": "Avoir",
-        "es": "Factura rectificativa",
-        "de": "Rechnungskorrektur",
-    },
-    "adjustment_note": {
-        "en": "Adjustment note",
-        "fr": "Avoir (adjustment note)",
-        "es": "Factura rectificativa (adjustment note)",
-        "de": "Rechnungskorrektur (adjustment note)",
-    },
-    "number": {"en": "No.", "fr": "N°", "es": "Nº", "de": "Nr."},
-    "issue_date": {
-        "en": "Date of issue",
-        "fr": "Date d'émission",
-        "es": "Fecha de expedición",
-        "de": "Rechnungsdatum",
-    },
-    "supply_date": {
-        "en": "Date of supply (tax point)",
-        "fr": "Date de la prestation",
-        "es": "Fecha de la operación",
-        "de": "Leistungsdatum",
-    },
-    "paid_on": {"en": "Paid on", "fr": "Payée le", "es": "Pagada el", "de": "Bezahlt am"},
-    "seller": {"en": "From", "fr": "Émetteur", "es": "Emisor", "de": "Rechnungssteller"},
-    "buyer": {"en": "Bill to", "fr": "Client", "es": "Destinatario", "de": "Rechnungsempfänger"},
-    "vat_number": {
-        "en": "VAT number",
-        "fr": "N° TVA intracommunautaire",
-        "es": "NIF-IVA",
-        "de": "USt-IdNr.",
-    },
-    "description": {
-        "en": "Description",
-        "fr": "Désignation",
-        "es": "Concepto",
-        "de": "Beschreibung",
-    },
-    "quantity": {"en": "Qty", "fr": "Qté", "es": "Cant.", "de": "Menge"},
-    "unit_price": {
-        "en": "Unit price excl. tax",
-        "fr": "Prix unitaire HT",
-        "es": "Precio unitario sin IVA",
-        "de": "Einzelpreis netto",
-    },
-    "rate": {"en": "Tax rate", "fr": "Taux TVA", "es": "Tipo IVA", "de": "USt-Satz"},
-    "amount": {
-        "en": "Amount excl. tax",
-        "fr": "Montant HT",
-        "es": "Importe sin IVA",
-        "de": "Netto",
-    },
-    "tax_summary": {
-        "en": "Tax summary",
-        "fr": "Récapitulatif TVA",
-        "es": "Desglose de impuestos",
-        "de": "Steuerübersicht",
-    },
-    "taxable": {
-        "en": "Taxable amount",
-        "fr": "Base HT",
-        "es": "Base imponible",
-        "de": "Bemessungsgrundlage",
-    },
-    "tax_amount": {"en": "Tax", "fr": "Montant TVA", "es": "Cuota", "de": "Steuerbetrag"},
-    "total_net": {
-        "en": "Total excl. tax",
-        "fr": "Total HT",
-        "es": "Total sin IVA",
-        "de": "Summe netto",
-    },
-    "total_tax": {"en": "Total tax", "fr": "Total TVA", "es": "Total IVA", "de": "Summe USt"},
-    "total_gross": {"en": "Total", "fr": "Total TTC", "es": "Total", "de": "Gesamtbetrag"},
-    "refers_to": {
-        "en": "Corrects invoice {number} of {date}",
-        "fr": "Se rapporte à la facture n° {number} du {date}",
-        "es": "Rectifica la factura {number} de {date}",
-        "de": "Korrektur zur Rechnung Nr. {number} vom {date}",
-    },
-    "replaces": {
-        "en": "Cancels and replaces invoice {number} of {date}",
-        "fr": "Annule et remplace la facture n° {number} du {date}",
-        "es": "Sustituye a la factura {number} de {date}",
-        "de": "Ersetzt die Rechnung Nr. {number} vom {date}",
-    },
-    "reason": {"en": "Reason", "fr": "Motif", "es": "Motivo", "de": "Grund"},
-    "services": {
-        "en": "Nature of the supply: services",
-        "fr": "Nature de l'opération : prestation de services",
-        "es": "Naturaleza de la operación: prestación de servicios",
-        "de": "Art der Leistung: sonstige Leistung",
-    },
-    "VAT": {"en": "VAT", "fr": "TVA", "es": "IVA", "de": "USt"},
-    "page": {"en": "Page", "fr": "Page", "es": "Página", "de": "Seite"},
+# Labels (English message ids).
+LABELS: dict[str, str] = {
+    "invoice": "Invoice",
+    "tax_invoice": "Tax invoice",
+    "receipt": "Receipt",
+    "credit_note": "Credit note",
+    "adjustment_note": "Adjustment note",
+    "number": "No.",
+    "issue_date": "Date of issue",
+    "supply_date_tax_point": "Date of supply (tax point)",
+    "supply_date": "Date of supply",
+    "paid_on": "Paid on",
+    "seller": "From",
+    "buyer": "Bill to",
+    "vat_number": "VAT number",
+    "description": "Description",
+    "quantity": "Qty",
+    "unit_price": "Unit price excl. tax",
+    "rate": "Tax rate",
+    "amount": "Amount excl. tax",
+    "tax_summary": "Tax summary",
+    "taxable": "Taxable amount",
+    "tax_amount": "Tax",
+    "total_net": "Total excl. tax",
+    "total_tax": "Total tax",
+    "total_gross": "Total",
+    "refers_to": "Corrects invoice {number} of {date}",
+    "replaces": "Cancels and replaces invoice {number} of {date}",
+    "reason": "Reason",
+    "services": "Nature of the supply: services",
+    "VAT": "VAT",
+    "page": "Page",
+    "capital": "share capital",
+    "reason_requested_by_customer": "requested by the customer",
+    "reason_duplicate": "duplicate payment",
+    "reason_fraudulent": "fraudulent payment",
+    "reason_expired_uncaptured_charge": "authorisation expired",
+    "reason_refund": "refund",
+    "reason_tax_id_replaced": "customer tax id added: replaced by a new invoice",
+    "reason_tax_id_added": "customer tax id added",
+    "fr_default_penalties": "ECB rate + 10 points",
+    "original_for_recipient": "Original for recipient",
+    "authorised_signatory": "Authorised signatory",
+    "for_supplier": "For {name}",
+    "vat_converted": "VAT in {currency}: {amount} (1 {doc_currency} = {rate} {currency}, {source} reference rate of {date})",
 }
 
-# What each regime must say, in each language (EU Art. 226(11a); FR CGI 242 nonies A 13°;
-# ES RD 1619/2012 art. 6.1.m; DE UStG §14a(5)).
-MENTIONS: dict[str, dict[str, str]] = {
-    "reverse_charge": {
-        "en": "Reverse charge: VAT to be accounted for by the customer (Art. 196 Directive 2006/112/EC)",
-        "fr": "Autoliquidation : TVA due par le preneur (art. 283-2 du CGI, art. 196 directive 2006/112/CE)",
-        "es": "Inversión del sujeto pasivo (art. 196 Directiva 2006/112/CE)",
-        "de": "Steuerschuldnerschaft des Leistungsempfängers (§13b UStG, Art. 196 MwStSystRL)",
-    },
-    "oss": {
-        "en": "VAT of the customer's member state charged under the One-Stop Shop (Art. 58 Directive 2006/112/EC)",
-        "fr": "TVA du pays du client, déclarée via le guichet unique OSS (art. 58 directive 2006/112/CE)",
-        "es": "IVA del Estado miembro del cliente, declarado en la ventanilla única OSS (art. 58 Directiva 2006/112/CE)",
-        "de": "USt des Mitgliedstaats des Kunden, erklärt über das One-Stop-Shop-Verfahren (Art. 58 MwStSystRL)",
-    },
-    "outside_scope_eu": {
-        "en": "Not subject to EU VAT: services supplied outside the EU (Art. 44/59 Directive 2006/112/EC)",
-        "fr": "TVA non applicable, art. 259-1 du CGI (prestation hors UE)",
-        "es": "Operación no sujeta al IVA (art. 69 Ley 37/1992): servicio prestado fuera de la UE",
-        "de": "Nicht im Inland steuerbare Leistung (§3a Abs. 2 UStG)",
-    },
-    "outside_scope_gb": {
-        "en": "Outside the scope of UK VAT (place of supply outside the UK); reverse charge by the customer",
-        "fr": "Hors du champ de la TVA britannique ; autoliquidation par le client",
-        "es": "Fuera del ámbito del IVA británico; inversión del sujeto pasivo",
-        "de": "Nicht steuerbar im Vereinigten Königreich; Steuerschuldnerschaft des Leistungsempfängers",
-    },
-    "export": {
-        "en": "Zero-rated / GST-free export of services",
-        "fr": "Exportation de services exonérée (taux zéro)",
-        "es": "Exportación de servicios exenta (tipo cero)",
-        "de": "Steuerfreie Ausfuhr von Dienstleistungen (Nullsatz)",
-    },
-    "in_export": {
-        "en": "Supply meant for export under LUT without payment of IGST",
-        "fr": "Exportation sous LUT sans paiement de l'IGST",
-        "es": "Exportación bajo LUT sin pago de IGST",
-        "de": "Ausfuhr unter LUT ohne Zahlung von IGST",
-    },
-    "not_registered": {
-        "en": "No tax charged: the seller is not registered for tax",
-        "fr": "TVA non applicable, art. 293 B du CGI",
-        "es": "Operación sin IVA: emisor no registrado",
-        "de": "Gemäß §19 UStG wird keine Umsatzsteuer berechnet",
-    },
-    "fr_penalties": {
-        "en": "Late payment penalties: {terms}; fixed recovery fee: 40 €; no discount for early payment",
-        "fr": "Pénalités de retard : {terms} ; indemnité forfaitaire pour frais de recouvrement : 40 € ; pas d'escompte pour paiement anticipé",
-        "es": "Intereses de demora: {terms}; indemnización por costes de cobro: 40 €; sin descuento por pronto pago",
-        "de": "Verzugszinsen: {terms}; Pauschale für Beitreibungskosten: 40 €; kein Skonto",
-    },
-    "gst_included": {
-        "en": "Total price includes GST",
-        "fr": "Le prix total inclut la GST",
-        "es": "El precio total incluye el GST",
-        "de": "Der Gesamtpreis enthält GST",
-    },
+# What each regime must say (EU Art. 226(11a); FR CGI 242 nonies A 13°; ES RD 1619/2012
+# art. 6.1.m; DE UStG §14a(5)).
+MENTIONS: dict[str, str] = {
+    "reverse_charge": "Reverse charge: VAT to be accounted for by the customer (Art. 196 Directive 2006/112/EC)",
+    "oss": "VAT of the customer's member state charged under the One-Stop Shop (Art. 58 Directive 2006/112/EC)",
+    "outside_scope_eu": "Not subject to EU VAT: services supplied outside the EU (Art. 44/59 Directive 2006/112/EC)",
+    "outside_scope_gb": "Outside the scope of UK VAT (place of supply outside the UK); reverse charge by the customer",
+    "export": "Zero-rated / GST-free export of services",
+    "in_export": "Supply meant for export under LUT without payment of IGST",
+    "not_registered": "No tax charged: the seller is not registered for tax",
+    "fr_penalties": "Late payment penalties: {terms}; fixed recovery fee: 40 €; no discount for early payment",
+    "gst_included": "Total price includes GST",
 }
-
-# France's default late-payment rate wording (C. com. L441-10: ECB rate + 10 points).
-FR_DEFAULT_PENALTIES = "taux BCE + 10 points"
 
 # Indian state codes (GST state numbers) and names, for "place of supply" (rule 46(n)).
 IN_STATES: dict[str, tuple[str, str]] = {
@@ -221,14 +122,14 @@ IN_STATES: dict[str, tuple[str, str]] = {
 COUNTRY_LANGUAGE = {"FR": "fr", "ES": "es", "DE": "de", "AT": "de", "BE": "fr", "LU": "fr"}
 
 
+@lru_cache(maxsize=4096)
 def label(key: str, lang: str) -> str:
-    entry = LABELS[key]
-    return entry.get(lang) or entry["en"]
+    return str(trans_real.translation(language_for(lang)).pgettext(f"label {key}", LABELS[key]))
 
 
+@lru_cache(maxsize=1024)
 def mention(key: str, lang: str) -> str:
-    entry = MENTIONS[key]
-    return entry.get(lang) or entry["en"]
+    return str(trans_real.translation(language_for(lang)).pgettext(f"mention {key}", MENTIONS[key]))
 
 
 def language_for(requested: str) -> str:

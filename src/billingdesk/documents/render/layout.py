@@ -8,7 +8,9 @@ are formatted with Babel in the document's language.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,6 @@ from billingdesk.core.money import currency_exponent
 from billingdesk.documents.render.facturx import facturx_applies, facturx_xml
 from billingdesk.documents.render.labels import (
     COUNTRY_LANGUAGE,
-    FR_DEFAULT_PENALTIES,
     IN_STATES,
     label,
     language_for,
@@ -43,6 +44,46 @@ if TYPE_CHECKING:
     from billingdesk.documents.models import Brand, Document
 
 _LOCALES = {"en": "en_GB", "fr": "fr_FR", "es": "es_ES", "de": "de_DE"}
+# English documents of these sellers use the country's conventions (en_IN groups digits as
+# 1,18,000.00; dates and currency signs follow the country).
+_REGIONAL_ENGLISH = {"AU": "en_AU", "IN": "en_IN", "NZ": "en_NZ", "CA": "en_CA", "IE": "en_IE"}
+
+
+def regional(lang: str, seller_country: str) -> str:
+    """The Babel locale a document is formatted in: its language, in the seller's country's
+    variant for English (en_AU, en_IN…)."""
+    if lang == "en" and seller_country in _REGIONAL_ENGLISH:
+        return _REGIONAL_ENGLISH[seller_country]
+    return lang
+
+
+def _babel(lang: str) -> str:
+    return _LOCALES.get(lang, lang)
+
+
+def colon(lang: str) -> str:
+    """A label's colon: French typography puts a (narrow no-break) space before it."""
+    return "\u202f:" if language_for(lang) == "fr" else ":"
+
+
+_REFUND_REASONS = {
+    "requested_by_customer": "reason_requested_by_customer",
+    "duplicate": "reason_duplicate",
+    "fraudulent": "reason_fraudulent",
+    "expired_uncaptured_charge": "reason_expired_uncaptured_charge",
+    "refund": "reason_refund",
+    "customer tax id added: replaced by a new invoice": "reason_tax_id_replaced",
+    "customer tax id added": "reason_tax_id_added",
+}
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A document's reason in its language: gateway codes and billingdesk's own reasons are
+    translated; an agent's free text is printed as written."""
+    key = _REFUND_REASONS.get(reason.strip().lower())
+    return label(key, lang) if key else reason
+
+
 MARGIN = 42.0
 TEXT = "#1A1A1A"
 MUTED = "#555555"
@@ -58,15 +99,15 @@ def fonts() -> tuple[Font, Font]:
 
 def money(amount: int, currency: str, lang: str) -> str:
     value = Decimal(amount).scaleb(-currency_exponent(currency))
-    return format_currency(value, currency, locale=_LOCALES[lang])
+    return format_currency(value, currency, locale=_babel(lang))
 
 
 def day(value: date, lang: str) -> str:
-    return format_date(value, format="long", locale=_LOCALES[lang])
+    return format_date(value, format="long", locale=_babel(lang))
 
 
 def percent(value: str, lang: str) -> str:
-    return format_decimal(Decimal(value), format="#,##0.###", locale=_LOCALES[lang]) + " %"
+    return format_decimal(Decimal(value), format="#,##0.###", locale=_babel(lang)) + " %"
 
 
 def title_for(document: Document, lang: str) -> str:
@@ -85,7 +126,7 @@ def mentions_for(document: Document, lang: str) -> list[str]:
     country = seller.get("country", "")
     langs = [lang]
     own = COUNTRY_LANGUAGE.get(country)
-    if own and own != lang:
+    if own and own != language_for(lang):
         langs.append(own)
     out: list[str] = []
 
@@ -109,7 +150,9 @@ def mentions_for(document: Document, lang: str) -> list[str]:
     if country in EU_COUNTRIES:
         out.append(label("services", lang))
     if country == "FR" and buyer.get("is_business"):
-        add("fr_penalties", terms=seller.get("late_payment_terms") or FR_DEFAULT_PENALTIES)
+        # B2B payment terms (C. com. L441-10): in the document's language only.
+        terms = seller.get("late_payment_terms") or label("fr_default_penalties", lang)
+        out.append(mention("fr_penalties", lang).format(terms=terms))
     if country in {"AU", "NZ"} and document.tax > 0 and document.prices_include_tax:
         add("gst_included")
     if country == "IN":
@@ -180,12 +223,65 @@ class _Writer:
         return y
 
 
+HEADER_SIZE = 7.0
+HEADER_LEADING = 8.5
+GUTTER = 6.0
+# Column slots as fractions of the table width: (key, left, right, alignment).
+COLUMNS = (
+    ("description", 0.0, 0.50, "left"),
+    ("quantity", 0.50, 0.59, "right"),
+    ("unit_price", 0.59, 0.75, "right"),
+    ("rate", 0.75, 0.85, "right"),
+    ("amount", 0.85, 1.0, "right"),
+)
+
+
+@dataclass(frozen=True)
+class HeaderBox:
+    key: str
+    lines: list[str]
+    left: float  # the text's extent, from the table's left edge
+    right: float
+    top: float
+    bottom: float
+    align: str
+
+
+_HEADERS: dict[tuple[str, str, float], list[HeaderBox]] = {}
+
+
+def table_header(lang: str, font: Font, width: float) -> list[HeaderBox]:
+    """The lines-table headers, each measured and wrapped to fit its column slot (less a
+    gutter), so no two ever overlap whatever the language's wording (computed once per
+    language and font)."""
+    key = (lang, font.name, width)
+    if key not in _HEADERS:
+        _HEADERS[key] = _table_header(lang, font, width)
+    return _HEADERS[key]
+
+
+def _table_header(lang: str, font: Font, width: float) -> list[HeaderBox]:
+    boxes = []
+    for key, start, end, align in COLUMNS:
+        slot_left = width * start + (4 if start == 0 else GUTTER)
+        slot_right = width * end - (4 if end == 1 else 0)
+        lines = _wrap(label(key, lang), font, HEADER_SIZE, slot_right - slot_left)
+        widest = max(font.width(line, HEADER_SIZE) for line in lines)
+        left, right = (
+            (slot_left, slot_left + widest)
+            if align == "left"
+            else (slot_right - widest, slot_right)
+        )
+        boxes.append(HeaderBox(key, lines, left, right, 0.0, len(lines) * HEADER_LEADING, align))
+    return boxes
+
+
 def _party_lines(snapshot: dict[str, Any], lang: str, *, seller: bool) -> list[str]:
     lines = [snapshot.get("name") or "—"]
     if seller and (snapshot.get("legal_form") or snapshot.get("share_capital")):
         extra = snapshot.get("legal_form", "")
         if snapshot.get("share_capital"):
-            extra += f" — capital {snapshot['share_capital']}"
+            extra += f" — {label('capital', lang)} {snapshot['share_capital']}"
         lines.append(extra.strip(" —"))
     lines += [line for line in snapshot.get("address_lines", []) if line]
     city = " ".join(p for p in (snapshot.get("postcode"), snapshot.get("city")) if p)
@@ -225,7 +321,11 @@ def _tax_id_label(country: str, lang: str) -> str:
 
 def document_pdf(document: Document, brand: Brand) -> bytes:
     """Render ``document`` as PDF/A-3b, with Factur-X XML embedded for EU B2B documents."""
-    lang = language_for(document.language)
+    lang = regional(language_for(document.language), document.seller.get("country", ""))
+    # "Tax point" is the UK's term for the date of supply.
+    supply_key = (
+        "supply_date_tax_point" if document.seller.get("country") == "GB" else "supply_date"
+    )
     w = _Writer(document, brand, lang)
     page, regular, bold = w.page, w.regular, w.bold
     width = page.width - 2 * MARGIN
@@ -245,6 +345,17 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
         page.text(MARGIN, 43, brand.name, bold, 18, "#FFFFFF")
     title = title_for(document, lang)
     page.text(page.width - MARGIN, 33, title, bold, 16, "#FFFFFF", align="right")
+    if document.seller.get("country") == "IN" and document.kind != "credit_note":
+        # Rule 48: a tax invoice is issued in triplicate, the original marked for the recipient.
+        page.text(
+            page.width - MARGIN,
+            64,
+            label("original_for_recipient", lang).upper(),
+            bold,
+            7,
+            "#FFFFFF",
+            align="right",
+        )
     page.text(
         page.width - MARGIN,
         52,
@@ -256,11 +367,11 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
     )
     w.y = 92
     meta = [
-        f"{label('issue_date', lang)}: {day(document.issued_at.date(), lang)}",
-        f"{label('supply_date', lang)}: {day(document.supply_date, lang)}",
+        f"{label('issue_date', lang)}{colon(lang)} {day(document.issued_at.date(), lang)}",
+        f"{label(supply_key, lang)}{colon(lang)} {day(document.supply_date, lang)}",
     ]
     if document.kind != "credit_note":
-        meta.append(f"{label('paid_on', lang)}: {day(document.supply_date, lang)}")
+        meta.append(f"{label('paid_on', lang)} {day(document.supply_date, lang)}")
     if document.original is not None:
         key = "refers_to" if document.kind == "credit_note" else "replaces"
         meta.append(
@@ -270,7 +381,7 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
             )
         )
     if document.reason:
-        meta.append(f"{label('reason', lang)}: {document.reason}")
+        meta.append(f"{label('reason', lang)}{colon(lang)} {reason_text(document.reason, lang)}")
     y_meta = w.block(MARGIN, width, meta)
     w.y = y_meta + 14
     half = width / 2 - 10
@@ -284,18 +395,20 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
         MARGIN + width / 2, half, _party_lines(document.buyer, lang, seller=False), bold_first=True
     )
     w.y = max(y_seller, y_buyer) + 18
-    # Lines table.
+    # Lines table: each column has its own slot; headers are measured and wrapped inside it.
+    header = table_header(lang, bold, width)
     cols = [
-        (MARGIN + 4, "description", "left"),
-        (MARGIN + width * 0.62, "quantity", "right"),
-        (MARGIN + width * 0.78, "unit_price", "right"),
-        (MARGIN + width * 0.87, "rate", "right"),
-        (MARGIN + width - 4, "amount", "right"),
+        (MARGIN + box.right if box.align == "right" else MARGIN + box.left, box.key, box.align)
+        for box in header
     ]
-    page.rect(MARGIN, w.y, width, 18, brand.accent_color)
-    for x, key, align in cols:
-        page.text(x, w.y + 12, label(key, lang), bold, 7, TEXT, align=align)
-    w.y += 18
+    band = max(len(box.lines) for box in header) * HEADER_LEADING + 8
+    page.rect(MARGIN, w.y, width, band, brand.accent_color)
+    for box in header:
+        x = MARGIN + (box.right if box.align == "right" else box.left)
+        for index, text in enumerate(box.lines):
+            y = w.y + 11 + index * HEADER_LEADING
+            page.text(x, y, text, bold, HEADER_SIZE, TEXT, align=box.align)
+    w.y += band
     for line in document.lines:
         parts = _wrap(line["description"], regular, 8.5, width * 0.45)
         w.need(12 * len(parts) + 6)
@@ -360,11 +473,35 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
         w.y += 15
         page.text(right - 150, w.y, name, font, 10, TEXT, align="right")
         page.text(right, w.y, value, font, 10, TEXT, align="right")
+    converted = document.vat_accounting
+    if converted:
+        # Art. 230 Directive 2006/112/EC: the VAT in the seller's national currency too.
+        w.y += 15
+        page.text(
+            right,
+            w.y,
+            label("vat_converted", lang).format(
+                currency=converted["currency"],
+                amount=money(int(converted["tax"]), converted["currency"], lang),
+                rate=format_decimal(
+                    Decimal(converted["rate"]), format="#,##0.######", locale=_babel(lang)
+                ),
+                source=converted["source"],
+                date=day(date.fromisoformat(converted["rate_date"]), lang),
+                doc_currency=converted["from"],
+            ),
+            regular,
+            8,
+            MUTED,
+            align="right",
+        )
     w.y += 22
     notes = mentions_for(document, lang)
     if notes:
         w.need(14 * len(notes) + 10)
         w.y = w.block(MARGIN, width, notes, size=8, color=MUTED) + 6
+    if document.seller.get("country") == "IN":
+        _signature_block(w, document, lang, width)
     # Footer on every page: brand footer and page numbers (n/N).
     footer = brand.footer.strip()
     for number, each in enumerate(w.pages, start=1):
@@ -394,23 +531,78 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
                 relationship="Data",
             )
         )
-        xmp = generate_xmp_bytes(
-            "factur-x",
-            "en16931",
-            None,
-            {
-                "title": f"{title} {document.number}",
-                "author": document.seller.get("name", ""),
-                "subject": f"{title} {document.number}",
-            },
+        xmp = _xmp_fixed(
+            generate_xmp_bytes(
+                "factur-x",
+                "en16931",
+                None,
+                {
+                    "title": f"{title} {document.number}",
+                    "author": document.seller.get("name", ""),
+                    "subject": f"{title} {document.number}",
+                },
+            ),
+            created,
         )
     else:
-        xmp = xmp_basic(title=f"{title} {document.number}", lang=lang, created=created)
+        xmp = xmp_basic(
+            title=f"{title} {document.number}", lang=lang.replace("_", "-"), created=created
+        )
     return pdf_build(
         pages=w.pages,
         fonts=[regular, bold],
         xmp=xmp,
-        lang=lang,
+        lang=lang.replace("_", "-"),
         attachments=attachments,
         created=created,
     )
+
+
+_XMP_DATES = re.compile(rb"<xmp:(CreateDate|ModifyDate|MetadataDate)>[^<]*</xmp:\1>")
+
+
+def _xmp_fixed(xmp: bytes, created: datetime) -> bytes:
+    """The factur-x library's XMP, corrected for PDF/A: every ``rdf:Description`` gets the
+    ``rdf:about=""`` the XMP spec requires, the producer is us (it says "pypdf"), and the dates
+    are the document's (it writes the time of rendering, which differs between re-renders)."""
+    stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    xmp = xmp.replace(b"<rdf:Description>", b'<rdf:Description rdf:about="">')
+    xmp = re.sub(
+        rb"<pdf:Producer>[^<]*</pdf:Producer>", b"<pdf:Producer>billingdesk</pdf:Producer>", xmp
+    )
+    return _XMP_DATES.sub(lambda m: b"<xmp:%s>%s</xmp:%s>" % (m[1], stamp, m[1]), xmp)
+
+
+def _signature_block(w: _Writer, document: Document, lang: str, width: float) -> None:
+    """India, rule 46(q): "For <supplier>", the signature (the legal entity's image, when one
+    is set) and "Authorised signatory"."""
+    w.need(80)
+    page = w.page
+    right = MARGIN + width
+    page.text(
+        right,
+        w.y + 10,
+        label("for_supplier", lang).format(name=document.seller.get("name", "")),
+        w.bold,
+        8.5,
+        TEXT,
+        align="right",
+    )
+    signature = (
+        bytes(document.legal_entity.signature_png or b"")
+        if document.seller.get("has_signature")
+        else b""
+    )
+    if signature:
+        try:
+            image = png_parse(signature)
+        except LogoError:
+            image = None
+        if image is not None:
+            h = 36.0
+            iw = h * image.width / image.height
+            page.draw_image(image, right - iw, w.y + 16, iw, h)
+    page.text(
+        right, w.y + 64, label("authorised_signatory", lang), w.regular, 8, MUTED, align="right"
+    )
+    w.y += 72

@@ -218,3 +218,33 @@ def pdf_text(data: bytes) -> str:
 @pytest.fixture
 def shop_factory():
     return shop_create
+
+
+@pytest.fixture(autouse=True)
+def every_facturx_passes_en16931():
+    """Every Factur-X document a test issues must pass the EN 16931 business rules (and, for a
+    French seller, the BR-FR Flux 2 rules): checked with Saxon after the test, per document."""
+    from django.db.models.signals import post_save
+
+    from billingdesk.documents.models import Document
+    from billingdesk.documents.tests.schematron import assert_en16931
+
+    issued: list[tuple[str, bytes, bool]] = []
+
+    def collect(sender: type[Document], instance: Document, created: bool, **kwargs: Any) -> None:
+        if created and instance.has_facturx:
+            from facturx import get_xml_from_pdf
+
+            _, xml = get_xml_from_pdf(bytes(instance.pdf), check_xsd=False)
+            issued.append((instance.number, xml, instance.seller.get("country") == "FR"))
+
+    post_save.connect(collect, sender=Document, weak=False)
+    try:
+        yield issued
+    finally:
+        post_save.disconnect(collect, sender=Document)
+    for number, xml, _french in issued:
+        try:
+            assert_en16931(xml, french=_french)
+        except AssertionError as exc:
+            raise AssertionError(f"{number}: {exc}") from None

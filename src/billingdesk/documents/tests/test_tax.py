@@ -160,3 +160,35 @@ def test_lines_refuse_bad_amounts():
         LineIn("x", 1.5)  # type: ignore[arg-type]
     with pytest.raises(InvalidRequest):
         LineIn("x", 100, quantity=0)
+
+
+@pytest.mark.parametrize("inclusive", [True, False])
+@pytest.mark.parametrize(
+    ("seller", "buyer"),
+    [
+        (Party("FR"), Party("FR")),
+        (Party("IN", "KA"), Party("IN", "KA")),
+        (Party("AU"), Party("AU")),
+    ],
+)
+def test_every_line_is_exactly_unit_price_times_quantity(seller, buyer, inclusive):
+    # 999 incl. 20 % VAT x 3 = 2997 gross, 2497.50 → 2498 net: not a multiple of 3. The line
+    # is split into units at 832 and 833 so that each printed line is exact (EN 16931 BT-131
+    # = BT-129 x BT-146), and the document still adds up.
+    result = compute(
+        seller=seller,
+        buyer=buyer,
+        lines=[LineIn("Seats", 999, 3), LineIn("Add-on", 1001, 7), LineIn("Setup", 5000)],
+        on=DAY,
+        prices_include_tax=inclusive,
+    )
+    for line in result.lines:
+        assert line.unit_net * line.quantity == line.net, line
+        assert line.net + line.tax == line.gross
+    assert sum(line.quantity for line in result.lines if line.description == "Seats") == 3
+    assert sum(line.quantity for line in result.lines if line.description == "Add-on") == 7
+    assert sum(line.net for line in result.lines) == result.net
+    assert sum(line.tax for line in result.lines) == result.tax
+    assert result.net + result.tax == result.gross
+    if inclusive:
+        assert result.gross == 999 * 3 + 1001 * 7 + 5000
