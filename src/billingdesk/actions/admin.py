@@ -14,7 +14,7 @@ from django.http import HttpRequest
 
 from billingdesk.actions.audit import audit_alert
 from billingdesk.actions.models import ActionKind, ActionRequest, AuditCheck, AuditEntry
-from billingdesk.billing.admin import CappedCountPaginator, ExactSearchAdmin, ReadOnlyMixin
+from billingdesk.core.admin import CappedCountPaginator, ExactSearchAdmin, ReadOnlyMixin
 
 RESULTS = [
     ("succeeded", "succeeded"),
