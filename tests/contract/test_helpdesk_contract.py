@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from billingdesk.core.errors import AuthenticationFailed, UserFacingError
+from billingdesk.core.errors import AuthenticationFailed, InvalidRequest, UserFacingError
 from billingdesk.helpdesks.interface import Note, TicketDraft
 from billingdesk.helpdesks.registry import kinds, provider_for
 from billingdesk.helpdesks.services import ticket_create_with_context
@@ -92,8 +92,27 @@ def test_ticket_create_append_and_note(kind: str, no_sleep: list[float]) -> None
         )
         assert any("Billing context" in text for text in _note_texts(kind, w.fake, ref.ticket_id))
 
-        # A reply on the same ticket: the customer's message goes there as a note, no new
-        # ticket is opened, and a retry with the same external id adds nothing.
+        # A ticket billingdesk did not open for this requester is not theirs to write into.
+        with pytest.raises(InvalidRequest):
+            ticket_create_with_context(
+                connection=w.connection,
+                requester_email="ana@example.com",
+                subject="Charged twice",
+                message="Any news about my refund?",
+                ticket_id=ref.ticket_id,
+            )
+        opened = ticket_create_with_context(
+            connection=w.connection,
+            requester_email="ana@example.com",
+            subject="Charged twice",
+            message="Why was I charged twice?",
+            external_id="contract-open",
+        )
+        assert opened.created and opened.ticket_id
+
+        # A reply on a ticket billingdesk opened for her: the customer's message goes there as
+        # a note, no new ticket is opened, and a retry with the same external id adds nothing.
+        ref = opened
         for _ in range(2):
             appended = ticket_create_with_context(
                 connection=w.connection,
