@@ -95,7 +95,8 @@ class HelpdeskConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="Addresses for the helpdesk")
     def addresses(self, obj: HelpdeskConnection) -> str:
-        if not obj.pk:
+        # The add form's unsaved instance already has its random id (and no kind yet).
+        if obj is None or obj._state.adding or not obj.kind:
             return "Saved connections show their addresses here."
         from billingdesk.helpdesks.management.commands.helpdesk import entry_urls
 
