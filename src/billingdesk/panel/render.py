@@ -14,7 +14,7 @@ Every URL attribute goes through ``url_attr`` (http(s) or this site only): a gat
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -62,6 +62,18 @@ _ACTION_BUTTON = (
 )
 
 
+@lru_cache(maxsize=8192)
+def _day_html(value: date, locale: str) -> SafeString:
+    """A day as ``day_format`` writes it, escaped (cached: a panel writes a hundred)."""
+    return SafeString(esc(day_format(value, locale=locale)))
+
+
+@lru_cache(maxsize=8192)
+def _money_html(amount: int | None, currency: str, locale: str) -> SafeString:
+    """An amount as ``money_format`` writes it, escaped (cached: amounts repeat)."""
+    return SafeString(esc(money_format(amount, currency, locale=locale)))
+
+
 class _Page:
     """What every row of one page is rendered with."""
 
@@ -73,7 +85,11 @@ class _Page:
         self.tz = timezone.get_current_timezone()
 
     def day(self, value: datetime | None) -> SafeString:
-        return SafeString(esc(day_format(value, self.tz, locale=self.locale)))
+        if value is None:
+            return _EMPTY
+        if value.utcoffset() is not None:
+            value = value.astimezone(self.tz)
+        return _day_html(value.date(), self.locale)
 
     @cached_property
     def console(self) -> str:
@@ -81,7 +97,7 @@ class _Page:
         return reverse("console-person", args=[self.data.person.pk])
 
     def money(self, amount: int | None, currency: str) -> SafeString:
-        return SafeString(esc(money_format(amount, currency, locale=self.locale)))
+        return _money_html(amount, currency, self.locale)
 
     def actions(self, row: Any, kind: str) -> SafeString:
         """The row's action buttons (``row.offered``, set by the view) and their slot."""
