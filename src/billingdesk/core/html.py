@@ -34,10 +34,11 @@ _SCHEMES = frozenset({"http", "https"})
 def esc(value: object) -> str:
     """``value`` as HTML text (what ``{{ value }}`` prints), unless it is already safe."""
     kind = type(value)
-    if kind is str:
-        return escape(value) if _SPECIAL(value) else value  # type: ignore[arg-type]
-    if kind is SafeString:
-        return value  # type: ignore[return-value]
+    if kind is str or kind is SafeString:
+        text: str = value  # type: ignore[assignment]  # exactly str or SafeString, checked above
+        if kind is SafeString:
+            return text
+        return escape(text) if _SPECIAL(text) else text
     if kind is int:
         return str(value)
     if isinstance(value, SafeString):

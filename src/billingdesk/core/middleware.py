@@ -58,7 +58,7 @@ class RejectNulMiddleware:
             "/webhooks/"
         ):
             return False
-        if not request.content_type.startswith(_CHECKED_BODIES):
+        if not (request.content_type or "").startswith(_CHECKED_BODIES):
             return False  # multipart uploads are read (and bounded) by Django's parsers
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
