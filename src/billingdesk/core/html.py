@@ -21,7 +21,7 @@ from string import Formatter
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeData, SafeString
 
 __all__ = ["SafeString", "esc", "html", "join", "safe_url", "url_attr"]
 
@@ -41,9 +41,9 @@ def esc(value: object) -> str:
         return escape(text) if _SPECIAL(text) else text
     if kind is int:
         return str(value)
-    if isinstance(value, SafeString):
+    if isinstance(value, SafeData):
         return str(value)
-    if hasattr(value, "__html__"):
+    if not isinstance(value, str) and hasattr(value, "__html__"):  # str subclasses: enums
         return str(value.__html__())
     text = str(value)
     return escape(text) if _SPECIAL(text) else text
@@ -95,7 +95,7 @@ def _compile(template: str) -> Callable[..., SafeString]:
 def join(parts: Iterable[object], separator: str = "") -> SafeString:
     """The parts one after another, each escaped unless already safe; ``separator`` is
     trusted markup."""
-    return SafeString(separator.join(map(esc, parts)))
+    return SafeString(separator.join([p if type(p) is SafeString else esc(p) for p in parts]))
 
 
 def safe_url(value: object) -> str:

@@ -80,7 +80,7 @@ class _Page:
     def __init__(self, data: PanelData, *, compact: bool, back: str) -> None:
         self.data = data
         self.compact = compact
-        self.back = back
+        self.back = SafeString(esc(back))  # escaped once for every button
         self.locale = active_locale()
         self.tz = timezone.get_current_timezone()
 
