@@ -256,6 +256,7 @@ class Sweep:
         # The administrator really was signed in to the end (a logout did not make the rest
         # of the sweep anonymous).
         assert self.world.admin.get("/console/").status_code == 200
+        assert self.sent > 100, self.sent
         assert not self.failures, f"{len(self.failures)} of {self.sent}:\n" + "\n".join(
             self.failures
         )
@@ -265,7 +266,7 @@ def _overrides(route: str) -> list[str]:
     """Path argument values to try beyond the valid ones."""
     if not _ARG.search(route) and not _GROUP.search(route):
         return []
-    return [HUGE, "999999", NUL, "abc", "-1", "x" * 3000, str(uuid.uuid4()), "%FF"]
+    return [HUGE, NUL, "abc", "x" * 3000, str(uuid.uuid4())]
 
 
 APP_ROUTES = [r for r in ALL_PATTERNS if not r.startswith("admin/")]
@@ -324,16 +325,18 @@ def test_every_action_on_every_target_never_answers_5xx(world: World) -> None:
 
 
 def test_admin_urls_never_answer_5xx(world: World) -> None:
+    """Every admin page with a hostile query string, its forms posted with NUL bytes, and
+    object ids that are huge, NUL or not numbers; anonymously, the login redirect."""
     sweep = Sweep(world)
     nul_form = "&".join(f"{k}={quote(NUL)}" for k in FORM_WRONG).encode()
     for route in ADMIN_ROUTES:
         path = _path(route, world, None)
-        sweep.get(world.admin, route, path)
         sweep.get(world.admin, route, path + BAD_QUERY)
-        if not route.endswith("/delete/"):  # any POST there confirms a (valid) deletion
+        if route.endswith(("/add/", "/change/", "/password/")):
             sweep.post(world.admin, route, path, nul_form, FORM)
         for value in (HUGE, NUL, "abc") if _ARG.search(route) or _GROUP.search(route) else ():
             sweep.get(world.admin, route, _path(route, world, value))
-        sweep.get(world.anon, route, path)
         sweep.signed_in_again()
+    for route in ("admin/", "admin/billing/charge/", f"admin/billing/charge/{HUGE}/change/"):
+        sweep.get(world.anon, route, "/" + route)
     sweep.check()
