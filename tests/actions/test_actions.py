@@ -98,7 +98,7 @@ def test_more_than_remains_is_refused_and_nothing_changes(shop: Shop) -> None:
     refund(ana, shop.charge, 4000)
     shop.charge.refresh_from_db()
 
-    with pytest.raises(AmountTooLarge, match=r"Only 10\.00 EUR remains refundable"):
+    with pytest.raises(AmountTooLarge, match=r"Only €10\.00 remains refundable"):
         refund(ana, shop.charge, 1001)
 
     shop.charge.refresh_from_db()
@@ -114,7 +114,7 @@ def test_a_form_shown_before_another_refund_is_rechecked_under_lock(shop: Shop) 
     stale = Charge.objects.get(pk=shop.charge.pk)  # the page the agent still has open
     refund(ana, shop.charge, 4000)
 
-    with pytest.raises(AmountTooLarge, match=r"Only 10\.00 EUR remains refundable"):
+    with pytest.raises(AmountTooLarge, match=r"Only €10\.00 remains refundable"):
         refund(ana, stale, 1001)
 
     assert gateway_refunds(shop) == 1
@@ -205,8 +205,8 @@ def test_preview_shows_the_effect_before_running(shop: Shop) -> None:
         user=ana, kind=ActionKind.REFUND, target=shop.charge, params={"amount": 1250}
     )
     assert preview.allowed and not preview.needs_approval
-    assert preview.lines[0].startswith("Refund 12.50 EUR to visa •••• 4242")
-    assert "37.50 EUR will remain refundable" in preview.lines[1]
+    assert preview.lines[0].startswith("Refund €12.50 to visa •••• 4242")
+    assert "€37.50 will remain refundable" in preview.lines[1]
     cancel = action_preview(
         user=ana,
         kind=ActionKind.CANCEL_SUBSCRIPTION,
@@ -372,7 +372,7 @@ def test_two_agents_refunding_at_the_same_moment_never_exceed_the_charge() -> No
     for t in threads:
         t.join()
 
-    assert sorted(outcomes) == ["Only 20.00 EUR remains refundable on this charge.", "ok"]
+    assert sorted(outcomes) == ["Only €20.00 remains refundable on this charge.", "ok"]
     charge = Charge.objects.get(pk=shop.charge.pk)
     assert charge.amount_refunded == 3000
     assert Refund.objects.filter(charge=charge).count() == 1

@@ -82,7 +82,7 @@ def test_partial_refund_double_clicked_refunds_once(
     slot.locator("text=Review").click()
     slot.locator("[data-step=confirm]").wait_for()
     effect = slot.locator(".effect").inner_text()
-    assert "Refund 12.50 EUR" in effect and "37.50 EUR will remain refundable" in effect
+    assert "Refund €12.50" in effect and "€37.50 will remain refundable" in effect
     slot.locator("select[name=reason_code]").select_option("duplicate")
     slot.locator("textarea[name=reason_text]").fill("charged twice for one order")
     slot.locator("button[type=submit]").dblclick()

@@ -4,8 +4,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
 from billingdesk.actions.models import ActionKind
 from billingdesk.actions.rules import (
     TAX_ID_TYPES,
@@ -19,7 +17,7 @@ from billingdesk.billing.models import Charge, Invoice, Mirrored, Subscription
 from billingdesk.core.errors import (
     UserFacingError,
 )
-from billingdesk.core.money import Money
+from billingdesk.core.money import Money, day_format
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,7 @@ def action_preview(
 
 
 def _date(value: datetime | None) -> str:
-    return timezone.localtime(value).strftime("%d %b %Y") if value else "an unknown date"
+    return day_format(value) if value else "an unknown date"
 
 
 def _effect_lines(kind: ActionKind, target: Mirrored, p: dict[str, Any]) -> list[str]:

@@ -31,3 +31,10 @@ class CoreConfig(AppConfig):
         database = settings.DATABASES["default"]
         if database["ENGINE"] == "django.db.backends.sqlite3":
             sqlite_file_private(str(database["NAME"]))
+
+        from django.urls import register_converter
+
+        from billingdesk.core.parsing import IdConverter
+
+        # ``<id:…>``: database ids in URLs, bounded to 63 bits (before any URLconf loads).
+        register_converter(IdConverter, "id")

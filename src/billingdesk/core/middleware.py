@@ -1,11 +1,12 @@
-"""Response headers every page gets."""
+"""Response headers every page gets, and requests no page accepts."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 _FRAME_ANCESTORS = re.compile(r"(?:^|;)\s*frame-ancestors\s+([^;]*)")
 
@@ -51,3 +52,48 @@ def x_frame_options_for(policy: str) -> str | None:
     if len(sources) == 1 and "://" in sources[0] and "*" not in sources[0]:
         return f"ALLOW-FROM {sources[0]}"
     return None
+
+
+_NUL_ESCAPES = re.compile(rb"%00|\\u0000", re.IGNORECASE)
+_CHECKED_BODIES = ("application/x-www-form-urlencoded", "application/json", "text/")
+
+
+class RejectNulMiddleware:
+    """Answer 400 to a request carrying a NUL byte in its path, query string or (form or JSON)
+    body. No page needs one, text columns cannot hold one (PostgreSQL refuses it with a
+    ``DataError``), and refusing it here spares every form and parser from checking.
+
+    Webhook intake is left alone: it stores the exact signed bytes and never puts them in a
+    text column (and in production it is answered before Django, see ``config/wsgi.py``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._has_nul(request):
+            return HttpResponseBadRequest(
+                "The request contains a NUL character.", content_type="text/plain"
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request: HttpRequest) -> bool:
+        if "\x00" in request.path_info or "\x00" in request.path:
+            return True
+        if _NUL_ESCAPES.search(request.META.get("QUERY_STRING", "").encode("latin-1", "replace")):
+            return True
+        if request.method in ("GET", "HEAD", "OPTIONS") or request.path_info.startswith(
+            "/webhooks/"
+        ):
+            return False
+        if not (request.content_type or "").startswith(_CHECKED_BODIES):
+            return False  # multipart uploads are read (and bounded) by Django's parsers
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return False
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return False  # Django refuses it (400) when the view reads it
+        body = request.body
+        return b"\x00" in body or _NUL_ESCAPES.search(body) is not None

@@ -14,8 +14,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.html import escape
 
+from billingdesk.core.html import safe_url
+from billingdesk.core.money import day_format
+from billingdesk.core.money import money_format as money_display
 from billingdesk.helpdesks.interface import Note
-from billingdesk.panel.formatting import money_display
 from billingdesk.panel.selectors import PanelData
 
 NOTE_ROWS = 5
@@ -52,7 +54,7 @@ def note_build(
         link = person_link(person.pk)
         html.append(
             f"<p>Customer: {escape(who)} &lt;{escape(person.primary_email or email)}&gt; — "
-            f'<a href="{escape(link)}">open in billingdesk</a></p>'
+            f'<a href="{escape(safe_url(link))}">open in billingdesk</a></p>'
         )
         md += [
             f"Customer: {_md(who)} ({_md(person.primary_email or email)})"
@@ -80,7 +82,7 @@ def note_build(
             html.append("<p>Recent charges:</p><ul>")
             md.append("Recent charges:")
             for ch in charges:
-                when = ch.gateway_created_at.strftime("%Y-%m-%d") if ch.gateway_created_at else ""
+                when = day_format(ch.gateway_created_at, locale="en")
                 refunded = (
                     f", refunded {money_display(ch.amount_refunded, ch.currency, locale='en')}"
                     if ch.amount_refunded

@@ -6,7 +6,6 @@ helpdesks) or renders its own answer (Help Scout HTML, Intercom canvas).
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -33,6 +32,7 @@ from billingdesk.core.errors import (
     SignatureInvalid,
     UserFacingError,
 )
+from billingdesk.core.parsing import json_loads, parse_id
 from billingdesk.helpdesks import embed
 from billingdesk.helpdesks.interface import EmbedFamily, Launch
 from billingdesk.helpdesks.models import HelpdeskConnection
@@ -238,7 +238,7 @@ def _popup_headers(response: HttpResponse) -> HttpResponse:
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     try:
-        body = json.loads(request.body or b"{}")
+        body = json_loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
         raise UserFacingError("The body must be a JSON object.") from None
     if not isinstance(body, dict):
@@ -246,16 +246,25 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
+def _text(body: dict[str, Any], name: str) -> str:
+    """A text field of the body: missing or null is '', anything but a string is refused
+    (a list or an object is not written into a ticket as its Python repr)."""
+    value = body.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise UserFacingError(f"{name} must be a string.")
+    return value
+
+
 def _opt_int(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    number = parse_id(value)  # ASCII digits within 63 bits: no "²", no 2**70
+    if number is None:
         raise UserFacingError(f"{name} must be a whole number.")
-    try:
-        return int(value)
-    except ValueError:
-        raise UserFacingError(f"{name} must be a whole number.") from None
+    return number
 
 
 def _ticket_proven(
@@ -305,12 +314,12 @@ def ticket_api(request: HttpRequest, connection_id: str) -> HttpResponse:
         ticket_proven = _ticket_proven(request, connection, body)
         outcome = ticket_create_with_context(
             connection=connection,
-            requester_email=str(body.get("requester_email", "")),
-            subject=str(body.get("subject", "")),
-            message=str(body.get("message", "")),
-            requester_name=str(body.get("requester_name", "")),
-            ticket_id=str(body.get("ticket_id", "") or ""),
-            external_id=str(body.get("external_id", "") or ""),
+            requester_email=_text(body, "requester_email"),
+            subject=_text(body, "subject"),
+            message=_text(body, "message"),
+            requester_name=_text(body, "requester_name"),
+            ticket_id=_text(body, "ticket_id"),
+            external_id=_text(body, "external_id"),
             person_id=_opt_int(body, "person_id"),
             document_id=_opt_int(body, "document_id"),
             ticket_proven=ticket_proven,

@@ -15,7 +15,7 @@ from typing import Any
 from billingdesk.actions.models import ActionKind
 from billingdesk.billing.models import Charge, Customer, Invoice, Mirrored, Subscription
 from billingdesk.core.errors import InvalidRequest
-from billingdesk.core.money import currency_exponent, parse_amount
+from billingdesk.core.money import amount_text, normalise_currency, parse_amount
 
 # The rows an action form may address, by the name used in URLs.
 TARGET_MODELS: dict[str, type[Mirrored]] = {
@@ -71,12 +71,9 @@ def action_kind(value: str) -> ActionKind:
 
 
 def minor_to_text(amount: int, currency: str) -> str:
-    """Minor units as a plain decimal a form field can hold ("12.50"), no grouping."""
-    exp = currency_exponent(currency)
-    if not exp:
-        return str(amount)
-    units, minor = divmod(amount, 10**exp)
-    return f"{units}.{minor:0{exp}d}"
+    """Minor units as a plain decimal a form field can hold ("12.50"; "12,50" in French), no
+    grouping: what ``parse_amount`` reads back in the same language."""
+    return amount_text(amount, currency)
 
 
 def params_read(kind: ActionKind, target: Mirrored, data: Mapping[str, str]) -> TypedParams:
@@ -84,7 +81,14 @@ def params_read(kind: ActionKind, target: Mirrored, data: Mapping[str, str]) -> 
     typed = {name: str(data.get(name, "")).strip()[:2000] for name in PARAM_FIELDS[kind]}
     params: dict[str, Any] = {}
     if "currency" in typed:
-        params["currency"] = typed["currency"].upper() or target.account.default_currency
+        try:
+            params["currency"] = normalise_currency(
+                typed["currency"] or target.account.default_currency
+            )
+        except ValueError:
+            raise InvalidRequest(
+                f"{typed['currency'][:10]!r} is not an ISO 4217 currency."
+            ) from None
     currency = str(params.get("currency") or getattr(target, "currency", "") or "")
     if "amount" in typed:
         if typed["amount"]:
@@ -106,7 +110,9 @@ def params_read(kind: ActionKind, target: Mirrored, data: Mapping[str, str]) -> 
             params[name] = typed[name]
     for name in ("quantity", "trial_days"):
         if typed.get(name):
-            if not typed[name].isdigit():
+            value = typed[name]
+            # ASCII digits only (str.isdigit() also takes "²", which int() refuses), bounded.
+            if not (value.isascii() and value.isdigit()) or len(value) > 6:
                 raise InvalidRequest(f"{name.replace('_', ' ').capitalize()} must be a number.")
-            params[name] = int(typed[name])
+            params[name] = int(value)
     return TypedParams(typed=typed, params=params)

@@ -2,42 +2,39 @@
 
 A compact panel prints a few hundred values; through Django's template engine each one costs a
 variable lookup, a filter call and an autoescape check (~10 µs each on a slow core), which made
-the template the largest part of a panel's time. Here each value is escaped once with
-``html.escape`` (what Django's ``escape`` does) and the markup is what the old
-``panel/panel.html`` and ``panel/rows/*.html`` templates produced. Every value from the mirror
-goes through ``_e``: names, descriptions, reasons and ids are customer-controlled.
+the template the largest part of a panel's time. Here the markup is what the old
+``panel/panel.html`` and ``panel/rows/*.html`` templates produced, built with the kernel's
+``html(template, *values)``: safe by construction, as ``format_html`` is — every value is
+escaped unless it is already ``SafeString`` (a fragment built the same way), so a value from
+the mirror (names, descriptions, reasons and ids are customer-controlled) cannot be forgotten.
+Every URL attribute goes through ``url_attr`` (http(s) or this site only): a gateway's
+``hosted_url`` of ``javascript:…`` is not linked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property, lru_cache
-from html import escape
 from typing import Any
 
-from django.conf import settings
 from django.contrib.messages import get_messages
 from django.db.models import Model
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import dateformat, timezone, translation
-from django.utils.safestring import SafeString, mark_safe
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from billingdesk.accounts.models import Role
 from billingdesk.actions.models import AuditEntry
 from billingdesk.billing.models import Charge, Customer, Dispute, Invoice, Refund, Subscription
+from billingdesk.core.html import SafeString, esc, html, join, url_attr
+from billingdesk.core.money import active_locale, day_format, moment_format, money_format
 from billingdesk.documents.models import Document
-from billingdesk.panel.formatting import confidence_band, day, money_display
+from billingdesk.panel.formatting import confidence_band
 from billingdesk.panel.selectors import PanelData, Section
-
-
-def _e(value: Any) -> str:
-    """``value`` as HTML text: what ``{{ value }}`` prints (``None`` prints ``None``)."""
-    return escape(str(value))
 
 
 @lru_cache(maxsize=64)
@@ -48,7 +45,7 @@ def _labels(model: type[Model], field: str) -> dict[Any, Any]:
 def _display(row: Model, field: str) -> str:
     """``row.get_<field>_display()`` without building the choices dict each time."""
     value = getattr(row, field)
-    return _e(_labels(type(row), field).get(value, value))
+    return str(_labels(type(row), field).get(value, value))
 
 
 def _truncated(text: str, length: int) -> str:
@@ -58,234 +55,353 @@ def _truncated(text: str, length: int) -> str:
     return Truncator(text).chars(length)
 
 
+_EMPTY = SafeString("")
+_ACTION_BUTTON = (
+    '<button type="button" class="small" hx-get="{}?back={}" hx-target="#{}"'
+    ' data-action="{}">{}</button>'
+)
+
+
+@lru_cache(maxsize=8192)
+def _day_html(value: date, locale: str) -> SafeString:
+    """A day as ``day_format`` writes it, escaped (cached: a panel writes a hundred)."""
+    return SafeString(esc(day_format(value, locale=locale)))
+
+
+@lru_cache(maxsize=8192)
+def _money_html(amount: int | None, currency: str, locale: str) -> SafeString:
+    """An amount as ``money_format`` writes it, escaped (cached: amounts repeat)."""
+    return SafeString(esc(money_format(amount, currency, locale=locale)))
+
+
 class _Page:
     """What every row of one page is rendered with."""
 
     def __init__(self, data: PanelData, *, compact: bool, back: str) -> None:
         self.data = data
         self.compact = compact
-        self.back = _e(back)
-        self.locale = (translation.get_language() or settings.LANGUAGE_CODE).replace("-", "_")
+        self.back = SafeString(esc(back))  # escaped once for every button
+        self.locale = active_locale()
         self.tz = timezone.get_current_timezone()
 
-    def day(self, value: datetime | None) -> str:
-        return day(value, self.tz)
+    def day(self, value: datetime | None) -> SafeString:
+        if value is None:
+            return _EMPTY
+        if value.utcoffset() is not None:
+            value = value.astimezone(self.tz)
+        return _day_html(value.date(), self.locale)
 
     @cached_property
     def console(self) -> str:
         """The person's page in the console (one ``reverse()`` for the page)."""
         return reverse("console-person", args=[self.data.person.pk])
 
-    def money(self, amount: int | None, currency: str) -> str:
-        return _e(money_display(amount, currency, locale=self.locale))
+    def money(self, amount: int | None, currency: str) -> SafeString:
+        return _money_html(amount, currency, self.locale)
 
-    def actions(self, row: Any, kind: str) -> str:
+    def actions(self, row: Any, kind: str) -> SafeString:
         """The row's action buttons (``row.offered``, set by the view) and their slot."""
         slot = f"slot-{kind}-{row.pk}"
         offered = getattr(row, "offered", None)
-        buttons = ""
+        buttons: SafeString = _EMPTY
         if offered:
-            buttons = (
-                '<div class="acts">'
-                + "".join(
-                    f'<button type="button" class="small" hx-get="{_e(a.url)}?back={self.back}"'
-                    f' hx-target="#{slot}" data-action="{_e(a.kind)}">{_e(a.label)}</button>'
+            buttons = html(
+                '<div class="acts">{}</div>',
+                join(
+                    html(_ACTION_BUTTON, url_attr(a.url), self.back, slot, a.kind, a.label)
                     for a in offered
-                )
-                + "</div>"
+                ),
             )
         awaiting = getattr(row, "awaiting", None)
         if awaiting:  # requests on this row waiting for finance (set by actions_available)
-            buttons = (
-                "".join(
-                    f'<div class="line"><span class="badge s-pending" data-awaiting="{_e(k)}">'
-                    f"{_e(text)}</span></div>"
+            buttons = html(
+                "{}{}",
+                join(
+                    html(
+                        '<div class="line"><span class="badge s-pending" data-awaiting="{}">'
+                        "{}</span></div>",
+                        k,
+                        text,
+                    )
                     for k, text in awaiting
-                )
-                + buttons
+                ),
+                buttons,
             )
-        return f'{buttons}\n    <div class="slot" id="{slot}"></div>'
+        return html('{}\n    <div class="slot" id="{}"></div>', buttons, slot)
 
-    def more(self, section: Section[Any], anchor: str) -> str:
+    def more(self, section: Section[Any], anchor: str) -> SafeString:
         if not section.more:
-            return ""
+            return _EMPTY
         if self.compact:
-            return (
-                f'<p><a href="{_e(self.console)}#{anchor}" target="_blank" rel="noopener">'
-                f"More {anchor} in the console ↗</a></p>"
+            return html(
+                '<p><a href="{}#{}" target="_blank" rel="noopener">'
+                "More {} in the console ↗</a></p>",
+                url_attr(self.console),
+                anchor,
+                anchor,
             )
-        return f'<p class="muted">Showing the latest {self.data.limit}.</p>'
+        return html('<p class="muted">Showing the latest {}.</p>', self.data.limit)
 
 
-def _rows(rows: Iterable[Any], render: Callable[[Any], str], empty: str) -> str:
-    items = [render(row) for row in rows] or [f'<li class="muted">{empty}</li>']
-    return '<ul class="rows">\n  ' + "\n  ".join(items) + "\n</ul>"
+def _rows(rows: Iterable[Any], render: Callable[[Any], SafeString], empty: str) -> SafeString:
+    items = [render(row) for row in rows] or [html('<li class="muted">{}</li>', empty)]
+    return html('<ul class="rows">\n  {}\n</ul>', join(items, "\n  "))
 
 
-def _customer(page: _Page, c: Customer) -> str:
+def _customer(page: _Page, c: Customer) -> SafeString:
     account = c.account
-    details = "".join(
-        f"<span>{_e(value)}</span>" for value in (c.email, c.name, c.phone, c.country) if value
+    details = join(
+        html("<span>{}</span>", value) for value in (c.email, c.name, c.phone, c.country) if value
     )
+    dashboard_url = url_attr(account.dashboard_url)
     dashboard = (
-        f' <a href="{_e(account.dashboard_url)}" target="_blank" rel="noopener noreferrer">'
-        f"{_e(account.name)} dashboard ↗</a>"
-        if account.dashboard_url
-        else ""
+        html(
+            ' <a href="{}" target="_blank" rel="noopener noreferrer">{} dashboard ↗</a>',
+            dashboard_url,
+            account.name,
+        )
+        if dashboard_url
+        else _EMPTY
     )
-    return (
-        f'<li data-customer="{_e(c.gateway_id)}">\n'
-        f'    <div class="line"><strong>{_e(account.name)}</strong> '
-        f'<span class="muted">{_e(account.kind)}</span>\n'
-        f'      <span class="badge {confidence_band(c.match_confidence)}" title="How this record '
-        f'was matched to the person, and how sure the match is">matched by '
-        f"{_display(c, 'match_method')} · {_e(c.match_confidence)}%</span>\n"
-        + (
+    manual = (
+        SafeString(
             '      <span class="badge" title="Linked by hand: automatic matching leaves it '
             'alone">manual</span>\n'
-            if c.match_locked
-            else ""
         )
-        + ('      <span class="badge s-canceled">deleted</span>' if c.deleted else "")
-        + f'</div>\n    <div class="line muted">{details}</div>\n'
-        f'    <div class="line"><code>{_e(c.gateway_id)}</code>{dashboard}</div>\n'
-        f"    {page.actions(c, 'customer')}\n  </li>"
+        if c.match_locked
+        else _EMPTY
+    )
+    deleted = (
+        SafeString('      <span class="badge s-canceled">deleted</span>') if c.deleted else _EMPTY
+    )
+    return html(
+        '<li data-customer="{}">\n'
+        '    <div class="line"><strong>{}</strong> <span class="muted">{}</span>\n'
+        '      <span class="badge {}" title="How this record was matched to the person, and how '
+        'sure the match is">matched by {} · {}%</span>\n'
+        "{}{}</div>\n"
+        '    <div class="line muted">{}</div>\n'
+        '    <div class="line"><code>{}</code>{}</div>\n'
+        "    {}\n  </li>",
+        c.gateway_id,
+        account.name,
+        account.kind,
+        confidence_band(c.match_confidence),
+        _display(c, "match_method"),
+        c.match_confidence,
+        manual,
+        deleted,
+        details,
+        c.gateway_id,
+        dashboard,
+        page.actions(c, "customer"),
     )
 
 
-def _charge(page: _Page, ch: Charge) -> str:
+def _charge(page: _Page, ch: Charge) -> SafeString:
     muted = []
     if ch.amount_refunded:
         muted.append(
-            f'<span class="refunded">refunded {page.money(ch.amount_refunded, ch.currency)}</span>'
+            html(
+                '<span class="refunded">refunded {}</span>',
+                page.money(ch.amount_refunded, ch.currency),
+            )
         )
     if ch.card_last4:
-        muted.append(f"<span>{_e(ch.card_brand)} •••• {_e(ch.card_last4)}</span>")
-    muted.append(f"<span>{_e(ch.account.name)}</span>")
+        muted.append(html("<span>{} •••• {}</span>", ch.card_brand, ch.card_last4))
+    muted.append(html("<span>{}</span>", ch.account.name))
     if ch.product or ch.description:
-        muted.append(f"<span>{_e(_truncated(ch.product or ch.description, 48))}</span>")
-    order = f"<code>order {_e(ch.order_id)}</code>" if ch.order_id else ""
-    failure = f'<div class="line bad">{_e(ch.failure_message)}</div>' if ch.failure_message else ""
-    return (
-        f'<li data-charge="{_e(ch.gateway_id)}">\n'
-        f'    <div class="line"><span class="amt">{page.money(ch.amount, ch.currency)}</span>\n'
-        f'      <span class="badge s-{_e(ch.status)}">{_display(ch, "status")}</span>\n'
-        f'      <span class="muted">{page.day(ch.gateway_created_at)}</span></div>\n'
-        f'    <div class="line muted">{"".join(muted)}</div>\n'
-        f'    <div class="line"><code>{_e(ch.gateway_id)}</code>{order}</div>\n'
-        f"    {failure}\n"
-        f"    {page.actions(ch, 'charge')}\n  </li>"
+        muted.append(html("<span>{}</span>", _truncated(ch.product or ch.description, 48)))
+    order = html("<code>order {}</code>", ch.order_id) if ch.order_id else _EMPTY
+    failure = (
+        html('<div class="line bad">{}</div>', ch.failure_message) if ch.failure_message else _EMPTY
+    )
+    status = ch.status
+    return html(
+        '<li data-charge="{}">\n'
+        '    <div class="line"><span class="amt">{}</span>\n'
+        '      <span class="badge s-{}">{}</span>\n'
+        '      <span class="muted">{}</span></div>\n'
+        '    <div class="line muted">{}</div>\n'
+        '    <div class="line"><code>{}</code>{}</div>\n'
+        "    {}\n"
+        "    {}\n  </li>",
+        ch.gateway_id,
+        page.money(ch.amount, ch.currency),
+        status,
+        _display(ch, "status"),
+        page.day(ch.gateway_created_at),
+        join(muted),
+        ch.gateway_id,
+        order,
+        failure,
+        page.actions(ch, "charge"),
     )
 
 
-def _subscription(page: _Page, sub: Subscription) -> str:
+def _subscription(page: _Page, sub: Subscription) -> SafeString:
     status = sub.status
     ends = (
-        f'<span class="badge s-pending">ends {page.day(sub.current_period_end)}</span>'
+        html('<span class="badge s-pending">ends {}</span>', page.day(sub.current_period_end))
         if sub.cancel_at_period_end and status != "canceled"
-        else ""
+        else _EMPTY
     )
     every = f"{sub.interval_count} " if sub.interval_count > 1 else ""
     times = f" × {sub.quantity}" if sub.quantity > 1 else ""  # noqa: RUF001 - shown as is
     if status == "canceled":
-        period = f"<span>ended {page.day(sub.ended_at or sub.canceled_at)}</span>"
+        period = html("<span>ended {}</span>", page.day(sub.ended_at or sub.canceled_at))
     elif sub.current_period_end and not sub.cancel_at_period_end:
-        period = f"<span>renews {page.day(sub.current_period_end)}</span>"
+        period = html("<span>renews {}</span>", page.day(sub.current_period_end))
     else:
-        period = ""
+        period = _EMPTY
     trial = (
-        f"<span>trial until {page.day(sub.trial_end)}</span>"
+        html("<span>trial until {}</span>", page.day(sub.trial_end))
         if sub.trial_end and status == "trialing"
-        else ""
+        else _EMPTY
     )
-    return (
-        f'<li data-subscription="{_e(sub.gateway_id)}">\n'
-        f'    <div class="line"><strong>{_e(sub.product or sub.plan or "Subscription")}</strong>\n'
-        f'      <span class="badge s-{_e(status)}">{_display(sub, "status")}</span>\n'
-        f"      {ends}</div>\n"
-        f'    <div class="line muted"><span class="amt">{page.money(sub.amount, sub.currency)}'
-        f"</span><span>every {_e(every)}{_e(sub.interval)}{times}</span>\n"
-        f"      {period}\n"
-        f"      {trial}<span>{_e(sub.account.name)}</span></div>\n"
-        f'    <div class="line"><code>{_e(sub.gateway_id)}</code></div>\n'
-        f"    {page.actions(sub, 'subscription')}\n  </li>"
+    return html(
+        '<li data-subscription="{}">\n'
+        '    <div class="line"><strong>{}</strong>\n'
+        '      <span class="badge s-{}">{}</span>\n'
+        "      {}</div>\n"
+        '    <div class="line muted"><span class="amt">{}</span><span>every {}{}{}</span>\n'
+        "      {}\n"
+        "      {}<span>{}</span></div>\n"
+        '    <div class="line"><code>{}</code></div>\n'
+        "    {}\n  </li>",
+        sub.gateway_id,
+        sub.product or sub.plan or "Subscription",
+        status,
+        _display(sub, "status"),
+        ends,
+        page.money(sub.amount, sub.currency),
+        every,
+        sub.interval,
+        times,
+        period,
+        trial,
+        sub.account.name,
+        sub.gateway_id,
+        page.actions(sub, "subscription"),
     )
 
 
-def _refund(page: _Page, refund: Refund) -> str:
-    reason = f"<span>{_e(refund.reason)}</span>" if refund.reason else ""
-    return (
-        f'<li data-refund="{_e(refund.gateway_id)}">\n'
-        f'    <div class="line"><span class="amt">{page.money(refund.amount, refund.currency)}'
-        f"</span>\n"
-        f'      <span class="badge s-{_e(refund.status)}">{_display(refund, "status")}</span>\n'
-        f'      <span class="muted">{page.day(refund.gateway_created_at)}</span></div>\n'
-        f'    <div class="line muted"><span>of <code>{_e(refund.charge_ref)}</code></span>'
-        f"{reason}<span>{_e(refund.account.name)}</span></div>\n  </li>"
+def _refund(page: _Page, refund: Refund) -> SafeString:
+    reason = html("<span>{}</span>", refund.reason) if refund.reason else _EMPTY
+    return html(
+        '<li data-refund="{}">\n'
+        '    <div class="line"><span class="amt">{}</span>\n'
+        '      <span class="badge s-{}">{}</span>\n'
+        '      <span class="muted">{}</span></div>\n'
+        '    <div class="line muted"><span>of <code>{}</code></span>{}<span>{}</span></div>\n'
+        "  </li>",
+        refund.gateway_id,
+        page.money(refund.amount, refund.currency),
+        refund.status,
+        _display(refund, "status"),
+        page.day(refund.gateway_created_at),
+        refund.charge_ref,
+        reason,
+        refund.account.name,
     )
 
 
-def _invoice(page: _Page, inv: Invoice) -> str:
-    muted = f"<span>{_e(inv.number)}</span>" if inv.number else ""
+def _invoice(page: _Page, inv: Invoice) -> SafeString:
+    muted = html("<span>{}</span>", inv.number) if inv.number else _EMPTY
     if inv.amount_due and inv.status == "open":
-        by = f" by {page.day(inv.due_date)}" if inv.due_date else ""
-        muted += f'<span class="bad">due {page.money(inv.amount_due, inv.currency)}{by}</span>'
-    links = ""
-    if inv.hosted_url:
-        links += (
-            f'<a href="{_e(inv.hosted_url)}" target="_blank" rel="noopener noreferrer">view ↗</a>'
+        by = html(" by {}", page.day(inv.due_date)) if inv.due_date else _EMPTY
+        muted = html(
+            '{}<span class="bad">due {}{}</span>',
+            muted,
+            page.money(inv.amount_due, inv.currency),
+            by,
         )
-    if inv.pdf_url:
-        links += f'<a href="{_e(inv.pdf_url)}" target="_blank" rel="noopener noreferrer">PDF ↗</a>'
-    return (
-        f'<li data-invoice="{_e(inv.gateway_id)}">\n'
-        f'    <div class="line"><span class="amt">{page.money(inv.total, inv.currency)}</span>\n'
-        f'      <span class="badge s-{_e(inv.status)}">{_display(inv, "status")}</span>\n'
-        f'      <span class="muted">{page.day(inv.gateway_created_at)}</span></div>\n'
-        f'    <div class="line muted">{muted}<span>{_e(inv.account.name)}</span>\n'
-        f"      {links}</div>\n"
-        f"    {page.actions(inv, 'invoice')}\n  </li>"
+    links = []
+    hosted, pdf = url_attr(inv.hosted_url), url_attr(inv.pdf_url)
+    if hosted:
+        links.append(
+            html('<a href="{}" target="_blank" rel="noopener noreferrer">view ↗</a>', hosted)
+        )
+    if pdf:
+        links.append(html('<a href="{}" target="_blank" rel="noopener noreferrer">PDF ↗</a>', pdf))
+    return html(
+        '<li data-invoice="{}">\n'
+        '    <div class="line"><span class="amt">{}</span>\n'
+        '      <span class="badge s-{}">{}</span>\n'
+        '      <span class="muted">{}</span></div>\n'
+        '    <div class="line muted">{}<span>{}</span>\n'
+        "      {}</div>\n"
+        "    {}\n  </li>",
+        inv.gateway_id,
+        page.money(inv.total, inv.currency),
+        inv.status,
+        _display(inv, "status"),
+        page.day(inv.gateway_created_at),
+        muted,
+        inv.account.name,
+        join(links),
+        page.actions(inv, "invoice"),
     )
 
 
-def _dispute(page: _Page, dispute: Dispute) -> str:
-    reason = f"<span>{_e(dispute.reason)}</span>" if dispute.reason else ""
+def _dispute(page: _Page, dispute: Dispute) -> SafeString:
+    reason = html("<span>{}</span>", dispute.reason) if dispute.reason else _EMPTY
     due = (
-        f'<span class="bad">evidence due {page.day(dispute.evidence_due_by)}</span>'
+        html('<span class="bad">evidence due {}</span>', page.day(dispute.evidence_due_by))
         if dispute.evidence_due_by and dispute.status == "needs_response"
-        else ""
+        else _EMPTY
     )
-    return (
-        f'<li data-dispute="{_e(dispute.gateway_id)}">\n'
-        f'    <div class="line"><span class="amt">{page.money(dispute.amount, dispute.currency)}'
-        f"</span>\n"
-        f'      <span class="badge s-{_e(dispute.status)}">{_display(dispute, "status")}</span>\n'
-        f'      <span class="muted">{page.day(dispute.gateway_created_at)}</span></div>\n'
-        f'    <div class="line muted"><span>on <code>{_e(dispute.charge_ref)}</code></span>'
-        f"{reason}{due}<span>{_e(dispute.account.name)}</span></div>\n  </li>"
+    return html(
+        '<li data-dispute="{}">\n'
+        '    <div class="line"><span class="amt">{}</span>\n'
+        '      <span class="badge s-{}">{}</span>\n'
+        '      <span class="muted">{}</span></div>\n'
+        '    <div class="line muted"><span>on <code>{}</code></span>{}{}<span>{}</span></div>\n'
+        "  </li>",
+        dispute.gateway_id,
+        page.money(dispute.amount, dispute.currency),
+        dispute.status,
+        _display(dispute, "status"),
+        page.day(dispute.gateway_created_at),
+        dispute.charge_ref,
+        reason,
+        due,
+        dispute.account.name,
     )
 
 
-def _action(page: _Page, entry: AuditEntry) -> str:
+def _action(page: _Page, entry: AuditEntry) -> SafeString:
     amount = (
-        f' <span class="amt">{page.money(entry.amount, entry.currency)}</span>'
+        html(' <span class="amt">{}</span>', page.money(entry.amount, entry.currency))
         if entry.amount is not None
-        else ""
+        else _EMPTY
     )
-    at = _e(dateformat.format(timezone.localtime(entry.at), "j M Y H:i")) if entry.at else ""
-    approver = f"<span>approved by {_e(entry.approver_name)}</span>" if entry.approver_name else ""
-    target = f"<code>{_e(entry.target_id)}</code>" if entry.target_id else ""
-    reason = ""
+    at = moment_format(entry.at, page.tz, locale=page.locale) if entry.at else ""
+    approver = (
+        html("<span>approved by {}</span>", entry.approver_name) if entry.approver_name else _EMPTY
+    )
+    target = html("<code>{}</code>", entry.target_id) if entry.target_id else _EMPTY
+    reason = _EMPTY
     if entry.reason_code or entry.reason_text:
-        text = f": “{_e(entry.reason_text)}”" if entry.reason_text else ""
-        reason = f'<div class="line muted">{_e(entry.reason_code)}{text}</div>'
-    return (
-        f'<li data-audit="{_e(entry.seq)}">\n'
-        f'    <div class="line"><strong>{_e(entry.action)}</strong>{amount}\n'
-        f'      <span class="badge s-{_e(entry.result)}">{_e(entry.result)}</span>\n'
-        f'      <span class="muted">{at}</span></div>\n'
-        f'    <div class="line muted"><span>by {_e(entry.actor_name)}</span>{approver}{target}'
-        f"</div>\n    {reason}\n  </li>"
+        text = html(": “{}”", entry.reason_text) if entry.reason_text else _EMPTY
+        reason = html('<div class="line muted">{}{}</div>', entry.reason_code, text)
+    return html(
+        '<li data-audit="{}">\n'
+        '    <div class="line"><strong>{}</strong>{}\n'
+        '      <span class="badge s-{}">{}</span>\n'
+        '      <span class="muted">{}</span></div>\n'
+        '    <div class="line muted"><span>by {}</span>{}{}</div>\n'
+        "    {}\n  </li>",
+        entry.seq,
+        entry.action,
+        amount,
+        entry.result,
+        entry.result,
+        at,
+        entry.actor_name,
+        approver,
+        target,
+        reason,
     )
 
 
@@ -293,11 +409,16 @@ def _count(section: Section[Any]) -> str:
     return f"{len(section.rows)}{'+' if section.more else ''}"
 
 
-def _card(anchor: str, title: str, count: str, body: str, *, open_: bool) -> str:
-    return (
-        f'<section class="card" id="{anchor}"><details{" open" if open_ else ""}><summary>'
-        f'<h2>{title} <span class="muted">{count}</span></h2></summary>\n  {body}\n'
-        "</details></section>"
+def _card(anchor: str, title: str, count: str, body: SafeString, *, open_: bool) -> SafeString:
+    return html(
+        '<section class="card" id="{}"><details{}><summary>'
+        '<h2>{} <span class="muted">{}</span></h2></summary>\n  {}\n'
+        "</details></section>",
+        anchor,
+        SafeString(" open") if open_ else _EMPTY,
+        title,
+        count,
+        body,
     )
 
 
@@ -307,11 +428,15 @@ def sections_html(data: PanelData, *, compact: bool, back: str = "") -> SafeStri
     links to the console), else the console's person page."""
     page = _Page(data, compact=compact, back=back)
 
-    def rows(items: Sequence[Any], render: Callable[[_Page, Any], str], empty: str) -> str:
+    def rows(
+        items: Sequence[Any], render: Callable[[_Page, Any], SafeString], empty: str
+    ) -> SafeString:
         return _rows(items, lambda row: render(page, row), empty)
 
-    def listed(section: Section[Any], render: Callable[[_Page, Any], str], name: str) -> str:
-        return rows(section.rows, render, f"No {name}.") + f"\n  {page.more(section, name)}"
+    def listed(
+        section: Section[Any], render: Callable[[_Page, Any], SafeString], name: str
+    ) -> SafeString:
+        return html("{}\n  {}", rows(section.rows, render, f"No {name}."), page.more(section, name))
 
     parts = [
         _card(
@@ -364,43 +489,58 @@ def sections_html(data: PanelData, *, compact: bool, back: str = "") -> SafeStri
             open_=True,
         ),
     ]
-    return mark_safe("\n".join(parts) + "\n")  # noqa: S308 - every value above is escaped
+    return html("{}\n", join(parts, "\n"))
 
 
-def panel_page(request: HttpRequest, data: PanelData, *, role: Role, back: str) -> str:
+def panel_page(request: HttpRequest, data: PanelData, *, role: Role, back: str) -> SafeString:
     """The whole compact panel page for one person (``data`` with its documents)."""
     token = get_token(request)
     person = data.person
     messages = get_messages(request)
     notes = (
-        '<ul class="messages" role="status">'
-        + "".join(f'<li class="{_e(m.tags)}">{_e(m)}</li>' for m in messages)
-        + "</ul>"
+        html(
+            '<ul class="messages" role="status">{}</ul>',
+            join(html('<li class="{}">{}</li>', m.tags, m) for m in messages),
+        )
         if messages
-        else ""
+        else _EMPTY
     )
-    emails = "".join(f"<span>{_e(email)}</span>" for email in data.secondary_emails)
+    emails = join(html("<span>{}</span>", email) for email in data.secondary_emails)
     console = reverse("console-person", args=[person.pk])
-    read_only = '<span class="badge">read-only</span>' if role == Role.READ_ONLY else ""
-    return (
+    read_only = (
+        SafeString('<span class="badge">read-only</span>') if role == Role.READ_ONLY else _EMPTY
+    )
+    return html(
         '<!doctype html>\n<html lang="en">\n<head>\n  <meta charset="utf-8">\n'
         '  <meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"  <title>{_e(person)} · billingdesk panel</title>\n"
-        f'  <link rel="stylesheet" href="{_e(static("panel/panel.css"))}">\n'
-        f'  <script src="{_e(static("panel/htmx.min.js"))}" defer></script>\n</head>\n'
-        f'<body class="panel" hx-headers=\'{{"X-CSRFToken": "{_e(token)}"}}\'>\n'
-        f'<div class="wrap">\n  {notes}\n  <header class="card">\n'
-        f"    <h1>{_e(person.name or person.primary_email or '(no name)')}</h1>\n"
-        f'    <div class="line muted"><span>{_e(person.primary_email)}</span>{emails}</div>\n'
-        f'    <div class="line"><a href="{_e(console)}" target="_blank" rel="noopener">'
-        f"Open in console ↗</a>{read_only}</div>\n  </header>\n"
-        f"  {sections_html(data, compact=True, back=back)}\n"
-        f"  {_documents(data, role=role, token=token, here=request.get_full_path())}"
-        "\n</div>\n</body>\n</html>\n"
+        "  <title>{} · billingdesk panel</title>\n"
+        '  <link rel="stylesheet" href="{}">\n'
+        '  <script src="{}" defer></script>\n</head>\n'
+        '<body class="panel" hx-headers=\'{{"X-CSRFToken": "{}"}}\'>\n'
+        '<div class="wrap">\n  {}\n  <header class="card">\n'
+        "    <h1>{}</h1>\n"
+        '    <div class="line muted"><span>{}</span>{}</div>\n'
+        '    <div class="line"><a href="{}" target="_blank" rel="noopener">'
+        "Open in console ↗</a>{}</div>\n  </header>\n"
+        "  {}\n"
+        "  {}"
+        "\n</div>\n</body>\n</html>\n",
+        person,
+        url_attr(static("panel/panel.css")),
+        url_attr(static("panel/htmx.min.js")),
+        token,
+        notes,
+        person.name or person.primary_email or "(no name)",
+        person.primary_email,
+        emails,
+        url_attr(console),
+        read_only,
+        sections_html(data, compact=True, back=back),
+        _documents(data, role=role, token=token, here=request.get_full_path()),
     )
 
 
-def _documents(data: PanelData, *, role: Role, token: str, here: str) -> str:
+def _documents(data: PanelData, *, role: Role, token: str, here: str) -> SafeString:
     """Our own invoices, receipts and credit notes: a line each, with PDF and resend."""
     documents = data.documents
     page = _Page(data, compact=True, back="")
@@ -410,29 +550,47 @@ def _documents(data: PanelData, *, role: Role, token: str, here: str) -> str:
     items = []
     for doc in documents:
         corrects = (
-            f"<span>corrects {_e(doc.original_number)}</span>"  # type: ignore[attr-defined]
+            html("<span>corrects {}</span>", doc.original_number)  # type: ignore[attr-defined]
             if doc.original_number is not None  # type: ignore[attr-defined]
-            else ""
+            else _EMPTY
         )
         form = (
-            f'<form method="post" action="{_e(resend)}{doc.pk}/resend" style="display:inline">'
-            f'<input type="hidden" name="csrfmiddlewaretoken" value="{_e(token)}">'
-            f'<input type="hidden" name="next" value="{_e(here)}">'
-            '<button type="submit">Resend</button></form>'
+            html(
+                '<form method="post" action="{}{}/resend" style="display:inline">'
+                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                '<input type="hidden" name="next" value="{}">'
+                '<button type="submit">Resend</button></form>',
+                url_attr(resend),
+                doc.pk,
+                token,
+                here,
+            )
             if role != Role.READ_ONLY
-            else ""
+            else _EMPTY
         )
         kind = str(_labels(Document, "kind").get(doc.kind, doc.kind))
         items.append(
-            f'<li>\n  <div class="line"><strong>{_e(kind[:1].upper() + kind[1:])} '
-            f"{_e(doc.number)}</strong><span>{page.money(doc.gross, doc.currency)}</span></div>\n"
-            f'  <div class="line muted"><span>{page.day(doc.issued_at)}</span>{corrects}'
-            f'<a href="{_e(pdf)}{doc.pk}/pdf">PDF</a>{form}</div>\n</li>'
+            html(
+                '<li>\n  <div class="line"><strong>{} {}</strong><span>{}</span></div>\n'
+                '  <div class="line muted"><span>{}</span>{}<a href="{}{}/pdf">PDF</a>{}</div>\n'
+                "</li>",
+                kind[:1].upper() + kind[1:],
+                doc.number,
+                page.money(doc.gross, doc.currency),
+                page.day(doc.issued_at),
+                corrects,
+                url_attr(pdf),
+                doc.pk,
+                form,
+            )
         )
-    rows = "".join(items) or '<li class="muted">No documents yet.</li>'
-    return (
-        f'<section class="card" id="documents"><details{" open" if documents else ""}>'
+    rows = join(items) or SafeString('<li class="muted">No documents yet.</li>')
+    return html(
+        '<section class="card" id="documents"><details{}>'
         "<summary><h2>Our invoices, receipts, credit notes "
-        f'<span class="muted">{len(documents)}</span></h2></summary>\n'
-        f'    <ul class="rows">{rows}</ul>\n  </details></section>'
+        '<span class="muted">{}</span></h2></summary>\n'
+        '    <ul class="rows">{}</ul>\n  </details></section>',
+        SafeString(" open") if documents else _EMPTY,
+        len(documents),
+        rows,
     )

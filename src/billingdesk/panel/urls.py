@@ -6,26 +6,26 @@ from billingdesk.panel import action_views, views
 
 urlpatterns = [
     path("console/", views.console, name="console"),
-    path("console/person/<int:person_id>/", views.person_page, name="console-person"),
+    path("console/person/<id:person_id>/", views.person_page, name="console-person"),
     path("console/approvals/", views.approvals, name="console-approvals"),
     path(
-        "console/approvals/<int:request_id>/decide/",
+        "console/approvals/<id:request_id>/decide/",
         views.approval_decision,
         name="console-approval-decide",
     ),
-    path("panel/person/<int:person_id>/", views.panel, name="panel-person"),
+    path("panel/person/<id:person_id>/", views.panel, name="panel-person"),
     path(
-        "console/actions/<str:kind>/<str:target_kind>/<int:target_id>/",
+        "console/actions/<str:kind>/<str:target_kind>/<id:target_id>/",
         action_views.action_form,
         name="panel-action-form",
     ),
     path(
-        "console/actions/<str:kind>/<str:target_kind>/<int:target_id>/review/",
+        "console/actions/<str:kind>/<str:target_kind>/<id:target_id>/review/",
         action_views.action_review,
         name="panel-action-review",
     ),
     path(
-        "console/actions/<str:kind>/<str:target_kind>/<int:target_id>/confirm/",
+        "console/actions/<str:kind>/<str:target_kind>/<id:target_id>/confirm/",
         action_views.action_confirm,
         name="panel-action-confirm",
     ),

@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from django.conf import settings
 from facturx.facturx import generate_xmp_bytes
 
-from billingdesk.core.money import currency_exponent
+from billingdesk.core.money import money_format
 from billingdesk.documents.render.facturx import facturx_applies, facturx_xml
 from billingdesk.documents.render.labels import (
     COUNTRY_LANGUAGE,
@@ -98,8 +98,7 @@ def fonts() -> tuple[Font, Font]:
 
 
 def money(amount: int, currency: str, lang: str) -> str:
-    value = Decimal(amount).scaleb(-currency_exponent(currency))
-    return format_currency(value, currency, locale=_babel(lang))
+    return money_format(amount, currency, locale=_babel(lang))  # the kernel's one way
 
 
 def day(value: date, lang: str) -> str:

@@ -25,6 +25,7 @@ from billingdesk.core.errors import (
     NotAllowed,
     NotFound,
 )
+from billingdesk.core.parsing import json_loads
 from billingdesk.core.signing import verify_header
 from billingdesk.gateways.interface import (
     ActionResult,
@@ -412,7 +413,7 @@ def _result(response: Mapping[str, Any]) -> ActionResult:
 
 def _load_event(body: bytes) -> dict[str, Any]:
     try:
-        event = json.loads(body)
+        event = json_loads(body, max_depth=256)
     except (ValueError, UnicodeDecodeError):
         raise MalformedPayload("webhook body is not JSON") from None
     if (

@@ -21,7 +21,6 @@ Stripe documents: https://docs.stripe.com/api, webhooks https://docs.stripe.com/
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -29,6 +28,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from billingdesk.core.errors import InvalidRequest, MalformedPayload, NotFound
+from billingdesk.core.parsing import json_loads
 from billingdesk.core.signing import verify_header
 from billingdesk.gateways.interface import (
     Capability,
@@ -438,7 +438,7 @@ def _bundle(kind: ObjectKind, item: JSON, fetched: datetime) -> Iterable[Gateway
 
 def _load_event(body: bytes) -> dict[str, Any]:
     try:
-        event = json.loads(body)
+        event = json_loads(body, max_depth=256)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedPayload(f"webhook body is not JSON: {exc}") from None
     if (

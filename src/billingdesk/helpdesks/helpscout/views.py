@@ -6,7 +6,6 @@ it) and uses Help Scout's sidebar classes; every value is escaped by the templat
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from billingdesk.billing.identity import normalize_email
 from billingdesk.billing.selectors import person_resolve
 from billingdesk.core.errors import SignatureInvalid
+from billingdesk.core.parsing import json_loads
 from billingdesk.helpdesks import embed
 from billingdesk.helpdesks.helpscout import verification
 from billingdesk.helpdesks.notes import person_link
@@ -31,7 +31,8 @@ def _emails(customer: Any) -> list[str]:
     found: list[str] = []
     if isinstance(customer.get("email"), str):
         found.append(customer["email"])
-    for item in customer.get("emails") or []:
+    emails = customer.get("emails")
+    for item in emails if isinstance(emails, list) else []:
         value = item.get("value") if isinstance(item, dict) else item
         if isinstance(value, str):
             found.append(value)
@@ -60,7 +61,7 @@ def dynamic(request: HttpRequest, connection_id: str) -> HttpResponse:
     except SignatureInvalid:
         return JsonResponse({"Error": "NotAuthorized"}, status=403)
     try:
-        body = json.loads(request.body)
+        body = json_loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return _answer('<span class="badge red">billingdesk: the request was not JSON</span>', 400)
     if not isinstance(body, dict):

@@ -14,7 +14,8 @@ from django.conf import settings
 
 from billingdesk.actions.services import ActionPreview
 from billingdesk.billing.models import Charge, Subscription
-from billingdesk.panel.formatting import money_display
+from billingdesk.core.money import day_format
+from billingdesk.core.money import money_format as money_display
 from billingdesk.panel.selectors import PanelData
 
 ROWS = 5
@@ -107,7 +108,7 @@ def person_canvas(
 
 
 def _charge_item(charge: Charge, can_act: bool) -> Component:
-    subtitle = charge.gateway_created_at.strftime("%Y-%m-%d") if charge.gateway_created_at else ""
+    subtitle = day_format(charge.gateway_created_at, locale="en")
     item: Component = {
         "type": "item",
         "id": f"charge:{charge.pk}",
@@ -124,7 +125,7 @@ def _charge_item(charge: Charge, can_act: bool) -> Component:
 
 def _sub_item(sub: Subscription, can_act: bool) -> Component:
     price = f"{_money(sub.amount, sub.currency)}/{sub.interval}" if sub.currency else ""
-    end = sub.current_period_end.strftime("%Y-%m-%d") if sub.current_period_end else ""
+    end = day_format(sub.current_period_end, locale="en")
     item: Component = {
         "type": "item",
         "id": f"sub:{sub.pk}",

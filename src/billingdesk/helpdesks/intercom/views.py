@@ -12,7 +12,6 @@ idempotency key issued at the preview step, so a double click never acts twice.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -33,6 +32,7 @@ from billingdesk.billing.identity import normalize_email
 from billingdesk.billing.models import Charge, Mirrored, Subscription
 from billingdesk.billing.selectors import person_resolve
 from billingdesk.core.errors import OperationalError, SignatureInvalid, UserFacingError
+from billingdesk.core.parsing import json_loads, parse_id
 from billingdesk.helpdesks import embed
 from billingdesk.helpdesks.identity import agent_user_resolve
 from billingdesk.helpdesks.intercom import canvas, verification
@@ -53,7 +53,7 @@ def _signed_body(
         request.body, request.headers.get("X-Body-Signature"), connection.secret("client_secret")
     )
     try:
-        body = json.loads(request.body)
+        body = json_loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise SignatureInvalid("the body is not JSON") from None
     if not isinstance(body, dict):
@@ -117,18 +117,19 @@ def initialize(request: HttpRequest, connection_id: str) -> HttpResponse:
 
 def _target(ref: str, person_ids: set[int]) -> Mirrored | None:
     """A charge or subscription of the contact's person (``charge:12``, ``sub:3``)."""
-    kind, _, pk = ref.partition(":")
-    if not pk.isdigit():
+    kind, _, text = ref.partition(":")
+    pk = parse_id(text)  # ASCII digits within 63 bits, or None
+    if pk is None:
         return None
     if kind == "charge":
         return (
-            Charge.objects.filter(pk=int(pk), customer__person_id__in=person_ids)
+            Charge.objects.filter(pk=pk, customer__person_id__in=person_ids)
             .select_related("account")
             .first()
         )
     if kind == "sub":
         return (
-            Subscription.objects.filter(pk=int(pk), customer__person_id__in=person_ids)
+            Subscription.objects.filter(pk=pk, customer__person_id__in=person_ids)
             .select_related("account")
             .first()
         )
@@ -144,6 +145,11 @@ def _stored(body: dict[str, Any]) -> dict[str, Any]:
     current = body.get("current_canvas") or {}
     stored = current.get("stored_data") if isinstance(current, dict) else None
     return stored if isinstance(stored, dict) else {}
+
+
+def _params(stored: dict[str, Any]) -> dict[str, Any]:
+    params = stored.get("params")
+    return dict(params) if isinstance(params, dict) else {}
 
 
 @csrf_exempt
@@ -194,7 +200,7 @@ def submit(request: HttpRequest, connection_id: str) -> HttpResponse:
                 user=user,  # type: ignore[arg-type]
                 kind=kind,
                 target=target,
-                params=dict(stored.get("params") or {}),
+                params=_params(stored),
                 reason_code=str(stored.get("reason_code", "")),
                 reason_text=str(stored.get("reason_text", "")),
                 idempotency_key=str(stored.get("key", "")),

@@ -42,8 +42,8 @@ def test_refund_form_review_confirm_refunds_once(
 
     review = client.post(_url(shop, "review"), {"key": key, "amount": "12.50"}, **HX)
     body = review.content.decode()
-    assert "Refund 12.50 EUR" in body
-    assert "37.50 EUR will remain refundable" in body
+    assert "Refund €12.50" in body
+    assert "€37.50 will remain refundable" in body
     assert f'value="{key}"' in body
 
     data = {"key": key, "amount": "12.50", "reason_code": "duplicate", "reason_text": "twice"}

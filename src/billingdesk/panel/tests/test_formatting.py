@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billingdesk.panel.formatting import _babel, _formatted
+from billingdesk.core.money import _babel, _formatted
 
 AMOUNTS = [0, 1, 5, 9, 10, 99, 100, 101, 1900, 12345, 100000, 1234567, 10**9 + 7, 987654321012]
 

@@ -41,7 +41,7 @@ def test_payment_request_is_an_open_invoice_with_a_pay_page(
     page = client.get(path)
     assert page.status_code == 200
     text = page.content.decode()
-    assert "25.99 EUR" in text
+    assert "€25.99" in text
     assert "Replacement &lt;b&gt;grinder&lt;/b&gt;" in text  # escaped
     assert "csrfmiddlewaretoken" in text
 

@@ -102,7 +102,7 @@ def test_over_refund_is_refused_before_anything_moves(
     ch = charge_id(pay(seed, cust, 4000))
     seed.v1.refunds.create(params={"charge": ch, "amount": 3000})
 
-    with pytest.raises(AmountTooLarge, match=r"only 10\.00 EUR of this payment is left"):
+    with pytest.raises(AmountTooLarge, match=r"only €10\.00 of this payment is left"):
         _connector(account).refund_create(
             charge_id=ch, amount=1001 + 1000 - 1, reason="", idempotency_key="over"
         )
