@@ -266,7 +266,7 @@ def _overrides(route: str) -> list[str]:
     """Path argument values to try beyond the valid ones."""
     if not _ARG.search(route) and not _GROUP.search(route):
         return []
-    return [HUGE, NUL, "abc", "x" * 3000, str(uuid.uuid4())]
+    return [HUGE, "987654321", NUL, "abc", "x" * 3000, str(uuid.uuid4())]  # 987654321: absent
 
 
 APP_ROUTES = [r for r in ALL_PATTERNS if not r.startswith("admin/")]

@@ -147,7 +147,7 @@ def test_a_claim_left_running_is_reconciled_with_the_same_key(
     assert claim.status == ActionRequest.Status.RUNNING
     assert gateway_refunds(shop) == 1 and not AuditEntry.objects.filter(request=claim).exists()
     # A second refund must count the one in flight against what remains (50 - 10 in flight).
-    with pytest.raises(Exception, match=r"Only 40\.00 EUR remains"):
+    with pytest.raises(Exception, match=r"Only €40\.00 remains"):
         refund(ana, shop.charge, 4001)
 
     monkeypatch.setattr(services, "_audit", real_audit)

@@ -82,8 +82,8 @@ def test_refunds_add_up_per_charge_whoever_makes_them(shop: Shop) -> None:
 
     assert third.status == Status.PENDING_APPROVAL
     detail = AuditEntry.objects.get(request=third).detail
-    assert "25.00 EUR already moved on this charge" in detail
-    assert "above your limit of 30.00 EUR" in detail
+    assert "€25.00 already moved on this charge" in detail
+    assert "above your limit of €30.00" in detail
     assert gateway_refunds(shop) == 2
 
 
@@ -98,7 +98,7 @@ def test_a_daily_limit_adds_up_across_charges(shop: Shop) -> None:
     request = refund(ana, other.charge, 2500)
 
     assert request.status == Status.PENDING_APPROVAL
-    assert "daily limit of 60.00 EUR" in AuditEntry.objects.get(request=request).detail
+    assert "daily limit of €60.00" in AuditEntry.objects.get(request=request).detail
 
 
 def test_an_approver_is_bounded_by_their_own_limit(shop: Shop) -> None:
@@ -110,7 +110,7 @@ def test_an_approver_is_bounded_by_their_own_limit(shop: Shop) -> None:
     big = agent("big", Role.FINANCE)
     request = refund(ana, shop.charge, 3000)
 
-    with pytest.raises(NotAllowed, match=r"cannot approve this: 30\.00 EUR is above your limit"):
+    with pytest.raises(NotAllowed, match=r"cannot approve this: €30\.00 is above your limit"):
         approval_decide(user=fin, request_id=request.pk, approve=True)
     assert gateway_refunds(shop) == 0
     assert ActionRequest.objects.get(pk=request.pk).status == Status.PENDING_APPROVAL
@@ -128,7 +128,7 @@ def test_a_request_awaiting_approval_is_shown_and_cannot_be_sent_twice(shop: Sho
     assert first.status == Status.PENDING_APPROVAL
 
     assert ActionKind.REFUND not in actions_available(user=ana, target=shop.charge)
-    assert shop.charge.awaiting == [("refund", "refund of 30.00 EUR awaiting approval")]  # type: ignore[attr-defined]
+    assert shop.charge.awaiting == [("refund", "refund of €30.00 awaiting approval")]  # type: ignore[attr-defined]
     preview = action_preview(user=ana, kind=ActionKind.REFUND, target=shop.charge, params={})
     assert not preview.allowed and "awaiting approval" in preview.refusal
     with pytest.raises(NotAllowed, match=f"already awaiting approval \\(request #{first.pk}\\)"):
@@ -146,9 +146,9 @@ def test_an_approval_that_can_no_longer_run_says_why(shop: Shop) -> None:
     # 30 remain, 40 asked.
     Charge.objects.filter(pk=shop.charge.pk).update(amount_refunded=2000)
 
-    with pytest.raises(Exception, match=r"Only 30\.00 EUR remains refundable"):
+    with pytest.raises(Exception, match=r"Only €30\.00 remains refundable"):
         approval_decide(user=fin, request_id=request.pk, approve=True)
     request.refresh_from_db()
     assert request.status == Status.FAILED and "remains refundable" in request.error
-    with pytest.raises(Exception, match=r"already failed: Only 30\.00 EUR remains"):
+    with pytest.raises(Exception, match=r"already failed: Only €30\.00 remains"):
         approval_decide(user=fin, request_id=request.pk, approve=True)

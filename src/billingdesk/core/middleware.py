@@ -6,7 +6,8 @@ import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 
 _FRAME_ANCESTORS = re.compile(r"(?:^|;)\s*frame-ancestors\s+([^;]*)")
 
@@ -97,3 +98,24 @@ class RejectNulMiddleware:
             return False  # Django refuses it (400) when the view reads it
         body = request.body
         return b"\x00" in body or _NUL_ESCAPES.search(body) is not None
+
+
+class MissingRecordMiddleware:
+    """Answer 404 when a view of a third-party app looks up a record that does not exist.
+
+    django-otp's admin pages (``…/totpdevice/<pk>/config/``) call ``.get()`` without a 404,
+    and library URL patterns use ``<int:…>``, which SQLite refuses beyond 64 bits with
+    ``OverflowError`` (our own URLs bound ids with the ``<id:…>`` converter). Either way no
+    such record exists, so "not found" is the true answer, not a server error.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, (OverflowError, ObjectDoesNotExist)):
+            return HttpResponseNotFound("No such record.", content_type="text/plain")
+        return None

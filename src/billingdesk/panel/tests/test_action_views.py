@@ -145,7 +145,7 @@ def test_over_limit_refund_waits_for_finance_then_runs(
     assert pending.status == ActionRequest.Status.PENDING_APPROVAL
     # The charge now says so, offers no second refund, and the agent's requests list it.
     panel = agent.get(f"/panel/person/{shop.customer.person_id}/").content.decode()
-    assert "refund of 30.00 EUR awaiting approval" in panel
+    assert "refund of €30.00 awaiting approval" in panel
     assert 'data-awaiting="refund"' in panel
     again = agent.get(_url(shop, "form"), HX).content.decode()
     assert f"already awaiting approval (request #{pending.pk})" in again

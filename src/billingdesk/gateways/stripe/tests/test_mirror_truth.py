@@ -592,5 +592,12 @@ def test_partial_capture_refund_limit_at_the_fake(fake: StripeFake) -> None:
 
     assert "50.00" in refused.value.message
     assert fake.calls("POST", "/v1/refunds") == 0
-    row = Charge.objects.get(account=account, gateway_id="ch_partcap")  # refreshed on refusal
+    record_failure(  # the actions service mirrors the live state handed with the refusal
+        ActionRequest(account=account, kind=ActionKind.REFUND),
+        refused.value,
+        actor=None,
+        approver=None,
+        ip=None,
+    )
+    row = Charge.objects.get(account=account, gateway_id="ch_partcap")
     assert (row.status, row.amount_refunded, row.refundable) == ("captured", 0, 5000)
