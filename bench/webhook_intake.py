@@ -522,7 +522,8 @@ def main() -> None:
             stack.callback(ls_proc.terminate)
             stripe_charges = seed_charges(ls_url, args.customers, args.charges)
             # The test suite's proxy: adds the /v1/account answers dj-stripe asks for.
-            localstripe_url = stack.enter_context(StripeFake(upstream=ls_url)).url
+            stripe_proxy = stack.enter_context(StripeFake(upstream=ls_url))
+            localstripe_url = stripe_proxy.url
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "billingdesk.config.settings",
@@ -638,6 +639,12 @@ def main() -> None:
         djstripe = {}
         if not args.skip_djstripe:
             djstripe = run_djstripe(args, bodies, localstripe_url, database_url, tmp)
+            # Every Stripe API call dj-stripe made while processing (the proxy counts them).
+            djstripe["api_calls"] = len(stripe_proxy.requests)
+            if djstripe.get("triggers"):
+                djstripe["api_calls_per_event"] = round(
+                    djstripe["api_calls"] / djstripe["triggers"], 1
+                )
         disk = {} if args.skip_disk else disk_commit_rates(database_url, tmp, args.disk_seconds)
     intake_rate = statuses.get(200, 0) / intake_seconds
     ratios: dict[str, Any] = {}
