@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "billingdesk.gateways.stripe",
     "billingdesk.documents",
     "billingdesk.helpdesks",
+    "billingdesk.portal",
     "billingdesk.config",
 ]
 INSTALLED_APPS += (_extra := extra_apps())[0]
