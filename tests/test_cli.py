@@ -221,6 +221,15 @@ def test_demo_seeds_serves_and_stops_cleanly(tmp_path: Path) -> None:
         else:
             pytest.fail(f"demo not ready after {DEMO_READY_TIMEOUT:.0f} s:\n{log.read_text()}")
         assert _status(f"{base}/static/core/billingdesk.css") == 200
+        # The printed customer billing link opens the sample person's history (with a cookie).
+        link = next(
+            line.split()[-1] for line in log.read_text().splitlines() if "Customer billing" in line
+        )
+        browser = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(), urllib.request.ProxyHandler({})
+        )
+        with browser.open(link, timeout=10) as page:
+            assert page.status == 200 and page.url == f"{base}/billing/"
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(timeout=30) == 0, log.read_text()
     finally:

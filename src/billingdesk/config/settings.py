@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "billingdesk.gateways.stripe",
     "billingdesk.documents",
     "billingdesk.helpdesks",
+    "billingdesk.portal",
     "billingdesk.config",
 ]
 INSTALLED_APPS += (_extra := extra_apps())[0]
@@ -330,3 +331,10 @@ BILLINGDESK_REQUIRE_2FA = set(_env_list("BILLINGDESK_REQUIRE_2FA"))
 # Failed sign-ins are logged as warnings; axes' per-request INFO lines are noise.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]
 # --- end of sign-in hardening -------------------------------------------------------------
+
+# --- customer billing pages (portal) ------------------------------------------------------
+# How long a billing link works after it was made, and the session it opens.
+BILLINGDESK_PORTAL_LINK_SECONDS = _env_int("BILLINGDESK_PORTAL_LINK_DAYS", 7, minimum=1) * 86400
+BILLINGDESK_PORTAL_SESSION_SECONDS = (
+    _env_int("BILLINGDESK_PORTAL_SESSION_MINUTES", 30, minimum=1) * 60
+)

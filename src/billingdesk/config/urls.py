@@ -19,6 +19,7 @@ urlpatterns = [
     path("webhooks/<uuid:account_id>/", gateway_views.webhook_intake, name="webhook-intake"),
     path("sandbox/", include("billingdesk.gateways.sandbox.urls")),
     path("documents/", include("billingdesk.documents.urls")),
+    path("billing/", include("billingdesk.portal.urls")),
     path("", include("billingdesk.panel.urls")),
     path("", include("billingdesk.helpdesks.urls")),
     path("admin/", admin.site.urls),

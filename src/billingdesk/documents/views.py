@@ -52,7 +52,11 @@ def role_required(role: Role) -> Callable[[View], View]:
 @require_GET
 @role_required(Role.READ_ONLY)
 def document_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
-    document = get_object_or_404(Document, pk=document_id)
+    return pdf_response(get_object_or_404(Document, pk=document_id))
+
+
+def pdf_response(document: Document) -> HttpResponse:
+    """A document's PDF as a download; shared with the customer billing pages."""
     response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
     response["X-Content-Type-Options"] = "nosniff"

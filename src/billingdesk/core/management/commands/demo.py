@@ -32,6 +32,7 @@ from django.urls import NoReverseMatch, reverse
 from billingdesk.billing.models import Person
 from billingdesk.core.management.commands.serve import port_free
 from billingdesk.gateways.models import GatewayAccount
+from billingdesk.portal.services import portal_link_create
 
 DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "demo-admin"
@@ -246,6 +247,11 @@ class Command(BaseCommand):
         rows = [
             ("Home", f"{local}/"),
             *((label, local + url) for label, url in _optional_pages()),
+            *(
+                ("Customer billing page", portal_link_create(person=p))
+                for p in [_sample_person()]
+                if p
+            ),
             ("Login", f"{local}/login/  (users and passwords above)"),
             ("Admin", f"{local}/admin/"),
             ("Health", f"{local}/healthz"),

@@ -1,0 +1,24 @@
+"""The portal's fr, es and de catalogues: complete, and compiled from the .po committed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+LOCALE = Path(__file__).resolve().parents[1] / "locale"
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "de"])
+def test_catalogue_is_complete_and_compiled(language):
+    folder = LOCALE / language / "LC_MESSAGES"
+    with (folder / "django.po").open("rb") as f:
+        po = {m.id: m for m in read_po(f) if m.id}
+    untranslated = [m.id for m in po.values() if not m.string or m.fuzzy]
+    assert not untranslated, f"{language}: untranslated {untranslated}"
+    with (folder / "django.mo").open("rb") as f:
+        mo = {m.id: m.string for m in read_mo(f) if m.id}
+    stale = [i for i, m in po.items() if mo.get(i) != m.string]
+    assert not stale, f"{language}: django.mo is older than django.po; run compilemessages"
