@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
@@ -87,7 +88,7 @@ def token_prefix(word: str, field: str = "token") -> Q:
 
 
 def customers_by_words(
-    query_words_: Iterable[str], *, account_id: object = None, limit: int
+    query_words_: Iterable[str], *, account_id: uuid.UUID | None = None, limit: int
 ) -> tuple[list[tuple[int, str, str]], bool]:
     """Persons whose customers carry a token starting with each word (all of them).
 

@@ -334,13 +334,15 @@ def _ids_per_account(found: _Found, value: str) -> None:
 
 def _names(found: _Found, text: str, limit: int, account: uuid.UUID | None) -> bool:
     """Persons whose names (or e-mail words) hold every word typed, in any order, whatever
-    the accents and case, each word as a prefix, through the token index; then persons that
-    hold some of the words. True when there were more than ``MAX_MATCHES``."""
+    the accents and case, each word as a prefix, through the token index; when nobody holds
+    them all, persons that hold some of them. True when there were more than ``MAX_MATCHES``."""
     wanted = query_words(text)
     if not wanted:
         return False
+    before = len(found.best)
     truncated = _token_words(found, wanted, text, account)
-    if len(wanted) > 1 and len(found.best) < MAX_MATCHES:
+    if len(wanted) > 1 and len(found.best) == before:
+        # Nobody has every word (a typo, a word too many): those with some of them.
         for word in wanted:
             rows, _more = customers_by_words([word], account_id=account, limit=MAX_MATCHES)
             for pid, name, email in rows:
