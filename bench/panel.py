@@ -92,13 +92,13 @@ def main() -> None:
     from django.db import connection
     from django.test import Client, RequestFactory
     from django.test.utils import CaptureQueriesContext
+    from generate import FIRST, LAST  # bench/ is on the path when run as a script
 
     from billingdesk.accounts.models import AgentProfile, Role
     from billingdesk.billing.models import Charge, Person
     from billingdesk.panel import views
     from billingdesk.panel.render import panel_page
     from billingdesk.panel.selectors import PANEL_ROWS, panel_data, person_search
-    from generate import FIRST, LAST  # bench/ is on the path when run as a script
 
     user, _ = User.objects.get_or_create(username="bench-agent", defaults={"first_name": "Bench"})
     AgentProfile.objects.update_or_create(user=user, defaults={"role": Role.AGENT})

@@ -378,8 +378,11 @@ class CustomerToken(models.Model):
         indexes = [
             # The pattern opclass lets PostgreSQL serve ``LIKE 'w%'`` whatever the collation;
             # other databases ignore it and search a plain range.
+            # (token, customer): a word's customers are read from the index alone.
             models.Index(
-                fields=["token"], name="customer_token_idx", opclasses=["varchar_pattern_ops"]
+                fields=["token", "customer"],
+                name="customer_token_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
             ),
             models.Index(fields=["customer"], name="customer_token_customer_idx"),
         ]

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='billing.customer')),
             ],
             options={
-                'indexes': [models.Index(fields=['token'], name='customer_token_idx', opclasses=['varchar_pattern_ops']), models.Index(fields=['customer'], name='customer_token_customer_idx')],
+                'indexes': [models.Index(fields=['token', 'customer'], name='customer_token_idx', opclasses=['varchar_pattern_ops', 'int8_ops']), models.Index(fields=['customer'], name='customer_token_customer_idx')],
             },
         ),
         migrations.RunPython(fill_tokens, migrations.RunPython.noop),
