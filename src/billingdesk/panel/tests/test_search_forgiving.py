@@ -217,6 +217,9 @@ def test_console_shows_count_pages_and_account_filter(
     assert page1.status_code == 200
     body = page1.content.decode()
     assert "28 persons found" in body and "page 1 of 2" in body
-    assert "page=2" in body and "EU store" in body
-    assert page2.status_code == 200 and "page 2 of 2" in page2.content.decode()
+    assert 'rel="next"' in body and "page=2" in body
+    assert f'<option value="{eu.pk}">EU store</option>' in body
+    body2 = page2.content.decode()
+    assert page2.status_code == 200 and "page 2 of 2" in body2 and 'rel="prev"' in body2
+    assert f'<option value="{eu.pk}" selected>' in body2
     assert bad.status_code == 400 and bad_account.status_code == 400
