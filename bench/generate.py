@@ -186,7 +186,7 @@ def invoices_rows(plan: Plan, ts: Clock, accounts: list[str]) -> Iterator[Row]:
         yield (
             n, accounts[1 if c > plan.persons else 0], f"in_{n:010d}", at, at, "{}", 0, at, c,
             f"cus_{c:09d}", None, "", "paid", f"INV-{n:08d}", "USD", amount, 0, amount, 0,
-            amount, None, None, None, "", "",
+            amount, None, None, None, "", "", f"ch_{i:010d}",
         )  # fmt: skip
 
 
@@ -224,12 +224,25 @@ def audit_rows(plan: Plan, ts: Clock, accounts: list[str]) -> Iterator[Row]:
         )  # fmt: skip
 
 
+def customer_tokens_rows(plan: Plan) -> Iterator[Row]:
+    """The search words of each customer, as ``billing.name_tokens`` writes them."""
+    from billingdesk.billing.name_tokens import customer_tokens
+
+    n = 0
+    for c, p in enumerate(plan.customer_person, start=1):
+        for token in sorted(
+            customer_tokens(f"{FIRST[p % 20]} {LAST[p % 19]} {p}", f"user{p}@example.com")
+        ):
+            n += 1
+            yield (n, c, token)
+
+
 # --- the databases ------------------------------------------------------------------------
 
 TABLES = [
     "billing_person", "billing_customer", "billing_paymentmethod", "billing_subscription",
     "billing_invoice", "billing_charge", "billing_refund", "billing_dispute",
-    "actions_auditentry",
+    "actions_auditentry", "billing_customertoken",
 ]  # fmt: skip
 
 
@@ -445,6 +458,7 @@ def main() -> None:
     ts = Clock()
     _timed("persons", lambda: loader.load("billing_person", persons_rows(plan, ts)))
     _timed("customers", lambda: loader.load("billing_customer", customers_rows(plan, ts, ids)))
+    _timed("search words", lambda: loader.load("billing_customertoken", customer_tokens_rows(plan)))
     _timed(
         "payment methods",
         lambda: loader.load("billing_paymentmethod", payment_methods_rows(plan, ts, ids)),

@@ -92,6 +92,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client, RequestFactory
     from django.test.utils import CaptureQueriesContext
+    from generate import FIRST, LAST  # bench/ is on the path when run as a script
 
     from billingdesk.accounts.models import AgentProfile, Role
     from billingdesk.billing.models import Charge, Person
@@ -123,6 +124,11 @@ def main() -> None:
 
     def search_email(person_id: int) -> None:
         assert person_search(f"user{person_id}@example.com").hits
+
+    def search_name(person_id: int) -> None:
+        # The words of the name in another order, accents and case aside, one cut short.
+        last, first = LAST[person_id % 19].upper(), FIRST[person_id % 20][:3]
+        assert person_search(f"{last} {first} {person_id}").hits
 
     def search_charge(charge_id: int) -> None:
         assert person_search(f"ch_{charge_id:010d}").hits
@@ -163,6 +169,7 @@ def main() -> None:
             ("stack", stack, persons),
             ("search by email", search_email, persons),
             ("search by charge id", search_charge, charge_ids),
+            ("search by name", search_name, persons),
         ):
             if name.split()[0] not in wanted:
                 continue

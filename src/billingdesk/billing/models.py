@@ -364,3 +364,28 @@ class Dispute(Mirrored):
     Meta = _mirror_meta(  # type: ignore[misc,assignment]
         "dispute", models.Index(fields=["account", "charge_ref"], name="dispute_charge_ref_idx")
     )
+
+
+class CustomerToken(models.Model):
+    """One searchable word of a customer: a name word or e-mail local-part word, lower-cased
+    and accent-stripped, or its e-mail domain as ``@domain``. Filled by
+    ``billing.name_tokens``; searched by prefix through the token index (never a scan)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            # The pattern opclass lets PostgreSQL serve ``LIKE 'w%'`` whatever the collation;
+            # other databases ignore it and search a plain range.
+            # (token, customer): a word's customers are read from the index alone.
+            models.Index(
+                fields=["token", "customer"],
+                name="customer_token_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            ),
+            models.Index(fields=["customer"], name="customer_token_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.token

@@ -36,6 +36,7 @@ from billingdesk.billing.models import (
     Subscription,
     TaxId,
 )
+from billingdesk.billing.name_tokens import customer_tokens_refresh
 from billingdesk.billing.signals import mirror_changed
 from billingdesk.core.errors import InvalidRequest
 from billingdesk.gateways.interface import (
@@ -254,6 +255,9 @@ def _upsert_kind(
     if model is Customer:
         fresh = [row for row in to_create if isinstance(row, Customer)]
         customers_match(customers=[*fresh, *identity_changed])
+        customer_tokens_refresh(
+            [*fresh, *(to_update if {"name", "email"} & changed_fields else [])]
+        )
     if to_create or to_update:
         mirror_changed.send(
             sender=model,

@@ -9,11 +9,14 @@ kind, with a flag saying there are more).
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+import phonenumbers
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, Model, QuerySet
 
@@ -33,6 +36,12 @@ from billingdesk.billing.models import (
     Subscription,
     TaxId,
 )
+from billingdesk.billing.name_tokens import (
+    customer_tokens,
+    customers_by_words,
+    query_words,
+    words,
+)
 from billingdesk.billing.selectors import person_resolve
 from billingdesk.core.errors import InvalidRequest, NotFound
 from billingdesk.documents.models import Document
@@ -47,6 +56,29 @@ PERSON_PAGE_ROWS = 500
 MAX_QUERY_LENGTH = 320
 # A name prefix matches weaker than a whole name: many people are called "Ana …".
 NAME_PREFIX_CONFIDENCE = 25
+# Some of the words of a name query matched (persons matching every word rank first).
+NAME_SOME_WORDS_CONFIDENCE = 15
+# A phone in national format read with a region other than DEFAULT_PHONE_REGION.
+PHONE_GUESSED_CONFIDENCE = 60
+# Persons a search counts and pages through; beyond, it says "more than".
+MAX_MATCHES = 200
+# Regions a national-format phone number is also read in (besides DEFAULT_PHONE_REGION);
+# a number read so only matches customers of that country (or of none).
+PHONE_SEARCH_REGIONS = (
+    "US",
+    "CA",
+    "GB",
+    "IE",
+    "FR",
+    "BE",
+    "CH",
+    "DE",
+    "AT",
+    "NL",
+    "ES",
+    "IT",
+    "PT",
+)
 
 
 class QueryKind(StrEnum):
@@ -72,7 +104,12 @@ class PersonHit:
 class SearchResult:
     query: str
     looked_up_as: tuple[QueryKind, ...]
-    hits: list[PersonHit]
+    hits: list[PersonHit]  # this page's
+    total: int = 0  # persons found (at most MAX_MATCHES)
+    more: bool = False  # there are more than ``total`` (the lookups stopped at MAX_MATCHES)
+    page: int = 1
+    pages: int = 1
+    account_id: str = ""  # the gateway account searched in ('' for all)
 
 
 _LAST4 = re.compile(r"^[*•xX.\s-]*(\d{4})$")
@@ -90,7 +127,8 @@ def query_kinds(query: str) -> tuple[QueryKind, ...]:
     if _PHONE.match(query) and 6 <= digits <= 15:
         return (QueryKind.PHONE, QueryKind.ID) if " " not in query else (QueryKind.PHONE,)
     if not any(ch.isspace() for ch in query) and (digits or "_" in query):
-        return (QueryKind.ID,)
+        # "theo_simon" may be an id or an e-mail's local part.
+        return (QueryKind.ID, QueryKind.NAME) if not digits else (QueryKind.ID,)
     if any(ch.isalpha() for ch in query):
         return (QueryKind.NAME,)
     return ()
@@ -111,10 +149,14 @@ class _Found:
                 self.best[pid] = (confidence, by, on)
 
 
-def person_search(query: str, limit: int = 20) -> SearchResult:
-    """Every person the text may designate, most certain first, at most ``limit``.
+def person_search(
+    query: str, limit: int = 20, *, page: int = 1, account_id: str | None = None
+) -> SearchResult:
+    """Every person the text may designate, most certain first, ``limit`` a page.
 
-    Raises ``InvalidRequest`` (with a message for the agent) when the text cannot be looked up.
+    ``account_id`` keeps the persons with a customer on that gateway account. Counts up to
+    ``MAX_MATCHES`` persons. Raises ``InvalidRequest`` (with a message for the agent) when the
+    text cannot be looked up.
     """
     text = (query or "").strip()
     if not text:
@@ -129,16 +171,23 @@ def person_search(query: str, limit: int = 20) -> SearchResult:
             f"Nothing to search for in {text!r}: type an email, a name, a phone number, "
             "a card's last 4 digits or an id."
         )
-    if kinds == (QueryKind.EMAIL,) and not normalize_email(text):
+    if kinds == (QueryKind.EMAIL,) and not normalize_email(text) and not query_words(text):
         raise InvalidRequest(f"{text!r} is not an email address.")
+    if page < 1:
+        raise InvalidRequest("The page number must be 1 or more.")
+    account = _account_or_error(account_id)
 
     found = _Found()
+    truncated = False
     resolve_args: dict[str, Any] = {}
     for kind in kinds:
         if kind is QueryKind.EMAIL:
-            resolve_args["email"] = text
-        elif kind is QueryKind.PHONE and normalize_phone(text):
-            resolve_args["phone"] = text
+            if normalize_email(text):
+                resolve_args["email"] = text
+        elif kind is QueryKind.PHONE:
+            if normalize_phone(text):
+                resolve_args["phone"] = text
+            _phones_national(found, text)
         elif kind is QueryKind.CARD_LAST4:
             resolve_args["card_last4"] = text
             _charges_by_last4(found, normalize_last4(text))
@@ -149,7 +198,7 @@ def person_search(query: str, limit: int = 20) -> SearchResult:
             resolve_args["order_id"] = text
             _ids_per_account(found, text)
         elif kind is QueryKind.NAME:
-            _names(found, text, limit)
+            truncated |= _names(found, text, limit, account)
     if resolve_args:
         for match in person_resolve(**resolve_args):
             found.add(
@@ -158,7 +207,81 @@ def person_search(query: str, limit: int = 20) -> SearchResult:
                 MatchMethod(match.method).label,
                 match.matched_on,
             )
-    return SearchResult(query=text, looked_up_as=kinds, hits=_hits(found, limit))
+    if QueryKind.EMAIL in kinds and not found.best:
+        # Not a whole address, or nobody has it: its parts ("theo.simon@", "@acme.com").
+        truncated |= _token_words(found, query_words(text), text, account)
+    if account is not None:
+        _keep_account(found, account)
+    total = len(found.best)
+    pages = max(1, -(-min(total, MAX_MATCHES) // limit))
+    return SearchResult(
+        query=text,
+        looked_up_as=kinds,
+        hits=_hits(found, limit, offset=(page - 1) * limit),
+        total=min(total, MAX_MATCHES),
+        more=truncated or total > MAX_MATCHES,
+        page=page,
+        pages=pages,
+        account_id=str(account) if account is not None else "",
+    )
+
+
+def _account_or_error(account_id: str | None) -> uuid.UUID | None:
+    if not account_id:
+        return None
+    try:
+        account = uuid.UUID(str(account_id))
+    except ValueError:
+        raise InvalidRequest(f"{account_id!r} is not a gateway account.") from None
+    if not GatewayAccount.objects.filter(pk=account).exists():
+        raise InvalidRequest(f"{account_id!r} is not a gateway account.")
+    return account
+
+
+def _keep_account(found: _Found, account: uuid.UUID) -> None:
+    """Only persons with a customer on that account (one indexed query)."""
+    ids = list(found.best)
+    keep = (
+        set(
+            Customer.objects.filter(person_id__in=ids, account_id=account).values_list(
+                "person_id", flat=True
+            )
+        )
+        if ids
+        else set()
+    )
+    found.best = {pid: reason for pid, reason in found.best.items() if pid in keep}
+
+
+def _phones_national(found: _Found, text: str) -> None:
+    """A number typed without its country prefix ("06 08 38 63 79"), read in each plausible
+    region; a reading only counts for customers of that region's country (or of none)."""
+    if text.lstrip().startswith(("+", "00")):
+        return
+    default = settings.DEFAULT_PHONE_REGION.upper()
+    readings: dict[str, set[str]] = {}
+    for region in dict.fromkeys([default, *PHONE_SEARCH_REGIONS]):
+        number = normalize_phone(text, region=region)
+        if number and (region == default or _valid_phone(number)):
+            readings.setdefault(number, set()).add(region)
+    if not readings:
+        return
+    rows = Customer.objects.filter(
+        phone_normalized__in=list(readings), person__isnull=False
+    ).values_list("person_id", "phone_normalized", "country")[:MAX_MATCHES]
+    for pid, number, country in rows:
+        regions = readings.get(number, set())
+        if default in regions or (country or "").upper() in regions:
+            found.add([pid], MATCH_CONFIDENCE[MatchMethod.PHONE], "phone", number)
+        elif not country:
+            found.add([pid], PHONE_GUESSED_CONFIDENCE, "phone (region guessed)", number)
+
+
+def _valid_phone(number: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(number, None))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def _charges_by_last4(found: _Found, last4: str) -> None:
@@ -209,33 +332,45 @@ def _ids_per_account(found: _Found, value: str) -> None:
     )
 
 
-def _names(found: _Found, text: str, limit: int) -> None:
-    """Customers whose name is, or starts with, the text, through the name index.
+def _names(found: _Found, text: str, limit: int, account: uuid.UUID | None) -> bool:
+    """Persons whose names (or e-mail words) hold every word typed, in any order, whatever
+    the accents and case, each word as a prefix, through the token index; when nobody holds
+    them all, persons that hold some of them. True when there were more than ``MAX_MATCHES``."""
+    wanted = query_words(text)
+    if not wanted:
+        return False
+    before = len(found.best)
+    truncated = _token_words(found, wanted, text, account)
+    if len(wanted) > 1 and len(found.best) == before:
+        # Nobody has every word (a typo, a word too many): those with some of them.
+        for word in wanted:
+            rows, _more = customers_by_words([word], account_id=account, limit=MAX_MATCHES)
+            for pid, name, email in rows:
+                found.add(
+                    [pid], NAME_SOME_WORDS_CONFIDENCE, "some words of the name", name or email
+                )
+    return truncated
 
-    An index can only serve a prefix as a range (``name >= 'Ana' AND name < 'Anb'``), and
-    the index compares case-sensitively, so the usual spellings of the text are each looked up
-    as a range; the case-insensitive check is then done here on the few rows returned.
-    """
-    wanted = " ".join(text.split()).casefold()
-    variants = {text, text.lower(), text.title(), text.capitalize(), text.upper()}
-    rows: list[tuple[int | None, str]] = []
-    for variant in sorted(variants):
-        upper = variant[:-1] + chr(ord(variant[-1]) + 1)
-        rows.extend(
-            Customer.objects.filter(name__gte=variant, name__lt=upper, person__isnull=False)
-            .order_by("name")
-            .values_list("person_id", "name")[: limit * 2]
-        )
-    for pid, name in rows:
-        normalised = " ".join(name.split()).casefold()
-        if normalised == wanted:
+
+def _token_words(found: _Found, wanted: list[str], text: str, account: uuid.UUID | None) -> bool:
+    """Persons with a token starting with each of ``wanted``: a whole name ranks as a name,
+    whole words as "name", prefixes below."""
+    rows, more = customers_by_words(wanted, account_id=account, limit=MAX_MATCHES)
+    typed = " ".join(wanted)
+    for pid, name, email in rows:
+        tokens = customer_tokens(name, email)
+        if " ".join(words(name)) == typed:
             found.add([pid], MATCH_CONFIDENCE[MatchMethod.NAME], "name", name)
-        elif normalised.startswith(wanted):
-            found.add([pid], NAME_PREFIX_CONFIDENCE, "name starts with", name)
+        elif all(word in tokens for word in wanted):
+            found.add([pid], MATCH_CONFIDENCE[MatchMethod.NAME] - 5, "name words", name or email)
+        else:
+            found.add([pid], NAME_PREFIX_CONFIDENCE, "name starts with", name or email)
+    return more
 
 
-def _hits(found: _Found, limit: int) -> list[PersonHit]:
-    ranked = sorted(found.best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+def _hits(found: _Found, limit: int, offset: int = 0) -> list[PersonHit]:
+    ranked = sorted(found.best.items(), key=lambda item: (-item[1][0], item[0]))
+    ranked = ranked[offset : offset + limit]
     if not ranked:
         return []
     ids = [pid for pid, _ in ranked]

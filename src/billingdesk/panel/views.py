@@ -7,7 +7,7 @@ the action forms are htmx fragments (see ``action_views``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +24,7 @@ from billingdesk.actions.services import approval_decide, request_outcome
 from billingdesk.billing.models import Mirrored
 from billingdesk.core.errors import InvalidRequest, NotFound, OperationalError, UserFacingError
 from billingdesk.documents.selectors import documents_for_person
+from billingdesk.gateways.models import GatewayAccount
 from billingdesk.panel.actionforms import BUTTON_LABELS
 from billingdesk.panel.formatting import money_display
 from billingdesk.panel.render import panel_page
@@ -50,19 +51,47 @@ class OfferedAction:
 def console(request: HttpRequest) -> HttpResponse:
     """The search box, and the persons found for what was typed."""
     query = request.GET.get("q")
+    account = request.GET.get("account") or ""
     result: SearchResult | None = None
     error = ""
     if query is not None:
         try:
-            result = person_search(query)
+            result = person_search(query, page=_page_number(request), account_id=account or None)
         except InvalidRequest as exc:
             error = exc.message
     return render(
         request,
         "panel/console.html",
-        {"query": query or "", "result": result, "error": error},
+        {
+            "query": query or "",
+            "result": result,
+            "error": error,
+            "account": account,
+            "accounts": GatewayAccount.objects.order_by("name").values_list("pk", "name"),
+            "page_links": _search_pages(query or "", account, result),
+        },
         status=400 if error else 200,
     )
+
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page") or "1"
+    if not raw.isdigit() or len(raw) > 6:
+        raise InvalidRequest(f"{raw!r} is not a page number.")
+    return int(raw)
+
+
+def _search_pages(query: str, account: str, result: SearchResult | None) -> dict[str, str]:
+    """Links to the previous and next pages of results ('' where there is none)."""
+    links = {"previous": "", "next": ""}
+    if result is None:
+        return links
+    base = {"q": query, **({"account": account} if account else {})}
+    if result.page > 1:
+        links["previous"] = "?" + urlencode({**base, "page": result.page - 1})
+    if result.page < result.pages:
+        links["next"] = "?" + urlencode({**base, "page": result.page + 1})
+    return links
 
 
 @login_required

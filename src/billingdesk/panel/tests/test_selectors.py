@@ -38,7 +38,7 @@ def test_query_kinds(query: str, kinds: tuple[QueryKind, ...]) -> None:
     [
         ("ANA.LOPEZ@example.com", "email"),
         ("+33612345678", "phone"),
-        ("06 12 34 56 78", None),  # a national number reads as the default region (US): none
+        ("06 12 34 56 78", "phone"),  # national format, read in the customer's country
         ("1111", "card last 4"),
         ("ch_cus_ana_eu_1", "charge or transaction id"),
         ("pi_cus_ana_eu_2", "charge or transaction id"),
@@ -49,7 +49,8 @@ def test_query_kinds(query: str, kinds: tuple[QueryKind, ...]) -> None:
         ("INV-cus_ana_eu-2", "invoice number"),
         ("re_cus_ana_eu_1", "refund id"),
         ("ana lópez", "name"),
-        ("Ana", "name starts with"),
+        ("Ana", "name words"),
+        ("Lop", "name starts with"),
         ("ana lo", "name starts with"),
     ],
 )
@@ -84,7 +85,11 @@ def test_search_exact_name_outranks_prefix(ana: Customer, eu: GatewayAccount) ->
 
     assert hits[0].matched_by == "name"
     assert hits[0].matched_on == "Ana"
-    assert [h.matched_by for h in hits[1:]] == ["name starts with"] * 2
+    # A whole word of the name ranks above a word's beginning.
+    assert [(h.matched_by, h.matched_on) for h in hits[1:]] == [
+        ("name words", "Ana López"),
+        ("name starts with", "Anabel Ruiz"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -94,7 +99,8 @@ def test_search_exact_name_outranks_prefix(ana: Customer, eu: GatewayAccount) ->
         ("   ", "Type an email"),
         ("!!!", "Nothing to search for"),
         ("x" * 400, "too long"),
-        ("not@email", "is not an email address"),
+        ("@", "is not an email address"),
+        ("@@ @", "is not an email address"),
     ],
 )
 def test_search_refuses_what_it_cannot_look_up(db: None, query: str, message: str) -> None:
