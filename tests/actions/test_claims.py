@@ -21,7 +21,7 @@ from billingdesk.actions import recovery, services
 from billingdesk.actions.audit import audit_verify
 from billingdesk.actions.models import ActionKind, ActionRequest, AuditEntry
 from billingdesk.actions.recovery import actions_reconcile
-from billingdesk.actions.services import action_key_issue, request_outcome
+from billingdesk.actions.services import action_key_issue, calls, request_outcome
 from billingdesk.billing.models import Refund
 from billingdesk.core.errors import GatewayUnavailable, OperationalError
 from billingdesk.gateways.sandbox.connector import SandboxConnector
@@ -39,7 +39,7 @@ def test_webhook_intake_on_an_sqlite_file_succeeds_while_a_refund_is_at_the_gate
     env = {k: v for k, v in os.environ.items() if not k.startswith("BILLINGDESK_")}
     env.pop("DATABASE_URL", None)
     env["BILLINGDESK_DATA_DIR"] = str(tmp_path)
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(services.__file__).parents[2]), *sys.path])
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(services.__file__).parents[3]), *sys.path])
     # SQLite's own busy timeout (2 s) decides how long a blocked intake waits: no wall-clock
     # limit in the test itself.
     done = subprocess.run(
@@ -118,7 +118,7 @@ def test_a_commit_failure_after_the_refund_still_records_the_outcome_and_audit(
     def broken_upsert(**kwargs: Any) -> None:
         raise DatabaseError("could not serialize access")
 
-    monkeypatch.setattr(services, "mirror_upsert", broken_upsert)
+    monkeypatch.setattr(calls, "mirror_upsert", broken_upsert)
     done = refund(ana, shop.charge, 1000)
 
     assert done.status == ActionRequest.Status.SUCCEEDED
@@ -140,7 +140,7 @@ def test_a_claim_left_running_is_reconciled_with_the_same_key(
             raise DatabaseError("disk full")
         real_audit(request, **kwargs)
 
-    monkeypatch.setattr(services, "_audit", audit_down)
+    monkeypatch.setattr(calls, "_audit", audit_down)
     with pytest.raises(OperationalError, match="Do not submit it again"):
         refund(ana, shop.charge, 1000)
     claim = ActionRequest.objects.get()
@@ -150,7 +150,7 @@ def test_a_claim_left_running_is_reconciled_with_the_same_key(
     with pytest.raises(Exception, match=r"Only €40\.00 remains"):
         refund(ana, shop.charge, 4001)
 
-    monkeypatch.setattr(services, "_audit", real_audit)
+    monkeypatch.setattr(calls, "_audit", real_audit)
     monkeypatch.setattr(recovery, "_audit", real_audit)
     assert actions_reconcile() == 0  # not stale yet: it may still be recording
     ActionRequest.objects.filter(pk=claim.pk).update(

@@ -8,8 +8,9 @@ statement must give what the ORM gives, on SQLite and PostgreSQL alike: the pari
 bytes and empty batches.
 
 Sites still to move here (their modules are being changed in parallel work):
-``billing.services`` (``_insert_rows``, ``_update_rows``, the relink ``UPDATE``),
-``gateways.webhooks`` (``_intake_sql``, ``_store``, ``_insert_prepared``) and
+``billing.services.rows`` (``_insert_rows``, ``_update_rows``), ``billing.services.links``
+(the relink ``UPDATE``),
+``gateways.webhooks.intake`` (``_intake_sql``, ``_store``, ``_insert_prepared``) and
 ``panel.prepared`` (querysets compiled once, re-run on a cursor).
 """
 

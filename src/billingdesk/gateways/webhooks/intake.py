@@ -1,23 +1,11 @@
-"""Webhook intake and processing, the same for every gateway.
-
-Intake (in the web request) does as little as possible: verify the signature, read the event
-id, then store the raw request with its outcome in one transaction, before answering.
-Processing (in a worker) parses events into mirror objects and upserts them in batches.
-
-One queued job per account, not per event: intake sets the account's ``drain_requested``
-flag in the same transaction as the event, and only the delivery that turns the flag on
-queues a ``webhook_account_drain``. The drain clears the flag before it reads, so an event
-stored after that sets it again and queues the next drain: nothing waits without a job.
-Idempotency comes from the event id (one canonical row per event; repeated deliveries are
-kept as duplicates) and from the mirror's version check (an older object never overwrites a
-newer one).
+"""Webhook intake, in the web request: verify the signature, read the event id, store the
+raw request with its outcome and request the account's drain, in one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
-import logging
 import time
 from collections.abc import Mapping
 from contextlib import nullcontext
@@ -29,19 +17,15 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Field, Q
+from django.db.models import Field
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
-from django_tasks import task
 
-from billingdesk.billing.services import mirror_upsert
-from billingdesk.core.errors import MalformedPayload, SignatureInvalid, UserFacingError
-from billingdesk.core.tasks import enqueue_in_transaction, enqueue_on_commit
-from billingdesk.gateways.interface import Connector, ParsedEvent
+from billingdesk.core.errors import MalformedPayload, SignatureInvalid
+from billingdesk.core.tasks import enqueue_in_transaction
+from billingdesk.gateways.interface import Connector
 from billingdesk.gateways.models import GatewayAccount, WebhookEvent
 from billingdesk.gateways.registry import connector_for
-
-log = logging.getLogger(__name__)
 
 # Request headers never kept with a stored event.
 _SECRET_HEADERS = {"authorization", "cookie", "proxy-authorization"}
@@ -320,6 +304,10 @@ def _store(
             return
         cursor.execute(flag, [True, account_id, False])
         if cursor.rowcount == 1:
+            # The job lives in the package (its stored import path); imported here, once
+            # per drain, since the package imports this module.
+            from billingdesk.gateways.webhooks import webhook_account_drain
+
             enqueue_in_transaction(
                 webhook_account_drain,
                 str(account.pk),
@@ -344,205 +332,3 @@ def _insert_prepared(db: Any, sql: str, params: list[Any]) -> int:
             return int(cursor.rowcount)
     except psycopg_errors.UniqueViolation as exc:
         raise IntegrityError(str(exc)) from exc
-
-
-def webhook_drain_request(*, account_id: UUID | str, force: bool = False) -> bool:
-    """Queue a drain of the account's pending events unless one is queued; True if queued.
-
-    ``force`` queues one even when the flag says a drain is queued: after a crash the flag
-    may be set with no job left to clear it.
-    """
-    with transaction.atomic():
-        accounts = GatewayAccount.objects.filter(pk=account_id)
-        if not force:
-            accounts = accounts.filter(drain_requested=False)
-        if not accounts.update(drain_requested=True):
-            return False
-        enqueue_in_transaction(
-            webhook_account_drain, str(account_id), delay=settings.WEBHOOK_DRAIN_DELAY_SECONDS
-        )
-    return True
-
-
-# How many pending events a drain (or a retry) applies in one transaction. The mirror
-# writes a batch in a few queries, so the per-event cost is small once batched.
-PROCESS_BATCH = 100
-# A drain stops after this many batches and queues a follow-up, so other jobs (and other
-# accounts' drains) get the worker in between while events keep arriving.
-DRAIN_MAX_BATCHES = 20
-
-
-@task()
-def webhook_account_drain(account_id: str) -> str:
-    """Apply all pending events of one account to the mirror, a batch at a time.
-
-    Clears the account's ``drain_requested`` flag first, in its own committed transaction:
-    an event stored from then on requests (and queues) another drain, so none is left
-    without a job. Safe to run twice or concurrently: batches are locked (skipping rows
-    another drain holds) and only pending events are taken.
-    """
-    with transaction.atomic():
-        # FOR UPDATE waits for the intakes in flight (they hold FOR KEY SHARE on the row),
-        # so every event stored while the flag was set is committed and visible below.
-        locked = list(
-            GatewayAccount.objects.select_for_update()
-            .filter(pk=account_id)
-            .values_list("pk", flat=True)
-        )
-        if not locked:
-            return "skipped: no such account"
-        GatewayAccount.objects.filter(pk=account_id).update(drain_requested=False)
-    account = GatewayAccount.objects.get(pk=account_id)
-    applied = taken = 0
-    after = 0
-    for _ in range(DRAIN_MAX_BATCHES):
-        # Read without a lock or a transaction: parsing may call the gateway (a thin event
-        # is re-fetched), and no row or write lock may be held while it does. ``_apply``
-        # then locks what is still pending and writes in one short transaction.
-        batch = list(
-            WebhookEvent.objects.filter(
-                account=account, status=WebhookEvent.Status.PENDING, pk__gt=after
-            )
-            .defer("headers")  # not needed to apply an event; decoding each costs
-            .order_by("pk")[:PROCESS_BATCH]
-        )
-        if batch:
-            after = batch[-1].pk
-            taken += len(batch)
-            applied += len(_apply(account, batch))
-        if len(batch) < PROCESS_BATCH:
-            # Drained: an event stored since the flag was cleared has queued the next drain.
-            break
-    else:
-        webhook_drain_request(account_id=account_id)
-    return f"applied {applied} of {taken} event(s)"
-
-
-@task()
-def webhook_event_process(event_pk: int) -> str:
-    """Apply one stored event (and others pending for its account): retries and the admin.
-
-    Safe to run twice or concurrently: events are locked and only pending or failed ones
-    are applied.
-    """
-    event = WebhookEvent.objects.select_related("account").filter(pk=event_pk).first()
-    if event is None or event.status not in (
-        WebhookEvent.Status.PENDING,
-        WebhookEvent.Status.FAILED,
-    ):
-        return "skipped"
-    batch = [event]
-    if event.status == WebhookEvent.Status.PENDING:
-        batch += list(
-            WebhookEvent.objects.filter(
-                account_id=event.account_id, status=WebhookEvent.Status.PENDING
-            )
-            .exclude(pk=event.pk)
-            .defer("headers")
-            .order_by("pk")[: PROCESS_BATCH - 1]
-        )
-    applied = _apply(event.account, batch, retry=event.pk)
-    return "processed" if event.pk in applied else "failed"
-
-
-def _apply(
-    account: GatewayAccount, batch: list[WebhookEvent], *, retry: int | None = None
-) -> set[int]:
-    """Parse and upsert a batch of events; record each one's outcome; return those applied.
-
-    Two steps, so that no transaction is open during network work: every event is parsed
-    first, outside any transaction (``parse_webhook`` may fetch a thin event's object from
-    the gateway); then one short transaction locks those still pending (``SKIP LOCKED``:
-    one another drain holds is left to it; ``retry`` names a failed event that may be
-    taken too), writes the mirror and records each outcome. An event taken by another
-    drain in between is simply not written here; the mirror's version check makes a late
-    write of an older object harmless anyway.
-    """
-    connector = connector_for(account)
-    outcomes: dict[int, ParsedEvent | Exception] = {}
-    for event in batch:
-        try:
-            outcomes[event.pk] = connector.parse_webhook(bytes(event.body))
-        except Exception as exc:
-            outcomes[event.pk] = exc
-    takeable = Q(status=WebhookEvent.Status.PENDING)
-    if retry is not None:
-        takeable |= Q(pk=retry, status=WebhookEvent.Status.FAILED)
-    with transaction.atomic():
-        locked = list(
-            WebhookEvent.objects.select_for_update(skip_locked=True)
-            .filter(takeable, pk__in=list(outcomes))
-            .only("pk", "status", "attempts", "error")
-            .order_by("pk")
-        )
-        return _record(account, locked, outcomes)
-
-
-def _record(
-    account: GatewayAccount,
-    events: list[WebhookEvent],
-    outcomes: Mapping[int, ParsedEvent | Exception],
-) -> set[int]:
-    parsed: list[tuple[WebhookEvent, ParsedEvent]] = []
-    for event in events:
-        event.attempts += 1
-        outcome = outcomes[event.pk]
-        if isinstance(outcome, Exception):
-            _fail(event, outcome)
-        else:
-            parsed.append((event, outcome))
-    applied: list[WebhookEvent] = []
-    try:
-        with transaction.atomic():
-            mirror_upsert(account=account, objects=[o for _, p in parsed for o in p.objects])
-        applied = [event for event, _ in parsed]
-    except Exception as batch_exc:
-        if len(parsed) == 1:
-            _fail(parsed[0][0], batch_exc)
-        else:
-            # One bad object spoils the batch write: apply the events one by one instead.
-            for event, result in parsed:
-                try:
-                    with transaction.atomic():
-                        mirror_upsert(account=account, objects=result.objects)
-                    applied.append(event)
-                except Exception as exc:
-                    _fail(event, exc)
-    # One UPDATE for the batch; each applied event's attempts went up by one above.
-    WebhookEvent.objects.filter(pk__in=[event.pk for event in applied]).update(
-        status=WebhookEvent.Status.PROCESSED,
-        processed_at=timezone.now(),
-        error="",
-        attempts=F("attempts") + 1,
-    )
-    return {event.pk for event in applied}
-
-
-def _fail(event: WebhookEvent, exc: Exception) -> None:
-    permanent = isinstance(exc, (MalformedPayload, UserFacingError))
-    event.status = WebhookEvent.Status.FAILED
-    event.error = f"{type(exc).__name__}: {exc}"
-    event.save(update_fields=["status", "error", "attempts"])
-    if not permanent and event.attempts < settings.WEBHOOK_MAX_ATTEMPTS:
-        enqueue_on_commit(webhook_event_process, event.pk, delay=5 * 2**event.attempts)
-    log.warning("webhook %s failed (attempt %s): %s", event.pk, event.attempts, exc)
-
-
-def webhook_events_requeue(*, older_than_seconds: int = 0) -> int:
-    """Queue a drain for each account with events left pending; return how many events.
-
-    Run by ``billingdesk worker`` at start: after a crash an account's flag may say a drain
-    is queued when none will run (the job died), so a drain is queued regardless of it.
-    """
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    per_account = (
-        WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING, received_at__lte=cutoff)
-        .order_by()
-        .values("account_id")
-        .annotate(n=Count("pk"))
-    )
-    total = 0
-    for row in per_account:
-        webhook_drain_request(account_id=row["account_id"], force=True)
-        total += row["n"]
-    return total
