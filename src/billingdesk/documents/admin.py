@@ -31,6 +31,18 @@ from billingdesk.documents.tasks import document_send_task
 from billingdesk.documents.taxids import tax_id_check
 
 
+def _png_upload(upload: Any) -> bytes | None:
+    """An uploaded image's bytes once checked as a PNG the PDF/A writer embeds, or None."""
+    if not upload:
+        return None
+    data = upload.read()
+    try:
+        png_parse(data)
+    except LogoError as exc:
+        raise forms.ValidationError(str(exc)) from exc
+    return bytes(data)
+
+
 class LegalEntityForm(forms.ModelForm[LegalEntity]):
     signature_upload = forms.FileField(
         required=False,
@@ -47,15 +59,7 @@ class LegalEntityForm(forms.ModelForm[LegalEntity]):
         ]
 
     def clean_signature_upload(self) -> bytes | None:
-        upload = self.cleaned_data.get("signature_upload")
-        if not upload:
-            return None
-        data = upload.read()
-        try:
-            png_parse(data)
-        except LogoError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return bytes(data)
+        return _png_upload(self.cleaned_data.get("signature_upload"))
 
     def save(self, commit: bool = True) -> LegalEntity:
         entity = super().save(commit=False)
@@ -103,15 +107,7 @@ class BrandForm(forms.ModelForm[Brand]):
         ]
 
     def clean_logo_upload(self) -> bytes | None:
-        upload = self.cleaned_data.get("logo_upload")
-        if not upload:
-            return None
-        data = upload.read()
-        try:
-            png_parse(data)
-        except LogoError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return bytes(data)
+        return _png_upload(self.cleaned_data.get("logo_upload"))
 
     def save(self, commit: bool = True) -> Brand:
         brand = super().save(commit=False)
