@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
 
 from babel.numbers import format_decimal
 from django.conf import settings
@@ -425,15 +427,8 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
             )
         )
         xmp = _xmp_fixed(
-            generate_xmp_bytes(
-                "factur-x",
-                "en16931",
-                None,
-                {
-                    "title": f"{title} {document.number}",
-                    "author": document.seller.get("name", ""),
-                    "subject": f"{title} {document.number}",
-                },
+            _facturx_xmp(
+                title=f"{title} {document.number}", author=document.seller.get("name", "")
             ),
             created,
         )
@@ -448,6 +443,34 @@ def document_pdf(document: Document, brand: Brand) -> bytes:
         lang=lang.replace("_", "-"),
         attachments=attachments,
         created=created,
+    )
+
+
+# Stand-ins the factur-x library writes into its XMP once (they need no XML escaping); each
+# document's values replace them, escaped. Building the XMP took a tenth of a PDF's time.
+_XMP_TITLE = "BDXMPTITLESTANDIN"
+_XMP_AUTHOR = "BDXMPAUTHORSTANDIN"
+
+
+@lru_cache(maxsize=1)
+def _facturx_xmp_template() -> bytes:
+    return bytes(
+        generate_xmp_bytes(
+            "factur-x",
+            "en16931",
+            None,
+            {"title": _XMP_TITLE, "author": _XMP_AUTHOR, "subject": _XMP_TITLE},
+        )
+    )
+
+
+def _facturx_xmp(*, title: str, author: str) -> bytes:
+    """The factur-x library's XMP for a Factur-X EN 16931 document with this title (also its
+    subject) and author, from the template it wrote once."""
+    return (
+        _facturx_xmp_template()
+        .replace(_XMP_TITLE.encode(), xml_escape(title).encode("ascii", "xmlcharrefreplace"))
+        .replace(_XMP_AUTHOR.encode(), xml_escape(author).encode("ascii", "xmlcharrefreplace"))
     )
 
 

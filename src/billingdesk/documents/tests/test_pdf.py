@@ -127,3 +127,25 @@ def test_customer_text_cannot_inject_pdf_operators_or_fetch_anything(drain_tasks
 def test_logo_must_be_a_plain_png():
     with pytest.raises(LogoError, match="not a PNG"):
         png_parse(b"GIF89a...")
+
+
+@pytest.mark.parametrize(
+    ("title", "author"),
+    [
+        ('Rechnung <R&D> "x" 1', "Müller & Söhne <GmbH>"),
+        ("Фактура F-1", "ελληνική εταιρεία"),
+        ("", ""),
+    ],
+)
+def test_the_cached_facturx_xmp_is_the_librarys_own(title: str, author: str) -> None:
+    """The XMP is written once by the factur-x library and filled per document: the result
+    must be what the library writes for that document (its render-time dates aside)."""
+    from facturx.facturx import generate_xmp_bytes
+
+    from billingdesk.documents.render.layout import _facturx_xmp
+
+    dates = re.compile(rb"<xmp:(CreateDate|ModifyDate|MetadataDate)>[^<]*</xmp:\1>")
+    library = generate_xmp_bytes(
+        "factur-x", "en16931", None, {"title": title, "author": author, "subject": title}
+    )
+    assert dates.sub(b"", _facturx_xmp(title=title, author=author)) == dates.sub(b"", library)
