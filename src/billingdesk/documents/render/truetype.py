@@ -64,9 +64,21 @@ class Font:
     tables: dict[str, bytes]  # head, hhea, maxp, OS/2, post as prepared
     checksums: dict[str, int]  # of those tables (head's with checkSumAdjustment 0)
     missing: set[str] = field(default_factory=set, compare=False, hash=False)
+    # text -> encode(text): labels, headers and names recur in every document, and a text is
+    # measured (to wrap) before it is written.
+    encoded: dict[str, tuple[str, int]] = field(default_factory=dict, compare=False, hash=False)
 
     def encode(self, text: str) -> tuple[str, int]:
         """Hex glyph string for ``Tj`` and the width in 1/1000 em."""
+        known = self.encoded.get(text)
+        if known is not None:
+            return known
+        result = self._encode(text)
+        if len(self.encoded) < 16384:  # bounded: amounts and names vary without end
+            self.encoded[text] = result
+        return result
+
+    def _encode(self, text: str) -> tuple[str, int]:
         table = self.chars
         parts = []
         total = 0
