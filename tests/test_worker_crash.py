@@ -237,8 +237,12 @@ def _both_workers_up(site: Installation) -> None:
         "two worker heartbeats",
         lambda: site.query("SELECT COUNT(*) FROM gateways_taskworker")[0][0] == 2,
     )
+    # The heartbeat row is written just before the "started" line: wait for the line too.
     engine = "from RQ" if _engine() == "rq" else "from the database queue"
-    assert all(engine in site.log(n) for n in range(2)), site.logs()
+    site.wait_for(
+        f"both workers taking jobs {engine}",
+        lambda: all(engine in site.log(n) for n in range(2)),
+    )
 
 
 def test_a_backfill_resumes_on_the_surviving_worker_after_its_worker_is_killed(
