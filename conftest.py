@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,12 @@ from django.db import connection
 from django_tasks_db.management.commands import db_worker
 from tests import task_engines
 from tests.task_engines import run_pending_on_commit, run_queued_jobs
+
+
+@pytest.fixture(scope="session")
+def migrated_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where tests.migrated keeps the SQLite database migrated once for the session."""
+    return tmp_path_factory.mktemp("migrated")
 
 
 @pytest.fixture(autouse=True)

@@ -31,6 +31,7 @@ from billingdesk.gateways.models import GatewayAccount, SyncRun
 from billingdesk.gateways.recovery import unfinished_backfills_requeue
 from tests.fakes import memory_gateway
 from tests.fakes.memory_gateway import MemoryConnector
+from tests.migrated import sqlite_migrated
 
 BILLINGDESK = Path(sys.executable).parent / "billingdesk"
 DEMO_READY_TIMEOUT = 120.0
@@ -79,8 +80,10 @@ def test_django_commands_work_through_it(tmp_path: Path) -> None:
     assert "migrate" in result.stdout
 
 
-def test_sync_of_an_unknown_account_exits_2_without_traceback(tmp_path: Path) -> None:
-    assert run("migrate", "-v0", data_dir=tmp_path).returncode == 0
+def test_sync_of_an_unknown_account_exits_2_without_traceback(
+    tmp_path: Path, migrated_cache: Path
+) -> None:
+    sqlite_migrated(tmp_path, migrated_cache)
     result = run("sync", "no-such-account", data_dir=tmp_path)
     assert result.returncode == 2
     assert "no-such-account" in result.stderr

@@ -24,9 +24,11 @@ from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
+
+from tests.migrated import postgres_migrated, sqlite_migrated
 
 ROOT = Path(__file__).resolve().parents[1]
 # How long a step may take on a loaded machine before the test gives up (not a limit on the
@@ -188,7 +190,7 @@ def _owner(workers: list[subprocess.Popen[bytes]], marker: dict[str, int]) -> in
 
 
 @pytest.fixture
-def installation(tmp_path: Path) -> Iterator[Installation]:
+def installation(tmp_path: Path, migrated_cache: Path) -> Iterator[Installation]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BILLINGDESK_")}
     env.pop("DATABASE_URL", None)
     env |= {
@@ -203,17 +205,14 @@ def installation(tmp_path: Path) -> Iterator[Installation]:
         "BILLINGDESK_WEBHOOK_DRAIN_DELAY": "0",
     }
     database_url = None
+    # Migrated once per session and copied (tests/migrated.py): migrating is not the subject.
     if os.environ.get("DATABASE_URL"):
-        import psycopg
-
         parts = urlsplit(os.environ["DATABASE_URL"])
         name = f"{parts.path.lstrip('/') or 'billingdesk'}_crash"
-        admin = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as db:
-            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            db.execute(f'CREATE DATABASE "{name}"')
-        database_url = urlunsplit(parts._replace(path=f"/{name}"))
+        database_url = postgres_migrated(os.environ["DATABASE_URL"], name, tmp_path, migrated_cache)
         env["DATABASE_URL"] = database_url
+    else:
+        sqlite_migrated(tmp_path, migrated_cache)
     if _engine() == "rq":
         import redis
 
@@ -222,7 +221,6 @@ def installation(tmp_path: Path) -> Iterator[Installation]:
         env["BILLINGDESK_TASK_BACKEND"] = "django_tasks_rq.RQBackend"
         env["BILLINGDESK_REDIS_URL"] = redis_url
     site = Installation(tmp=tmp_path, env=env, database_url=database_url)
-    site.billingdesk("migrate", "-v0")
     try:
         yield site
     finally:

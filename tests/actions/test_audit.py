@@ -16,6 +16,7 @@ from django.test import Client
 
 from billingdesk.actions.audit import audit_check, audit_record, audit_verify
 from billingdesk.actions.models import AuditEntry
+from tests.migrated import sqlite_migrated
 
 
 @pytest.mark.django_db
@@ -140,7 +141,7 @@ def test_audit_verify_command_exit_codes(_anchor_file: Path) -> None:
     assert err.value.returncode == 1
 
 
-def test_audit_verify_from_the_command_line(tmp_path: Path) -> None:
+def test_audit_verify_from_the_command_line(tmp_path: Path, migrated_cache: Path) -> None:
     """The real `billingdesk audit verify`: exit 0, then exit 1 naming the entry."""
     import subprocess
     import sys
@@ -153,7 +154,7 @@ def test_audit_verify_from_the_command_line(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*cli, *args], env=env, capture_output=True, text=True, check=False)
 
-    assert run("migrate", "-v0").returncode == 0
+    sqlite_migrated(tmp_path, migrated_cache)
     script = (
         "from billingdesk.actions.audit import audit_record\n"
         "for _ in range(3): audit_record(actor=None, action='void', result='succeeded')\n"

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from billingdesk.core.signing import sign_header
+from tests.migrated import sqlite_migrated
 
 BILLINGDESK = Path(sys.executable).parent / "billingdesk"
 IDLE_CONNECTIONS = 50
@@ -64,12 +65,12 @@ def _get(path: str) -> bytes:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[int, str]]:
+def server(tmp_path: Path, migrated_cache: Path) -> Iterator[tuple[int, str]]:
     """A migrated SQLite installation with a sandbox account, served by the default
     `billingdesk serve`; yields (port, webhook path)."""
     env = _env(tmp_path / "data")
+    sqlite_migrated(tmp_path / "data", migrated_cache)
     for args in (
-        ["migrate", "-v", "0"],
         ["gateway", "add", "sandbox", "--name", "Keep-alive", "--webhook-secret", WEBHOOK_SECRET],
         ["gateway", "list"],
     ):
