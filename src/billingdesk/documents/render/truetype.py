@@ -358,10 +358,10 @@ def _font_objects(font: Font, used: frozenset[str] | set[str]) -> FontObjects:
     )
     return (
         tag,
-        zlib.compress(program, 9),  # once per glyph set (cached): the smallest
+        zlib.compress(program, 1),  # level 6 saves ~4 % for twice the time (on a miss)
         len(program),
         w_array,
-        zlib.compress(cmap_text.encode("ascii"), 9),
+        zlib.compress(cmap_text.encode("ascii"), 1),
     )
 
 
