@@ -3,8 +3,9 @@ PNG logo and file attachments (Factur-X), nothing else.
 
 Why our own writer: an invoice is a handful of text runs and rules, and the general engines
 spend most of their time elsewhere (HTML/CSS layout, per-document font parsing and
-subsetting). Here the fonts are subset once per process and their PDF objects are prebuilt,
-so a document is string assembly plus one zlib call (see docs/benchmarks.md, "Invoice PDF").
+subsetting). Here the fonts are prepared once per process and each glyph set's subset is
+built once and remembered, so a document is mostly string assembly plus two small zlib calls
+(see docs/benchmarks.md, "Invoice PDF").
 It also cannot fetch anything: there is no URL, file or font lookup driven by document data.
 
 PDF/A-3b points covered (ISO 19005-3): every font embedded (CIDFontType2, Identity-H,

@@ -1,6 +1,7 @@
 """TrueType fonts for the PDF writer: a face loaded and prepared once per process (its
 glyphs for the scripts documents use), then, per document, the subset of the glyphs it
-uses as an embedded CIDFontType2 font with its ToUnicode map.
+uses (and printable ASCII) as an embedded CIDFontType2 font with its ToUnicode map — built
+once per glyph set and remembered (``font_objects``).
 """
 
 from __future__ import annotations
