@@ -103,7 +103,7 @@ def run_all(*queries: Query[Any]) -> list[list[Any]]:
                 results[index] = [_instance(plan, row) for row in cursor.fetchall()]
         else:
             for index, plan, values in sent:
-                cursor.execute(plan.sql, values)
+                cursor.execute(cast(str, plan.sql), values)
                 results[index] = [_instance(plan, row) for row in cursor.fetchall()]
     return results
 
