@@ -2,10 +2,10 @@
 
 Each case writes or reads the same values once through the hand-written statement and once
 through its ORM equivalent, and compares what the database holds (or which error each one
-raised). Run with DATABASE_URL=postgres://… for PostgreSQL. The statements: the mirror's
-INSERT and UPDATE (``billing.services``), webhook intake's INSERT (``gateways.webhooks``),
-the role lookup (``core.sql`` for ``accounts.selectors``) and the panel's pre-compiled
-querysets (``panel.prepared``).
+raised). Run with DATABASE_URL=postgres://… for PostgreSQL. The statements (all in
+``core.sql`` but the panel's): the mirror's INSERT, UPDATE and relink UPDATE (used by
+``billing.services``), webhook intake's INSERT (``gateways.webhooks``), the role lookup
+(``accounts.selectors``) and the panel's pre-compiled querysets (``panel.prepared``).
 """
 
 from __future__ import annotations
@@ -141,6 +141,55 @@ def test_mirror_update_matches_bulk_update(
 def test_mirror_update_of_an_empty_batch_writes_nothing(db: None) -> None:
     services._update_rows(Charge, [], ["status"])
     assert Charge.objects.bulk_update([], ["status"]) == 0
+
+
+# --- the mirror's relink UPDATE ------------------------------------------------------------
+def _linked(account: GatewayAccount) -> list[tuple[str, str | None]]:
+    rows = Charge.objects.filter(account=account).order_by("gateway_id")
+    return [(c.gateway_id, c.customer.gateway_id if c.customer else None) for c in rows]
+
+
+@pytest.mark.parametrize(
+    "new_ids",
+    [["cus_1"], ["cus_1", "cus_2"], ["cus_missing"], [NUL], ["cus_1", "cus_1"], []],
+    ids=repr,
+)
+def test_mirror_relink_matches_the_orm(
+    two_accounts: tuple[GatewayAccount, GatewayAccount], new_ids: list[str]
+) -> None:
+    """Charges that arrived before their customer point at it once it arrives: the
+    hand-written UPDATE (``core.sql.relink_sql``) against the ORM's ``update`` with a
+    subquery, for the customers named in ``new_ids``."""
+    from django.db.models import OuterRef, Subquery
+
+    from billingdesk.billing.models import Customer
+    from billingdesk.billing.services.links import _relink_referrers
+    from billingdesk.gateways.interface import ObjectKind
+
+    for account in two_accounts:
+        charges = _charges(account)
+        charges[1].customer_ref = "cus_2"
+        Charge.objects.bulk_create(charges)
+        for gid in ("cus_1", "cus_2"):
+            Customer.objects.create(account=account, gateway_id=gid, gateway_updated_at=T0, raw={})
+    by_hand, by_orm = two_accounts
+    raw = outcome(lambda: _relink_referrers(by_hand, ObjectKind.CUSTOMER, new_ids))
+
+    def orm_relink() -> int:
+        if not new_ids:
+            return 0
+        target = Customer.objects.filter(
+            account=OuterRef("account"), gateway_id=OuterRef("customer_ref")
+        )
+        return Charge.objects.filter(
+            account=by_orm, customer__isnull=True, customer_ref__in=new_ids
+        ).update(customer=Subquery(target.values("pk")[:1]))
+
+    orm = outcome(orm_relink)
+    assert same(raw, orm, int), (raw, orm)
+    assert _linked(by_hand) == _linked(by_orm)
+    if new_ids == ["cus_1"]:
+        assert _linked(by_hand) == [("ch_0", "cus_1"), ("ch_1", None), ("ch_2", "cus_1")]
 
 
 # --- webhook intake's INSERT -----------------------------------------------------------------
