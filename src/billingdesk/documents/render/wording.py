@@ -6,8 +6,8 @@ mentions each jurisdiction requires (``mentions_for``). Also used by the emails.
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from babel.dates import format_date

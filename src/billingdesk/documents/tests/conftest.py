@@ -229,9 +229,8 @@ def every_facturx_passes_en16931():
     from django.db.models.signals import post_save
     from facturx import generate_xml
 
-    from billingdesk.documents.render.facturx import facturx_data
-
     from billingdesk.documents.models import Document
+    from billingdesk.documents.render.facturx import facturx_data
     from billingdesk.documents.tests.schematron import assert_en16931
 
     issued: list[tuple[str, bytes, bool]] = []

@@ -88,8 +88,8 @@ def no_templates(monkeypatch):
 
 HOSTILE = [
     "Müller & Söhne <GmbH>",
-    'A "quoted" \'name\' > 5 % — €',
-    "Ζαχαρίας Ωμέγα ΑΕ · Иван & Co",
+    "A \"quoted\" 'name' > 5 % — €",
+    "Ζαχαρίας Ωμέγα ΑΕ · Иван & Co",  # noqa: RUF001 - Greek letters are the point
     "emoji 😀 and CJK 漢字",
     "ends with an ampersand &",
     "&amp; already escaped &lt;",
