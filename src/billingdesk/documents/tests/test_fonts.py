@@ -1,6 +1,6 @@
 # ruff: noqa: RUF001  (Greek and Cyrillic letters are the point of these tests)
 """Fonts: every character of Bulgarian, Greek and Polish customers prints (never "?"), each
-document embeds a tagged subset of exactly the glyphs it uses, with XMP fit for PDF/A, and a
+document embeds a tagged subset of the glyphs it uses (plus ASCII), with XMP fit for PDF/A, and a
 one-page invoice stays small."""
 
 from __future__ import annotations
