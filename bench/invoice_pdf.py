@@ -198,6 +198,34 @@ def weasyprint_renderer(document, brand) -> Callable[[], bytes]:  # type: ignore
     return render
 
 
+NAMES = ["Müller", "Dupont", "García", "Kowalski", "Jensen", "Rossi", "Nowak", "Öztürk"]
+STREETS = ["Hauptstraße", "rue de Lyon", "Calle Mayor", "ul. Długa", "Via Roma", "Strandvej"]
+
+
+def varied_documents(document, count: int) -> list:  # type: ignore[no-untyped-def]
+    """``count`` copies of ``document``, each with its own number, buyer and amounts."""
+    import copy
+
+    out = []
+    for i in range(count):
+        doc = copy.copy(document)
+        doc.number = f"F2026-{1000 + i:06d}"
+        doc.buyer = {
+            **document.buyer,
+            "name": f"{NAMES[i % len(NAMES)]} {NAMES[(i * 3 + 1) % len(NAMES)]} GmbH {i}",
+            "address_lines": [f"{STREETS[i % len(STREETS)]} {i % 90 + 1}", ""],
+            "email": f"buyer{i}@example.org",
+        }
+        doc.lines = [
+            {**line, "net": line["net"] + i, "unit_net": line["unit_net"] + i}
+            for line in document.lines
+        ]
+        doc.net = document.net + 3 * i
+        doc.gross = document.gross + 3 * i
+        out.append(doc)
+    return out
+
+
 def measure(fn: Callable[[], bytes], n: int, warmup: int) -> tuple[list[float], int, list[float]]:
     """Wall-clock times (ms), the PDF size in bytes, and CPU times (ms, this process only:
     less sensitive than wall clock to neighbours on a shared machine)."""
@@ -226,6 +254,23 @@ def main() -> None:
     from billingdesk.documents.render.layout import document_pdf
 
     ours, our_size, our_cpu = measure(lambda: document_pdf(document, brand), args.n, warmup=5)
+    # The same invoice again and again is the caches' best case (one glyph set, one XML
+    # shape); here each render has another number, buyer (with accented letters from a
+    # small pool, as real names do) and amount.
+    varied_docs = varied_documents(document, args.n + 5)
+    varied_iter = iter(varied_docs)
+    varied, varied_size, varied_cpu = measure(
+        lambda: document_pdf(next(varied_iter), brand), args.n, warmup=5
+    )
+    # The caches' worst case: no font program reused (each render's glyph set new).
+    from billingdesk.documents.render.layout import fonts
+
+    def cold() -> bytes:
+        for font in fonts():
+            font.programs.clear()
+        return document_pdf(document, brand)
+
+    cold_ms, cold_size, cold_cpu = measure(cold, args.n, warmup=5)
     weasy, weasy_size, weasy_cpu = measure(
         weasyprint_renderer(document, brand), args.n_weasy, warmup=3
     )
@@ -250,6 +295,15 @@ def main() -> None:
     print("| renderer | runs | median ms | p95 ms | mean ms | median CPU ms | PDF size |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     print(row("billingdesk PDF/A-3b writer + Factur-X", ours, our_size, our_cpu))
+    print(
+        row(
+            "billingdesk, each render another buyer/number/amount",
+            varied,
+            varied_size,
+            varied_cpu,
+        )
+    )
+    print(row("billingdesk, no font program reused", cold_ms, cold_size, cold_cpu))
     print(
         row(
             f"WeasyPrint {weasyprint.__version__} from HTML + Factur-X",

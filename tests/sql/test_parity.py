@@ -2,10 +2,10 @@
 
 Each case writes or reads the same values once through the hand-written statement and once
 through its ORM equivalent, and compares what the database holds (or which error each one
-raised). Run with DATABASE_URL=postgres://… for PostgreSQL. The statements: the mirror's
-INSERT and UPDATE (``billing.services``), webhook intake's INSERT (``gateways.webhooks``),
-the role lookup (``core.sql`` for ``accounts.selectors``) and the panel's pre-compiled
-querysets (``panel.prepared``).
+raised). Run with DATABASE_URL=postgres://… for PostgreSQL. The statements (all in
+``core.sql`` but the panel's): the mirror's INSERT, UPDATE and relink UPDATE (used by
+``billing.services``), webhook intake's INSERT (``gateways.webhooks``), the role lookup
+(``accounts.selectors``) and the panel's pre-compiled querysets (``panel.prepared``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from billingdesk.accounts.models import AgentProfile, Role
 from billingdesk.accounts.selectors import role_of
@@ -142,6 +143,55 @@ def test_mirror_update_of_an_empty_batch_writes_nothing(db: None) -> None:
     assert Charge.objects.bulk_update([], ["status"]) == 0
 
 
+# --- the mirror's relink UPDATE ------------------------------------------------------------
+def _linked(account: GatewayAccount) -> list[tuple[str, str | None]]:
+    rows = Charge.objects.filter(account=account).order_by("gateway_id")
+    return [(c.gateway_id, c.customer.gateway_id if c.customer else None) for c in rows]
+
+
+@pytest.mark.parametrize(
+    "new_ids",
+    [["cus_1"], ["cus_1", "cus_2"], ["cus_missing"], [NUL], ["cus_1", "cus_1"], []],
+    ids=repr,
+)
+def test_mirror_relink_matches_the_orm(
+    two_accounts: tuple[GatewayAccount, GatewayAccount], new_ids: list[str]
+) -> None:
+    """Charges that arrived before their customer point at it once it arrives: the
+    hand-written UPDATE (``core.sql.relink_sql``) against the ORM's ``update`` with a
+    subquery, for the customers named in ``new_ids``."""
+    from django.db.models import OuterRef, Subquery
+
+    from billingdesk.billing.models import Customer
+    from billingdesk.billing.services.links import _relink_referrers
+    from billingdesk.gateways.interface import ObjectKind
+
+    for account in two_accounts:
+        charges = _charges(account)
+        charges[1].customer_ref = "cus_2"
+        Charge.objects.bulk_create(charges)
+        for gid in ("cus_1", "cus_2"):
+            Customer.objects.create(account=account, gateway_id=gid, gateway_updated_at=T0, raw={})
+    by_hand, by_orm = two_accounts
+    raw = outcome(lambda: _relink_referrers(by_hand, ObjectKind.CUSTOMER, new_ids))
+
+    def orm_relink() -> int:
+        if not new_ids:
+            return 0
+        target = Customer.objects.filter(
+            account=OuterRef("account"), gateway_id=OuterRef("customer_ref")
+        )
+        return Charge.objects.filter(
+            account=by_orm, customer__isnull=True, customer_ref__in=new_ids
+        ).update(customer=Subquery(target.values("pk")[:1]))
+
+    orm = outcome(orm_relink)
+    assert same(raw, orm, int), (raw, orm)
+    assert _linked(by_hand) == _linked(by_orm)
+    if new_ids == ["cus_1"]:
+        assert _linked(by_hand) == [("ch_0", "cus_1"), ("ch_1", None), ("ch_2", "cus_1")]
+
+
 # --- webhook intake's INSERT -----------------------------------------------------------------
 def _events(account: GatewayAccount) -> list[tuple[Any, ...]]:
     names = ["headers", "body", "status", "event_id", "event_type", "attempts", "error"]
@@ -212,21 +262,7 @@ def _values(rows: Any) -> Any:
     return [(r.gateway_id, r.amount, r.gateway_updated_at, r.raw, r.deleted) for r in rows]
 
 
-EMPTY_IDS = pytest.param(
-    [],
-    marks=pytest.mark.xfail(
-        strict=True,
-        reason="issue 13 item 5: panel.prepared compiles an empty IN list, which the ORM "
-        "answers with no rows without a query; it raises EmptyResultSet (panel/ is being "
-        "changed in parallel: fix there)",
-    ),
-    id="[]",
-)
-
-
-@pytest.mark.parametrize(
-    "ids", [["ch_0", "ch_2"], ["ch_1"], EMPTY_IDS, [NUL], ["ch_0", "ch_0"]], ids=repr
-)
+@pytest.mark.parametrize("ids", [["ch_0", "ch_2"], ["ch_1"], [], [NUL], ["ch_0", "ch_0"]], ids=repr)
 def test_prepared_queries_match_the_orm(
     two_accounts: tuple[GatewayAccount, GatewayAccount], ids: list[str]
 ) -> None:
@@ -235,6 +271,37 @@ def test_prepared_queries_match_the_orm(
     by_hand = outcome(lambda: _values(prepared(name, ids, _charge_query)))
     orm = outcome(lambda: _values(list(_charge_query(ids))))
     assert by_hand == orm
+
+
+def test_a_page_of_prepared_queries_with_empty_ones_matches_the_orm(
+    two_accounts: tuple[GatewayAccount, GatewayAccount],
+) -> None:
+    """Empty id lists among a page's queries (one request on PostgreSQL): each empty one
+    gives no rows without being sent, the others their rows, in order; an empty list that
+    does not empty the whole query (``| Q(…)``) is still sent."""
+    from django.db.models import F, Q
+
+    from billingdesk.panel.prepared import Query, run_all
+
+    Charge.objects.bulk_create(_charges(two_accounts[0]))
+
+    def either(values: list[Any]) -> Any:
+        unrefunded = Q(amount__gt=F("amount_refunded"))
+        return Charge.objects.filter(Q(gateway_id__in=values) | unrefunded).order_by("pk")
+
+    queries = [
+        Query(f"page-a-{connection.vendor}", [], _charge_query),
+        Query(f"page-b-{connection.vendor}", ["ch_1", "ch_2"], _charge_query),
+        Query(f"page-c-{connection.vendor}", [], either),
+        Query(f"page-d-{connection.vendor}", [], _charge_query),
+    ]
+    by_hand = [_values(rows) for rows in run_all(*queries)]
+    orm = [_values(list(q.build(list(q.ids)))) for q in queries]
+    assert by_hand == orm
+    assert [len(rows) for rows in by_hand] == [0, 2, 3, 0]
+    with CaptureQueriesContext(connection) as sent:
+        assert run_all(queries[0], queries[3]) == [[], []]
+    assert len(sent) == 0
 
 
 @pytest.mark.parametrize("ids", [[TOO_BIG], [1, TOO_BIG]], ids=repr)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "billingdesk.helpdesks",
     "billingdesk.portal",
     "billingdesk.config",
+    "billingdesk.ops",
 ]
 INSTALLED_APPS += (_extra := extra_apps())[0]
 BILLINGDESK_EXTRA_APPS_MISSING = _extra[1]

@@ -13,9 +13,12 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from django.urls import URLPattern, URLResolver
+
     from billingdesk.helpdesks.models import HelpdeskConnection
 
 
@@ -122,6 +125,17 @@ class Provider(ABC):
     secrets: ClassVar[tuple[Setting, ...]] = ()
     client_class: ClassVar[type[TicketClient] | None] = None
     doc: ClassVar[str] = ""  # docs/helpdesks/<name>.md
+    # The dotted path of the module whose ``urlpatterns`` are the provider's own addresses
+    # (the launch endpoint the helpdesk calls), mounted by ``helpdesks.urls`` in the
+    # ``helpdesks`` namespace through the registry: a provider package, built in or installed,
+    # brings its URLs with it.
+    urlconf: ClassVar[str | None] = None
+
+    def url_patterns(self) -> list[URLPattern | URLResolver]:
+        if not self.urlconf:
+            return []
+        patterns: list[URLPattern | URLResolver] = import_module(self.urlconf).urlpatterns
+        return patterns
 
     def default_frame_origins(self, connection: HelpdeskConnection) -> list[str]:
         """Origins allowed to frame the panel when the connection lists none."""

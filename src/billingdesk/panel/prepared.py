@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
@@ -32,7 +33,9 @@ Convert = Callable[[Any], Any]
 @dataclass(frozen=True, slots=True)
 class _Plan:
     model: type[Model]
-    sql: str
+    # None when the query can match nothing (``field__in=[]``): the ORM then answers with no
+    # rows without asking the database, and so do we.
+    sql: str | None
     # The attribute each column sets: a field's attname, or an annotation's name.
     names: tuple[str, ...]
     # (column index, conversion) for the columns whose database value needs converting.
@@ -84,21 +87,24 @@ def run_all(*queries: Query[Any]) -> list[list[Any]]:
         if plan is None:
             plan = _PLANS[shape] = _plan(query, values)
         planned.append((plan, values))
-    results = []
+    results: list[list[Any]] = [[] for _ in planned]
+    sent = [(index, plan, values) for index, (plan, values) in enumerate(planned) if plan.sql]
+    if not sent:
+        return results
     with connection.cursor() as cursor:
-        if len(planned) > 1 and _one_request(cursor):
+        if len(sent) > 1 and _one_request(cursor):
             cursor.execute(
-                ";\n".join(plan.sql for plan, _ in planned),
-                [value for _, values in planned for value in values],
+                ";\n".join(cast(str, plan.sql) for _, plan, _ in sent),
+                [value for _, _, values in sent for value in values],
             )
-            for index, (plan, _) in enumerate(planned):
-                if index:
+            for number, (index, plan, _) in enumerate(sent):
+                if number:
                     cursor.nextset()
-                results.append([_instance(plan, row) for row in cursor.fetchall()])
+                results[index] = [_instance(plan, row) for row in cursor.fetchall()]
         else:
-            for plan, values in planned:
-                cursor.execute(plan.sql, values)
-                results.append([_instance(plan, row) for row in cursor.fetchall()])
+            for index, plan, values in sent:
+                cursor.execute(cast(str, plan.sql), values)
+                results[index] = [_instance(plan, row) for row in cursor.fetchall()]
     return results
 
 
@@ -132,7 +138,11 @@ def _instance(plan: _Plan, row: Sequence[Any]) -> Model:
 def _plan(query: Query[Any], values: list[Any]) -> _Plan:
     name, qs = query.name, query.build(values)
     compiler = qs.query.get_compiler(connection=connection)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        model = cast(type[Model], qs.model)
+        return _Plan(model=model, sql=None, names=(), converters=(), via_init=False)
     if list(params) != values:
         raise ValueError(f"{name}: the ids must be the query's only parameters")
     klass_info = compiler.klass_info or {}

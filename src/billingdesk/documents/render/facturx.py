@@ -10,9 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from facturx import generate_xml
+from facturx import xml_check_xsd
 
 from billingdesk.core.money import currency_exponent
+from billingdesk.documents.render.cii_template import cii_xml
 from billingdesk.documents.tax import EU_COUNTRIES
 
 if TYPE_CHECKING:
@@ -70,7 +71,16 @@ def _party(snapshot: dict[str, Any], *, with_legal_id: bool) -> dict[str, Any]:
 
 
 def facturx_xml(document: Document, *, check_xsd: bool = False) -> bytes:
-    """The CII XML of ``document`` (EN 16931 profile)."""
+    """The CII XML of ``document`` (EN 16931 profile): the factur-x library's output, through
+    a template of it compiled once per document shape (``cii_template``)."""
+    xml = cii_xml(facturx_data(document))
+    if check_xsd:
+        xml_check_xsd(xml, flavor="factur-x", level="en16931")
+    return xml
+
+
+def facturx_data(document: Document) -> dict[str, Any]:
+    """The factur-x library's input for ``document``: EN 16931 business terms (BT-/BG-)."""
     currency = document.currency
     reverse = document.tax_category == "AE"
     data: dict[str, Any] = {
@@ -127,8 +137,7 @@ def facturx_xml(document: Document, *, check_xsd: bool = False) -> bytes:
         data["BG-3"] = [
             {"BT-25": document.original.number, "BT-26": document.original.issued_at.date()}
         ]
-    xml: bytes = generate_xml(data, level="en16931", check_xsd=check_xsd, check_schematron=False)
-    return xml
+    return data
 
 
 def _percent(value: str) -> str:

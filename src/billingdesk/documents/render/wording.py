@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from babel.dates import format_date
@@ -71,10 +72,13 @@ def money(amount: int, currency: str, lang: str) -> str:
     return money_format(amount, currency, locale=_babel(lang))  # the kernel's one way
 
 
+# Dates and rates recur in every document and Babel's formatting is pure: remembered.
+@lru_cache(maxsize=4096)
 def day(value: date, lang: str) -> str:
     return format_date(value, format="long", locale=_babel(lang))
 
 
+@lru_cache(maxsize=1024)
 def percent(value: str, lang: str) -> str:
     return format_decimal(Decimal(value), format="#,##0.###", locale=_babel(lang)) + " %"
 

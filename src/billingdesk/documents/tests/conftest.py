@@ -223,10 +223,14 @@ def shop_factory():
 @pytest.fixture(autouse=True)
 def every_facturx_passes_en16931():
     """Every Factur-X document a test issues must pass the EN 16931 business rules (and, for a
-    French seller, the BR-FR Flux 2 rules): checked with Saxon after the test, per document."""
+    French seller, the BR-FR Flux 2 rules): checked with Saxon after the test, per document.
+    Its XML (from the compiled template, ``render.cii_template``) must also be, byte for byte,
+    what the factur-x library writes for the same data."""
     from django.db.models.signals import post_save
+    from facturx import generate_xml
 
     from billingdesk.documents.models import Document
+    from billingdesk.documents.render.facturx import facturx_data
     from billingdesk.documents.tests.schematron import assert_en16931
 
     issued: list[tuple[str, bytes, bool]] = []
@@ -236,6 +240,10 @@ def every_facturx_passes_en16931():
             from facturx import get_xml_from_pdf
 
             _, xml = get_xml_from_pdf(bytes(instance.pdf), check_xsd=False)
+            library = generate_xml(
+                facturx_data(instance), level="en16931", check_xsd=False, check_schematron=False
+            )
+            assert xml == library, f"{instance.number}: the template's XML is not the library's"
             issued.append((instance.number, xml, instance.seller.get("country") == "FR"))
 
     post_save.connect(collect, sender=Document, weak=False)

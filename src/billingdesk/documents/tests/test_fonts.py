@@ -1,12 +1,13 @@
 # ruff: noqa: RUF001  (Greek and Cyrillic letters are the point of these tests)
 """Fonts: every character of Bulgarian, Greek and Polish customers prints (never "?"), each
-document embeds a tagged subset of exactly the glyphs it uses, with XMP fit for PDF/A, and a
+document embeds a tagged subset of the glyphs it uses (plus ASCII), with XMP fit for PDF/A, and a
 one-page invoice stays small."""
 
 from __future__ import annotations
 
 import io
 import re
+import zlib
 
 import pypdf
 import pytest
@@ -99,3 +100,28 @@ def test_xmp_is_fit_for_pdfa(drain_tasks):
 def test_a_one_page_invoice_with_facturx_is_under_40_kb(drain_tasks):
     doc = _document(drain_tasks, "PL")
     assert len(bytes(doc.pdf)) <= 40 * 1024
+
+
+def test_documents_with_the_same_glyphs_share_one_font_program(monkeypatch):
+    """A face's subsets are remembered per glyph set (bounded); printable ASCII is always in
+    them, so names and amounts in plain Latin letters do not make a new program."""
+    from billingdesk.documents.render import truetype
+    from billingdesk.documents.render.layout import fonts
+
+    regular, _bold = fonts()
+    regular.programs.clear()
+    first = truetype.font_objects(regular, set("Invoice for Jane Buyer 120.00"))
+    again = truetype.font_objects(regular, set("Rechnung an John Smith 99,50"))
+    assert again is first
+    tag, program, length, w_array, _ = first
+    face = TTFont(io.BytesIO(zlib.decompress(program)))
+    assert len(face.getGlyphOrder()) > 600 and length == len(zlib.decompress(program))
+    assert f"{regular.gid_of['Q']} [" in w_array  # ASCII is in, even undrawn
+    accented = truetype.font_objects(regular, set("Rechnung an Jürgen"))
+    assert accented is not first and accented[0] != tag
+    assert f"{regular.gid_of['ü']} [" in accented[3]
+    monkeypatch.setattr(truetype, "_PROGRAMS_KEPT", 2)
+    truetype.font_objects(regular, set("Łódź"))
+    assert len(regular.programs) == 2
+    assert truetype._BASE_CHARS not in regular.programs  # the oldest (all-ASCII) set is out
+    assert frozenset("Łódź") | truetype._BASE_CHARS in regular.programs

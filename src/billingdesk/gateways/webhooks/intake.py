@@ -16,11 +16,12 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Field
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from billingdesk.core import sql
 from billingdesk.core.errors import MalformedPayload, SignatureInvalid
 from billingdesk.core.tasks import enqueue_in_transaction
 from billingdesk.gateways.interface import Connector
@@ -208,36 +209,6 @@ _INSERTED = (
 
 
 @cache
-def _intake_sql(vendor: str) -> tuple[str, str, str, str | None]:
-    """``_store``'s account read, event insert, flag update and (PostgreSQL) insert-if-queued."""
-    quote = connection.ops.quote_name
-    events = WebhookEvent._meta
-    account_table = quote(GatewayAccount._meta.db_table)
-    columns = ", ".join(quote(str(_field(name).column)) for name in _INSERTED)
-    lock = " FOR KEY SHARE" if vendor == "postgresql" else ""
-    # Only quoted table and column names from the models go into the text; values are
-    # parameters.
-    read = f"SELECT is_active, drain_requested FROM {account_table} WHERE id = %s{lock}"  # noqa: S608
-    placeholders = ", ".join(["%s"] * len(_INSERTED))
-    insert = f"INSERT INTO {quote(events.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    flag = (
-        f"UPDATE {account_table} SET drain_requested = %s "  # noqa: S608
-        "WHERE id = %s AND drain_requested = %s"
-    )
-    # One statement, so one round trip in autocommit: stores the event only if the account
-    # is active and already has a drain queued (the common case), under the same lock. Not
-    # on SQLite, where a read that turns into a write outside BEGIN IMMEDIATE can fail at
-    # once instead of waiting for the lock.
-    insert_if_queued = (
-        f"INSERT INTO {quote(events.db_table)} ({columns}) SELECT {placeholders} "  # noqa: S608
-        f"FROM {account_table} WHERE id = %s AND is_active AND drain_requested{lock}"
-        if vendor == "postgresql"
-        else None
-    )
-    return read, insert, flag, insert_if_queued
-
-
-@cache
 def _field(name: str) -> Field[Any, Any]:
     field = WebhookEvent._meta.get_field(name)
     assert isinstance(field, Field)
@@ -259,7 +230,8 @@ def _store(
 ) -> None:
     """Insert one event; for a pending one, request a drain of its account. One transaction.
 
-    Hand-written SQL (values still adapted by the model's fields) because this runs for
+    Hand-written SQL (``core.sql.intake_sql``; values still adapted by the model's fields)
+    because this runs for
     every delivery and the ORM's query building was most of its cost. The account row is
     read first, under ``FOR KEY SHARE`` on PostgreSQL: the drain takes ``FOR UPDATE`` on it
     before clearing the flag, so it waits for intakes in flight and then sees their events
@@ -287,12 +259,14 @@ def _store(
         body_sha256,
         source_ip,
     ]
-    read, insert, flag, insert_if_queued = _intake_sql(db.vendor)
+    read, insert, flag, insert_if_queued = sql.intake_sql(
+        db.alias, WebhookEvent, GatewayAccount, _INSERTED
+    )
     if insert_if_queued and status == WebhookEvent.Status.PENDING:
         # Inside a caller's transaction, a savepoint keeps a duplicate's error contained.
         scope = transaction.atomic() if db.in_atomic_block else nullcontext()
         with scope:
-            if _insert_prepared(db, insert_if_queued, [*params, account_id]) == 1:
+            if sql.insert_prepared(db, insert_if_queued, [*params, account_id]) == 1:
                 return
     with transaction.atomic(), db.cursor() as cursor:
         cursor.execute(read, [account_id])
@@ -313,22 +287,3 @@ def _store(
                 str(account.pk),
                 delay=settings.WEBHOOK_DRAIN_DELAY_SECONDS,
             )
-
-
-def _insert_prepared(db: Any, sql: str, params: list[Any]) -> int:
-    """Run the hot intake statement as a server-side prepared statement; its row count.
-
-    Django's PostgreSQL cursors bind parameters on the client, so the server parses and
-    plans every delivery's INSERT afresh; this one statement runs on the driver's own
-    cursor with ``prepare=True`` instead (planned once per connection). Only here: the
-    rest of the application keeps Django's cursors.
-    """
-    from psycopg import errors as psycopg_errors  # only on PostgreSQL, an optional extra
-
-    db.ensure_connection()
-    try:
-        with db.connection.cursor() as cursor:
-            cursor.execute(sql, params, prepare=True)
-            return int(cursor.rowcount)
-    except psycopg_errors.UniqueViolation as exc:
-        raise IntegrityError(str(exc)) from exc

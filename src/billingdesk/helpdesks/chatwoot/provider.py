@@ -20,6 +20,7 @@ def instance_origin(connection: HelpdeskConnection) -> str:
 
 class ChatwootProvider(Provider):
     kind = "chatwoot"
+    urlconf = "billingdesk.helpdesks.chatwoot.urls"  # its launch addresses
     display_name = "Chatwoot"
     family = EmbedFamily.IFRAME
     vouches_for_agent = False

@@ -9,6 +9,7 @@ from billingdesk.helpdesks.registry import register
 
 class FreshdeskProvider(Provider):
     kind = "freshdesk"
+    urlconf = "billingdesk.helpdesks.freshdesk.urls"  # its launch addresses
     display_name = "Freshdesk"
     family = EmbedFamily.HOSTED
     vouches_for_agent = False

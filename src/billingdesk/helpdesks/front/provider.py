@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 class FrontProvider(Provider):
     kind = "front"
+    urlconf = "billingdesk.helpdesks.front.urls"  # its launch addresses
     display_name = "Front"
     family = EmbedFamily.IFRAME
     vouches_for_agent = False

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 class HelpScoutProvider(Provider):
     kind = "helpscout"
+    urlconf = "billingdesk.helpdesks.helpscout.urls"  # its launch addresses
     display_name = "Help Scout"
     family = EmbedFamily.SERVER
     vouches_for_agent = True  # ``user`` is inside the signed body

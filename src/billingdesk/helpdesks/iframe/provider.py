@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 class IframeProvider(Provider):
     kind = "iframe"
+    urlconf = "billingdesk.helpdesks.iframe.urls"  # its launch addresses
     display_name = "Any helpdesk (signed iframe URL)"
     family = EmbedFamily.IFRAME
     vouches_for_agent = True  # when the signer includes ``agent``

@@ -9,6 +9,7 @@ from billingdesk.helpdesks.registry import register
 
 class IntercomProvider(Provider):
     kind = "intercom"
+    urlconf = "billingdesk.helpdesks.intercom.urls"  # its launch addresses
     display_name = "Intercom"
     family = EmbedFamily.SERVER
     vouches_for_agent = True  # ``admin`` is inside the signed body

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 class ZendeskProvider(Provider):
     kind = "zendesk"
+    urlconf = "billingdesk.helpdesks.zendesk.urls"  # its launch addresses
     display_name = "Zendesk"
     family = EmbedFamily.IFRAME
     vouches_for_agent = False

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from django.db import transaction
@@ -27,15 +28,20 @@ from billingdesk.gateways.sandbox.models import SandboxObject
 from billingdesk.gateways.sandbox.seed.people import humans_generate
 from billingdesk.gateways.sandbox.seed.saas import saas_seed
 from billingdesk.gateways.sandbox.seed.store import store_seed
-from billingdesk.gateways.sync import account_backfill
 
 __all__ = ["demo_seed"]
 
 
 def demo_seed(
-    *, persons: int = 400, seed: int = 42, stdout: TextIO | None = None
+    *,
+    persons: int = 400,
+    seed: int = 42,
+    stdout: TextIO | None = None,
+    backfill: Callable[..., SyncRun] | None = None,
 ) -> list[GatewayAccount]:
-    """Create (once) and backfill the two demo sandbox accounts; returns them."""
+    """Create (once) the two demo sandbox accounts and, with ``backfill`` (the ingest
+    layer's ``account_backfill``, passed in by the ``demo`` command: a connector does not
+    import the layer above the mirror), backfill them once; returns them."""
     started = time.perf_counter()
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     now = timezone.now()
@@ -63,9 +69,12 @@ def demo_seed(
                 written = engine.flush()
             elapsed = time.perf_counter() - step
             _say(stdout, f"{name}: {written} sandbox objects created in {elapsed:.1f} s")
-        if not SyncRun.objects.filter(account=account, status=SyncRun.Status.DONE).exists():
+        if (
+            backfill is not None
+            and not SyncRun.objects.filter(account=account, status=SyncRun.Status.DONE).exists()
+        ):
             step = time.perf_counter()
-            run = account_backfill(account=account)
+            run = backfill(account=account)
             elapsed = time.perf_counter() - step
             total = sum(run.counts.values())
             _say(stdout, f"{name}: {total} objects backfilled into the mirror in {elapsed:.1f} s")

@@ -19,6 +19,7 @@ from billingdesk.billing.models import (
 from billingdesk.gateways.models import GatewayAccount, SyncRun
 from billingdesk.gateways.sandbox.models import SandboxEvent, SandboxObject
 from billingdesk.gateways.sandbox.seed import demo_seed
+from billingdesk.gateways.sync import account_backfill
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def _counts() -> dict[str, int]:
 
 def test_demo_seed_creates_backfilled_history_once() -> None:
     out = StringIO()
-    accounts = demo_seed(persons=60, stdout=out)
+    accounts = demo_seed(persons=60, stdout=out, backfill=account_backfill)
 
     assert [a.name for a in accounts] == ["EU store", "US SaaS"]
     assert [a.default_currency for a in accounts] == ["EUR", "USD"]
@@ -62,7 +63,7 @@ def test_demo_seed_creates_backfilled_history_once() -> None:
     assert "backfilled" in out.getvalue()
     first = _counts()
 
-    again = demo_seed(persons=60)
+    again = demo_seed(persons=60, backfill=account_backfill)
 
     assert [a.pk for a in again] == [a.pk for a in accounts]
     assert _counts() == first

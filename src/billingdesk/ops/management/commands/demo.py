@@ -30,8 +30,9 @@ from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 
 from billingdesk.billing.models import Person
-from billingdesk.core.management.commands.serve import port_free
 from billingdesk.gateways.models import GatewayAccount
+from billingdesk.gateways.sync import account_backfill
+from billingdesk.ops.management.commands.serve import port_free
 from billingdesk.portal.services import portal_link_create
 
 DEMO_USERNAME = "admin"
@@ -240,7 +241,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Seeding the sandbox accounts ({persons} persons)…")
         # The raw stream: OutputWrapper would add a newline to every partial write.
         stream = cast(TextIO, self.stdout._out)
-        accounts: list[GatewayAccount] = demo_seed(persons=persons, stdout=stream)
+        accounts: list[GatewayAccount] = demo_seed(
+            persons=persons, stdout=stream, backfill=account_backfill
+        )
         return accounts
 
     def _print_urls(self, local: str, accounts: Sequence[GatewayAccount]) -> None:

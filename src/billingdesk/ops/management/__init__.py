@@ -1,0 +1,1 @@
+"""The ``serve``, ``worker`` and ``demo`` commands."""
