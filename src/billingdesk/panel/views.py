@@ -23,13 +23,15 @@ from billingdesk.documents.selectors import documents_for_person
 from billingdesk.gateways.models import GatewayAccount
 from billingdesk.panel.formatting import money_display
 from billingdesk.panel.offers import offer_actions
-from billingdesk.panel.render import panel_page
+from billingdesk.panel.render import charge_rows_html, panel_page, panel_parts, panel_version
 from billingdesk.panel.selectors import (
     PANEL_ROWS,
     PERSON_PAGE_ROWS,
     PanelData,
     SearchResult,
+    charges_older,
     panel_data,
+    panel_data_of_charges,
     pending_approvals,
     person_search,
 )
@@ -105,6 +107,43 @@ def panel(request: HttpRequest, person_id: int) -> HttpResponse:
     role = offer_actions(request, data)
     # Rendered in Python (see ``panel.render``): the template engine was most of its time.
     return HttpResponse(panel_page(request, data, role=role, back=_here(request)))
+
+
+@login_required
+@require_GET
+def panel_fresh(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Polled by an open panel: 204 while what it shows is unchanged (digest ``v``), else an
+    ``HX-Refresh`` so it reloads with the result of the background work or webhook."""
+    data = _person_or_404(person_id, limit=PANEL_ROWS, full=False, documents=True)
+    role = offer_actions(request, data)
+    back = quote(request.GET.get("back", "")[:2000], safe="")
+    version = panel_version(*panel_parts(request, data, role=role, back=back))
+    if request.GET.get("v", "") == version:
+        return HttpResponse(status=204)
+    response = HttpResponse("")
+    response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_GET
+def panel_charges(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Older charges of the person (``before``: a charge id), or those matching ``q``, as
+    rows for the panel's charge list."""
+    before = request.GET.get("before") or None
+    if before is not None and (not before.isdigit() or len(before) > 18):
+        return HttpResponse(f"{before[:30]!r} is not a charge.", status=400)
+    text = (request.GET.get("q") or "").strip()[:100]
+    try:
+        section = charges_older(
+            person_id, before=int(before) if before else None, text=text, limit=PANEL_ROWS
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    data = panel_data_of_charges(person_id, section)
+    offer_actions(request, data)
+    back = quote(request.GET.get("back", "")[:2000], safe="")
+    return HttpResponse(charge_rows_html(data, section, back=back, searched=bool(text)))
 
 
 def _here(request: HttpRequest) -> str:

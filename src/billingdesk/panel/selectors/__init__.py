@@ -10,7 +10,9 @@ from billingdesk.panel.selectors.person import (
     PERSON_PAGE_ROWS,
     PanelData,
     Section,
+    charges_older,
     panel_data,
+    panel_data_of_charges,
 )
 from billingdesk.panel.selectors.search import (
     MAX_MATCHES,
@@ -33,7 +35,9 @@ __all__ = [
     "QueryKind",
     "SearchResult",
     "Section",
+    "charges_older",
     "panel_data",
+    "panel_data_of_charges",
     "pending_approvals",
     "person_search",
     "query_kinds",

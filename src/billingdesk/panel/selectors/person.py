@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from django.db import connection
-from django.db.models import F, Model, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 
-from billingdesk.actions.models import AuditEntry
+from billingdesk.actions.models import ActionKind, ActionRequest, AuditEntry
 from billingdesk.billing.models import (
     Charge,
     Customer,
@@ -27,10 +27,12 @@ from billingdesk.billing.models import (
     TaxId,
 )
 from billingdesk.core.errors import NotFound
+from billingdesk.core.money import parse_amount
 from billingdesk.documents.models import Document
 from billingdesk.gateways.models import GatewayAccount
 from billingdesk.panel.prepared import Query, run_all
 from billingdesk.panel.selectors.accounts import ACCOUNT_SECRETS
+from billingdesk.panel.selectors.duplicates import duplicates_mark
 
 # Rows of each kind the compact panel shows before its "more" link.
 PANEL_ROWS = 10
@@ -62,7 +64,7 @@ class PanelData:
     disputes: Section[Dispute]
     # The last agent actions on this person, newest first.
     actions: list[AuditEntry]
-    # Only on the person page (``full=True``): cards on file and tax ids.
+    # Only on the person page (``full=True``): cards on file. Tax ids everywhere.
     cards: list[PaymentMethod]
     tax_ids: list[TaxId]
     limit: int
@@ -118,6 +120,7 @@ def panel_data(
     found, customers, emails, actions, *docs = run_all(*by_person)
     if not found:
         raise NotFound(f"There is no person {person_id}.")
+    _tax_ids_of_actions(actions)
     by_id = {c.pk: c for c in customers}
     cids = list(by_id)
     empty: Section[Any] = Section(rows=[], more=False)
@@ -169,16 +172,25 @@ def panel_data(
                     Dispute.objects.filter(charge_id__in=_charges(ids)), limit
                 ),
             ),
+            Query(
+                "tax_ids",
+                cids,
+                lambda ids: TaxId.objects.filter(customer_id__in=ids, deleted=False)
+                .defer("raw")
+                .order_by("-gateway_created_at", "-id"),
+            ),
         )
         accounts = {a.pk: a for a in rows[0]}
+        tax_ids = rows[-1]
         charges, refunds, subscriptions, invoices, disputes = (
-            _section(section, limit) for section in rows[1:]
+            _section(section, limit) for section in rows[1:-1]
         )
         if full:
             cards = list(
                 PaymentMethod.objects.filter(customer_id__in=cids, deleted=False).defer("raw")
             )
-            tax_ids = list(TaxId.objects.filter(customer_id__in=cids, deleted=False).defer("raw"))
+        charge_invoices_attach(charges.rows, invoices.rows, subscriptions.rows)
+        duplicates_mark(charges.rows)
 
     # Rows get their account from the one query above instead of a join in each query.
     for section_rows in (
@@ -213,6 +225,24 @@ def panel_data(
     )
 
 
+def _tax_ids_of_actions(entries: list[AuditEntry]) -> None:
+    """Give "add tax id" entries the type and value their request added (``tax_type``,
+    ``tax_value``), so their line can say which number (one query, only when there are)."""
+    wanted = {
+        e.request_id: e
+        for e in entries
+        if e.action == ActionKind.ADD_TAX_ID and e.request_id is not None
+    }
+    if not wanted:
+        return
+    params = dict(ActionRequest.objects.filter(pk__in=list(wanted)).values_list("pk", "params"))
+    for entry in entries:
+        request_params = params.get(entry.request_id) if entry.request_id else None
+        if isinstance(request_params, dict):
+            entry.tax_type = str(request_params.get("tax_type", ""))  # type: ignore[attr-defined]
+            entry.tax_value = str(request_params.get("value", ""))  # type: ignore[attr-defined]
+
+
 def _documents_query(ids: list[int], limit: int) -> Query[Document]:
     """The person's latest documents, newest first (``documents_for_person``'s filter and
     order), each with ``original_number``, the number of the document it corrects (None if
@@ -243,3 +273,104 @@ def _attach_accounts(rows: Iterable[Any], accounts: dict[Any, GatewayAccount]) -
         account = accounts.get(row.account_id)
         if account is not None:
             row.account = account
+
+
+def charge_invoices_attach(
+    charges: list[Charge],
+    known: Iterable[Invoice] = (),
+    known_subscriptions: Iterable[Subscription] = (),
+) -> None:
+    """Give each charge ``paid_invoice``: the gateway invoice it paid (with its subscription's
+    plan and period), or None, so a row says what the charge was for. Invoices and
+    subscriptions already loaded are reused; the others come in one indexed query each."""
+    by_id = {inv.pk: inv for inv in known}
+    missing = {c.invoice_id for c in charges if c.invoice_id and c.invoice_id not in by_id}
+    if missing:
+        by_id.update(Invoice.objects.filter(pk__in=missing).defer("raw").in_bulk())
+    subscriptions = {sub.pk: sub for sub in known_subscriptions}
+    subscription_ids = {
+        inv.subscription_id
+        for inv in by_id.values()
+        if inv.subscription_id is not None and inv.subscription_id not in subscriptions
+    }
+    if subscription_ids:
+        subscriptions.update(
+            Subscription.objects.filter(pk__in=subscription_ids)
+            .only("product", "plan", "interval", "interval_count")
+            .in_bulk()
+        )
+    for charge in charges:
+        invoice = by_id.get(charge.invoice_id) if charge.invoice_id else None
+        if invoice is not None and invoice.subscription_id is not None:
+            invoice.plan_subscription = subscriptions.get(invoice.subscription_id)  # type: ignore[attr-defined]
+        charge.paid_invoice = invoice  # type: ignore[attr-defined]
+
+
+def charges_older(
+    person_id: int, *, before: int | None = None, text: str = "", limit: int = PANEL_ROWS
+) -> Section[Charge]:
+    """A person's charges older than charge ``before`` (newest first), optionally only those
+    whose description, product, ids or amount contain ``text``: the panel's "older charges"
+    and its search within the person. Raises ``NotFound`` for an unknown person."""
+    if not Person.objects.filter(pk=person_id).exists():
+        raise NotFound(f"There is no person {person_id}.")
+    customers = {
+        c.pk: c
+        for c in Customer.objects.filter(person_id=person_id)
+        .select_related("account")
+        .defer("raw", *(f"account__{name}" for name in ACCOUNT_SECRETS))
+    }
+    rows = Charge.objects.filter(customer_id__in=list(customers), deleted=False)
+    if before is not None:
+        anchor = rows.filter(pk=before).values_list("gateway_created_at", flat=True).first()
+        if anchor is None:
+            return Section(rows=[], more=False)
+        rows = rows.filter(
+            Q(gateway_created_at__lt=anchor) | Q(gateway_created_at=anchor, pk__lt=before)
+        )
+    if text:
+        match = (
+            Q(description__icontains=text)
+            | Q(product__icontains=text)
+            | Q(gateway_id__icontains=text)
+            | Q(order_id__icontains=text)
+            | Q(invoice__number__icontains=text)
+        )
+        if any(ch.isdigit() for ch in text):
+            # An amount as typed ("49.90", "49,90") in each currency the person paid in.
+            for currency in set(rows.values_list("currency", flat=True).distinct()[:10]):
+                try:
+                    amount = parse_amount(text, currency)
+                except ValueError:
+                    continue
+                match |= Q(amount=amount, currency=currency)
+        rows = rows.filter(match)
+    found = list(_newest_first(rows, limit))
+    for charge in found:
+        assert charge.customer_id is not None  # filtered on it
+        charge.customer = customers[charge.customer_id]
+        charge.account = charge.customer.account
+    section = _section(found, limit)
+    charge_invoices_attach(section.rows)
+    duplicates_mark(section.rows)
+    return section
+
+
+def panel_data_of_charges(person_id: int, charges: Section[Charge]) -> PanelData:
+    """A ``PanelData`` holding only ``charges``: what the row renderers and ``offer_actions``
+    take, for the panel's older charges."""
+    empty: Section[Any] = Section(rows=[], more=False)
+    return PanelData(
+        person=Person(pk=person_id),
+        secondary_emails=[],
+        customers=[],
+        charges=charges,
+        refunds=empty,
+        subscriptions=empty,
+        invoices=empty,
+        disputes=empty,
+        actions=[],
+        cards=[],
+        tax_ids=[],
+        limit=PANEL_ROWS,
+    )
