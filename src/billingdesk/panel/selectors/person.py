@@ -175,9 +175,11 @@ def panel_data(
             Query(
                 "tax_ids",
                 cids,
-                lambda ids: TaxId.objects.filter(customer_id__in=ids, deleted=False)
-                .defer("raw")
-                .order_by("-gateway_created_at", "-id"),
+                lambda ids: (
+                    TaxId.objects.filter(customer_id__in=ids, deleted=False)
+                    .defer("raw")
+                    .order_by("-gateway_created_at", "-id")
+                ),
             ),
         )
         accounts = {a.pk: a for a in rows[0]}
