@@ -300,7 +300,7 @@ def _paid_for(page: _Page, ch: Charge) -> SafeString:
     subscription = getattr(invoice, "plan_subscription", None)
     plan = subscription and (subscription.product or subscription.plan)
     if plan:
-        parts.append(html("<span>{}</span>", plan))
+        parts.append(html("<span>{} {}</span>", _("for"), plan))
     if invoice.period_start and invoice.period_end:
         parts.append(
             html(
@@ -321,7 +321,7 @@ def _paid_for(page: _Page, ch: Charge) -> SafeString:
         if hosted
         else html("<span>{} {}</span>", _("invoice"), label)
     )
-    return html('<div class="line muted" data-paid-for>{} {}</div>\n', _("For"), join(parts, " · "))
+    return html('<div class="line muted" data-paid-for>{}</div>\n', join(parts))
 
 
 def _subscription(page: _Page, sub: Subscription) -> SafeString:
