@@ -97,6 +97,7 @@ def main() -> None:
     from billingdesk.accounts.models import AgentProfile, Role
     from billingdesk.billing.models import Charge, Person
     from billingdesk.panel import views
+    from billingdesk.panel.offers import offer_actions
     from billingdesk.panel.render import panel_page
     from billingdesk.panel.selectors import PANEL_ROWS, panel_data, person_search
 
@@ -142,7 +143,7 @@ def main() -> None:
         started = time.process_time()
         data = panel_data(person_id, limit=PANEL_ROWS, documents=True)
         after_data = time.process_time()
-        role = views.offer_actions(request, data)
+        role = offer_actions(request, data)
         after_actions = time.process_time()
         panel_page(request, data, role=role, back=views._here(request))
         done = time.process_time()

@@ -38,6 +38,7 @@ def main() -> None:
     from billingdesk.accounts.models import AgentProfile, Role
     from billingdesk.billing.models import Person
     from billingdesk.panel import views
+    from billingdesk.panel.offers import offer_actions
     from billingdesk.panel.render import panel_page
     from billingdesk.panel.selectors import PANEL_ROWS, panel_data
 
@@ -54,7 +55,7 @@ def main() -> None:
         request.session = {}  # type: ignore[assignment]
         request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
         data = panel_data(person_id, limit=PANEL_ROWS, documents=True)
-        items.append((request, data, views.offer_actions(request, data)))
+        items.append((request, data, offer_actions(request, data)))
 
     def run() -> None:
         for request, data, role in items:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -141,8 +142,21 @@ def test_a_reason_is_required(shop: Shop) -> None:
     with pytest.raises(InvalidRequest, match="Choose a reason"):
         refund(ana, shop.charge, 100, reason="")
     with pytest.raises(InvalidRequest, match="Describe the reason"):
-        refund(ana, shop.charge, 100, reason="duplicate", text="  ")
+        refund(ana, shop.charge, 100, reason="other", text="  ")
     assert gateway_refunds(shop) == 0
+
+
+def test_a_reason_code_alone_suffices_unless_an_admin_requires_words(
+    shop: Shop, settings: Any
+) -> None:
+    ana = agent("ana", Role.AGENT)
+    refund(ana, shop.charge, 100, reason="duplicate", text="")
+    assert gateway_refunds(shop) == 1
+
+    settings.ACTION_REASON_TEXT_REQUIRED = {"refund"}
+    with pytest.raises(InvalidRequest, match="Describe the reason"):
+        refund(ana, shop.charge, 100, reason="duplicate", text="  ")
+    assert gateway_refunds(shop) == 1
 
 
 def test_forged_or_borrowed_keys_are_refused(shop: Shop) -> None:

@@ -176,9 +176,10 @@ def test_chatwoot_hint_shows_data_only_after_signing_in(
     assert "Ana Lopez" in frame.inner_text("#bd-panel")
     assert "as sam" in frame.inner_text("#bd-panel")
 
-    # Actions now carry the agent's identity: the panel's refund opens its form first-party.
+    # Actions now carry the agent's identity: the panel's refund opens first-party, on its
+    # confirm step (all of its fields have defaults).
     with page.expect_popup() as opened:
         frame.locator("button[data-action=refund]").first.click()
     action = opened.value
-    action.wait_for_selector("[data-step=form]")
+    action.wait_for_selector("[data-step=confirm]")
     assert "/console/actions/refund/charge/" in action.url

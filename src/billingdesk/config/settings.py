@@ -263,9 +263,16 @@ ACTION_REASON_CODES = [
     ("goodwill", "Goodwill gesture"),
     ("other", "Other"),
 ]
-ACTION_REASON_TEXT_REQUIRED = set(
-    _env_list("BILLINGDESK_ACTION_REASON_TEXT_REQUIRED", "refund,void,cancel_subscription")
+# Actions whose reason needs written words besides its code (none by default: a code says
+# why; an admin who wants more lists the actions here).
+ACTION_REASON_TEXT_REQUIRED = set(_env_list("BILLINGDESK_ACTION_REASON_TEXT_REQUIRED", ""))
+# The panel: two paid charges of one amount, card and customer this close together are
+# flagged as a probable duplicate; an open panel asks every PANEL_POLL_SECONDS whether what it
+# shows changed (background work, webhooks) and reloads itself when it did.
+DUPLICATE_CHARGE_WINDOW_SECONDS = _env_float(
+    "BILLINGDESK_DUPLICATE_CHARGE_WINDOW", 15 * 60, minimum=0
 )
+PANEL_POLL_SECONDS = _env_float("BILLINGDESK_PANEL_POLL", 10, minimum=1)
 # Actions (``billingdesk.actions``): a request is claimed in one transaction, the gateway is
 # called outside any, and the outcome recorded in a second one. A claim still running after
 # ACTION_CLAIM_TIMEOUT_SECONDS is reconciled by the workers' sweep (every

@@ -37,8 +37,8 @@ from billingdesk.helpdesks import embed
 from billingdesk.helpdesks.interface import EmbedFamily, Launch
 from billingdesk.helpdesks.models import HelpdeskConnection
 from billingdesk.helpdesks.services import ticket_create_with_context
+from billingdesk.panel.offers import offer_actions
 from billingdesk.panel.selectors import panel_data
-from billingdesk.panel.views import offer_actions
 
 logger = logging.getLogger(__name__)
 

@@ -2,18 +2,23 @@
 
 1. ``action_form`` (GET): the action's fields, and an idempotency key issued for this form;
 2. ``action_review`` (POST): the service's preview (the effect in plain lines, what remains,
-   whether finance must approve), plus the reason fields and the confirm button;
+   whether finance must approve), plus the reason fields and the confirm button. Actions
+   whose fields all have defaults (a refund of what remains, a cancellation at the period's
+   end) open on this step at once, the fields still editable in it (a change re-previews);
+   the reason comes preselected, so one click confirms;
 3. ``action_confirm`` (POST): runs it through ``action_submit``. The key travels in the form,
    so the same form posted twice (a double click, a browser retry) acts once.
 
 A refusal or gateway error re-renders the step it belongs to with the message in plain
-words; a success reloads the page (``HX-Refresh``) so every section shows the new state.
+words; a success reloads the page scrolled to the changed row (``?focus=``) so every
+section shows the new state and the message stays in view.
 Without htmx the same views answer with full pages and redirects.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,6 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from billingdesk.actions.models import ActionKind, ActionRequest
@@ -37,6 +43,9 @@ from billingdesk.billing.models import Charge, Coupon, Mirrored
 from billingdesk.core.errors import InvalidRequest, OperationalError, UserFacingError
 from billingdesk.panel.actionforms import (
     BUTTON_LABELS,
+    DEFAULT_REASON,
+    EDITABLE_IN_REVIEW,
+    PREVIEW_AT_ONCE,
     TARGET_MODELS,
     TypedParams,
     action_kind,
@@ -44,6 +53,7 @@ from billingdesk.panel.actionforms import (
     params_read,
 )
 from billingdesk.panel.formatting import money_display
+from billingdesk.panel.tax_ids import seller_with_tax_id, tax_type_default
 
 
 def _target(target_kind: str, target_id: int) -> Mirrored:
@@ -115,6 +125,17 @@ def action_form(request: HttpRequest, kind: str, target_kind: str, target_id: in
         typed["when"] = "period_end"
     if action in (ActionKind.PAYMENT_REQUEST, ActionKind.AUTHORIZE):
         typed["currency"] = getattr(target, "currency", "") or target.account.default_currency
+    if action is ActionKind.ADD_TAX_ID:
+        typed["tax_type"] = tax_type_default(target)
+    key = action_key_issue(user=request.user)
+    refusal = _quick_refusal(request, action, target)
+    if action in PREVIEW_AT_ONCE and not refusal:
+        # Nothing the agent must type: straight to the effect, the reason and one confirm.
+        read = params_read(action, target, typed)
+        preview = action_preview(user=request.user, kind=action, target=target, params=read.params)
+        if preview.allowed:
+            return _confirm(request, action, target, target_kind, key, read, preview)
+        refusal = preview.refusal
     return _render(
         request,
         "panel/action/form.html",
@@ -123,10 +144,10 @@ def action_form(request: HttpRequest, kind: str, target_kind: str, target_id: in
             action,
             target,
             target_kind,
-            key=action_key_issue(user=request.user),
+            key=key,
             typed=typed,
             coupons=_coupons(action, target),
-            refusal=_quick_refusal(request, action, target),
+            refusal=refusal,
         ),
     )
 
@@ -183,6 +204,7 @@ def _confirm(
     preview: ActionPreview,
     *,
     error: str = "",
+    note: str = "",
 ) -> HttpResponse:
     """The confirm step: the preview's effect, the reason, the submit button."""
     return _render(
@@ -197,11 +219,39 @@ def _confirm(
             typed=read.typed,
             preview=preview,
             amount=_preview_amount(preview),
-            reason_code=request.POST.get("reason_code", ""),
+            reason_code=_reason_code(request),
             reason_text=request.POST.get("reason_text", ""),
+            editable=EDITABLE_IN_REVIEW.get(action, ()),
+            warnings=_warnings(action, target, read),
             error=error,
+            note=note,
         ),
     )
+
+
+def _reason_code(request: HttpRequest) -> str:
+    """The reason posted, else the one the button suggested (``?reason=duplicate``), else
+    "requested by the customer": an agent acts from the customer's ticket."""
+    codes = dict(settings.ACTION_REASON_CODES)
+    for value in (request.POST.get("reason_code"), request.GET.get("reason")):
+        if value is not None and (value in codes or value == ""):
+            return value
+    return DEFAULT_REASON if DEFAULT_REASON in codes else ""
+
+
+def _warnings(action: ActionKind, target: Mirrored, read: TypedParams) -> list[str]:
+    """What the agent should look at twice before confirming."""
+    if action is ActionKind.ADD_TAX_ID:
+        seller = seller_with_tax_id(str(read.params.get("value", "")))
+        if seller:
+            return [
+                _(
+                    "This is the VAT number of %(seller)s, the seller: the customer's own "
+                    "number is on their invoice or order, not ours."
+                )
+                % {"seller": seller}
+            ]
+    return []
 
 
 def _form_again(
@@ -245,6 +295,13 @@ def action_confirm(
     read = _read(request, action, target)
     if isinstance(read, str):
         return _form_again(request, action, target, target_kind, key, read)
+    if _changed_since_preview(request, read):
+        # The agent edited a field and confirmed before seeing its effect: show it first.
+        preview = action_preview(user=request.user, kind=action, target=target, params=read.params)
+        if not preview.allowed:
+            return _form_again(request, action, target, target_kind, key, preview.refusal, read)
+        note = _("You changed the action: check its effect, then confirm again.")
+        return _confirm(request, action, target, target_kind, key, read, preview, note=note)
     try:
         done = action_submit(
             user=request.user,
@@ -270,6 +327,14 @@ def action_confirm(
     return _done(request, done, action, target, target_kind)
 
 
+def _changed_since_preview(request: HttpRequest, read: TypedParams) -> bool:
+    """True when a field differs from the value the confirm step previewed (a post without
+    the previewed values, from another client, is taken as confirmed as posted)."""
+    return any(
+        request.POST.get(f"previewed_{name}", value) != value for name, value in read.typed.items()
+    )
+
+
 def _done(
     request: HttpRequest,
     done: ActionRequest,
@@ -292,8 +357,21 @@ def _done(
     )
     if done.status == ActionRequest.Status.SUCCEEDED and done.url:
         messages.info(request, f"Link for the customer: {done.url}")
+    # The page comes back scrolled to the changed row, its message beside it (panel.js).
+    back = _back(request)
+    focused = _with_focus(back, f"{target_kind}-{target.pk}") if back else ""
     if request.headers.get("HX-Request") == "true":
         response = HttpResponse("")
-        response["HX-Refresh"] = "true"
+        if focused:
+            response["HX-Redirect"] = focused
+        else:
+            response["HX-Refresh"] = "true"
         return response
-    return HttpResponseRedirect(_back(request) or reverse("console"))
+    return HttpResponseRedirect(focused or reverse("console"))
+
+
+def _with_focus(url: str, row: str) -> str:
+    """``url`` with ``focus=<row>`` (replacing one already there)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "focus"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("focus", row)]), fragment=""))

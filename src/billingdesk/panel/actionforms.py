@@ -54,6 +54,26 @@ PARAM_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Actions whose fields all have defaults: the button opens the confirm step at once.
+PREVIEW_AT_ONCE = frozenset(
+    {
+        ActionKind.REFUND,
+        ActionKind.CAPTURE,
+        ActionKind.VOID,
+        ActionKind.CANCEL_SUBSCRIPTION,
+        ActionKind.SEND_INVOICE,
+    }
+)
+# The fields the confirm step keeps editable (a change there shows the new effect first).
+EDITABLE_IN_REVIEW: dict[str, tuple[str, ...]] = {
+    ActionKind.REFUND: ("amount",),
+    ActionKind.CAPTURE: ("amount",),
+    ActionKind.CANCEL_SUBSCRIPTION: ("when",),
+}
+# The reason preselected when the button suggests none: the agent acts on a customer's ticket.
+DEFAULT_REASON = "requested_by_customer"
+
+
 @dataclass(frozen=True, slots=True)
 class TypedParams:
     """What the agent typed (re-posted unchanged through the confirm step) and what the

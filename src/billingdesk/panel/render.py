@@ -13,11 +13,14 @@ Every URL attribute goes through ``url_attr`` (http(s) or this site only): a gat
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from functools import cached_property, lru_cache
 from typing import Any
+from urllib.parse import unquote
 
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.db.models import Model
 from django.http import HttpRequest
@@ -26,14 +29,25 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 
 from billingdesk.accounts.models import Role
 from billingdesk.actions.models import AuditEntry
-from billingdesk.billing.models import Charge, Customer, Dispute, Invoice, Refund, Subscription
+from billingdesk.actions.rules import TAX_ID_TYPES
+from billingdesk.billing.models import (
+    Charge,
+    Customer,
+    Dispute,
+    Invoice,
+    Refund,
+    Subscription,
+    TaxId,
+)
 from billingdesk.core.html import SafeString, esc, html, join, url_attr
 from billingdesk.core.money import active_locale, day_format, moment_format, money_format
 from billingdesk.documents.models import Document
 from billingdesk.panel.formatting import confidence_band
+from billingdesk.panel.labels import audit_headline
 from billingdesk.panel.selectors import PanelData, Section
 
 
@@ -99,14 +113,16 @@ class _Page:
     def money(self, amount: int | None, currency: str) -> SafeString:
         return _money_html(amount, currency, self.locale)
 
-    def actions(self, row: Any, kind: str) -> SafeString:
-        """The row's action buttons (``row.offered``, set by the view) and their slot."""
+    def actions(self, row: Any, kind: str, *, first: SafeString = _EMPTY) -> SafeString:
+        """The row's action buttons (``row.offered``, set by the view; ``first`` before them)
+        and their slot."""
         slot = f"slot-{kind}-{row.pk}"
         offered = getattr(row, "offered", None)
         buttons: SafeString = _EMPTY
         if offered:
             buttons = html(
-                '<div class="acts">{}</div>',
+                '<div class="acts">{}{}</div>',
+                first,
                 join(
                     html(_ACTION_BUTTON, url_attr(a.url), self.back, slot, a.kind, a.label)
                     for a in offered
@@ -175,7 +191,7 @@ def _customer(page: _Page, c: Customer) -> SafeString:
         SafeString('      <span class="badge s-canceled">deleted</span>') if c.deleted else _EMPTY
     )
     return html(
-        '<li data-customer="{}">\n'
+        '<li data-customer="{}" id="row-customer-{}">\n'
         '    <div class="line"><strong>{}</strong> <span class="muted">{}</span>\n'
         '      <span class="badge {}" title="How this record was matched to the person, and how '
         'sure the match is">matched by {} · {}%</span>\n'
@@ -184,6 +200,7 @@ def _customer(page: _Page, c: Customer) -> SafeString:
         '    <div class="line"><code>{}</code>{}</div>\n'
         "    {}\n  </li>",
         c.gateway_id,
+        c.pk,
         account.name,
         account.kind,
         confidence_band(c.match_confidence),
@@ -218,25 +235,93 @@ def _charge(page: _Page, ch: Charge) -> SafeString:
     )
     status = ch.status
     return html(
-        '<li data-charge="{}">\n'
+        '<li data-charge="{}" id="row-charge-{}">\n'
         '    <div class="line"><span class="amt">{}</span>\n'
         '      <span class="badge s-{}">{}</span>\n'
-        '      <span class="muted">{}</span></div>\n'
+        '      <span class="muted">{}</span>{}</div>\n'
         '    <div class="line muted">{}</div>\n'
+        "    {}"
         '    <div class="line"><code>{}</code>{}</div>\n'
         "    {}\n"
         "    {}\n  </li>",
         ch.gateway_id,
+        ch.pk,
         page.money(ch.amount, ch.currency),
         status,
         _display(ch, "status"),
         page.day(ch.gateway_created_at),
+        _duplicate_badge(ch),
         join(muted),
+        _paid_for(page, ch),
         ch.gateway_id,
         order,
         failure,
-        page.actions(ch, "charge"),
+        page.actions(ch, "charge", first=_refund_duplicate_button(page, ch)),
     )
+
+
+def _duplicate_badge(ch: Charge) -> SafeString:
+    other = getattr(ch, "duplicate_of", None)
+    if other is None:
+        return _EMPTY
+    return html(
+        ' <span class="badge s-pending" data-duplicate-of="{}" title="{}">{}</span>',
+        other.gateway_id,
+        _("Same amount, card and customer as %(other)s, shortly before or after")
+        % {"other": other.gateway_id},
+        _("probable duplicate"),
+    )
+
+
+def _refund_duplicate_button(page: _Page, ch: Charge) -> SafeString:
+    """The "Refund duplicate" button, on the later charge of a probable pair when a refund
+    is offered: the refund's confirm step with the reason "duplicate" chosen."""
+    if not getattr(ch, "duplicate_refundable", False):
+        return _EMPTY
+    refund = next((a for a in getattr(ch, "offered", None) or () if a.kind == "refund"), None)
+    if refund is None:
+        return _EMPTY
+    return html(
+        '<button type="button" class="small primary" hx-get="{}?back={}&amp;reason=duplicate"'
+        ' hx-target="#slot-charge-{}" data-action="refund_duplicate">{}</button>',
+        url_attr(refund.url),
+        page.back,
+        ch.pk,
+        _("Refund duplicate"),
+    )
+
+
+def _paid_for(page: _Page, ch: Charge) -> SafeString:
+    """What the charge was for: the plan, the period and the invoice it paid."""
+    invoice = getattr(ch, "paid_invoice", None)
+    if invoice is None:
+        return _EMPTY
+    parts = []
+    subscription = getattr(invoice, "plan_subscription", None)
+    plan = subscription and (subscription.product or subscription.plan)
+    if plan:
+        parts.append(html("<span>{} {}</span>", _("for"), plan))
+    if invoice.period_start and invoice.period_end:
+        parts.append(
+            html(
+                "<span>{} \N{EN DASH} {}</span>",
+                page.day(invoice.period_start),
+                page.day(invoice.period_end),
+            )
+        )
+    label = invoice.number or invoice.gateway_id
+    hosted = url_attr(invoice.hosted_url) or url_attr(invoice.pdf_url)
+    parts.append(
+        html(
+            '<span>{} <a href="{}" target="_blank" rel="noopener noreferrer">{} ↗</a></span>',
+            _("invoice"),
+            hosted,
+            label,
+        )
+        if hosted
+        else html("<span>{} {}</span>", _("invoice"), label)
+    )
+    return html('<div class="line muted" data-paid-for>{}</div>\n', join(parts))
 
 
 def _subscription(page: _Page, sub: Subscription) -> SafeString:
@@ -260,7 +345,7 @@ def _subscription(page: _Page, sub: Subscription) -> SafeString:
         else _EMPTY
     )
     return html(
-        '<li data-subscription="{}">\n'
+        '<li data-subscription="{}" id="row-subscription-{}">\n'
         '    <div class="line"><strong>{}</strong>\n'
         '      <span class="badge s-{}">{}</span>\n'
         "      {}</div>\n"
@@ -270,6 +355,7 @@ def _subscription(page: _Page, sub: Subscription) -> SafeString:
         '    <div class="line"><code>{}</code></div>\n'
         "    {}\n  </li>",
         sub.gateway_id,
+        sub.pk,
         sub.product or sub.plan or "Subscription",
         status,
         _display(sub, "status"),
@@ -325,7 +411,7 @@ def _invoice(page: _Page, inv: Invoice) -> SafeString:
     if pdf:
         links.append(html('<a href="{}" target="_blank" rel="noopener noreferrer">PDF ↗</a>', pdf))
     return html(
-        '<li data-invoice="{}">\n'
+        '<li data-invoice="{}" id="row-invoice-{}">\n'
         '    <div class="line"><span class="amt">{}</span>\n'
         '      <span class="badge s-{}">{}</span>\n'
         '      <span class="muted">{}</span></div>\n'
@@ -333,6 +419,7 @@ def _invoice(page: _Page, inv: Invoice) -> SafeString:
         "      {}</div>\n"
         "    {}\n  </li>",
         inv.gateway_id,
+        inv.pk,
         page.money(inv.total, inv.currency),
         inv.status,
         _display(inv, "status"),
@@ -393,7 +480,7 @@ def _action(page: _Page, entry: AuditEntry) -> SafeString:
         '    <div class="line muted"><span>by {}</span>{}{}</div>\n'
         "    {}\n  </li>",
         entry.seq,
-        entry.action,
+        audit_headline(entry),
         amount,
         entry.result,
         entry.result,
@@ -403,6 +490,71 @@ def _action(page: _Page, entry: AuditEntry) -> SafeString:
         target,
         reason,
     )
+
+
+def _tax_id(page: _Page, tax_id: TaxId) -> SafeString:
+    verification = (
+        html(' <span class="badge">{}</span>', tax_id.verification)
+        if tax_id.verification
+        else _EMPTY
+    )
+    return html(
+        '<li data-taxid="{}" id="row-taxid-{}">\n'
+        '    <div class="line"><strong>{}</strong> <code>{}</code>{}</div>\n'
+        '    <div class="line muted"><span>{}</span><span>{}</span></div>\n  </li>',
+        tax_id.gateway_id,
+        tax_id.pk,
+        TAX_ID_TYPES.get(tax_id.tax_type, tax_id.tax_type),
+        tax_id.value,
+        verification,
+        page.day(tax_id.gateway_created_at),
+        tax_id.account.name,
+    )
+
+
+def _older_charges(page: _Page, section: Section[Any]) -> SafeString:
+    """The panel's "older charges" button, loading the next rows in place."""
+    if not section.more or not section.rows:
+        return _EMPTY
+    url = reverse("panel-person-charges", args=[page.data.person.pk])
+    return html(
+        '<li class="older"><button type="button" class="small" hx-get="{}?before={}&amp;back={}"'
+        ' hx-target="closest li" hx-swap="outerHTML" data-older>{}</button></li>',
+        url_attr(url),
+        section.rows[-1].pk,
+        page.back,
+        _("Older charges"),
+    )
+
+
+def _charges_search(page: _Page) -> SafeString:
+    """Search within the person's charges (description, product, ids, amount)."""
+    url = reverse("panel-person-charges", args=[page.data.person.pk])
+    return html(
+        '<form class="charge-search" role="search" hx-get="{}" hx-target="#charge-list"'
+        ' hx-swap="innerHTML" action="{}">'
+        '<input type="hidden" name="back" value="{}">'
+        '<input type="search" name="q" data-search aria-label="{}" placeholder="{}"'
+        ' maxlength="100">'
+        "</form>",
+        url_attr(url),
+        url_attr(url),
+        page.back,
+        _("Search this person's charges"),
+        _("Search charges (/)"),
+    )
+
+
+def charge_rows_html(
+    data: PanelData, section: Section[Any], *, back: str, searched: bool
+) -> SafeString:
+    """Charge rows for the panel's "older charges" and search within the person: the rows,
+    then the button for the next older ones."""
+    page = _Page(data, compact=True, back=back)
+    items = [_charge(page, row) for row in section.rows]
+    if not items:
+        items = [html('<li class="muted">{}</li>', _("No matching charges.") if searched else "")]
+    return html("{}\n{}", join(items, "\n  "), _older_charges(page, section))
 
 
 def _count(section: Section[Any]) -> str:
@@ -450,7 +602,16 @@ def sections_html(data: PanelData, *, compact: bool, back: str = "") -> SafeStri
             "charges",
             "Charges",
             _count(data.charges),
-            listed(data.charges, _charge, "charges"),
+            html(
+                '{}<ul class="rows" id="charge-list">\n  {}\n  {}\n</ul>',
+                _charges_search(page),
+                join([_charge(page, row) for row in data.charges.rows], "\n  ")
+                or html('<li class="muted">{}</li>', "No charges."),
+                _older_charges(page, data.charges),
+            )
+            + page.more(data.charges, "charges")
+            if compact
+            else listed(data.charges, _charge, "charges"),
             open_=True,
         ),
         _card(
@@ -481,6 +642,19 @@ def sections_html(data: PanelData, *, compact: bool, back: str = "") -> SafeStri
             listed(data.disputes, _dispute, "disputes"),
             open_=bool(data.disputes.rows) or not compact,
         ),
+        *(
+            [
+                _card(
+                    "tax-ids",
+                    _("Tax ids"),
+                    str(len(data.tax_ids)),
+                    rows(data.tax_ids, _tax_id, _("No tax ids.")),
+                    open_=bool(data.tax_ids),
+                )
+            ]
+            if compact
+            else []
+        ),
         _card(
             "agent-actions",
             "Agent actions",
@@ -496,6 +670,9 @@ def panel_page(request: HttpRequest, data: PanelData, *, role: Role, back: str) 
     """The whole compact panel page for one person (``data`` with its documents)."""
     token = get_token(request)
     person = data.person
+    body, documents = panel_parts(request, data, role=role, back=back)
+    # The CSRF token goes in once the digest is taken (it is masked anew on every request).
+    documents = SafeString(documents.replace(_TOKEN_SLOT, esc(token)))
     messages = get_messages(request)
     notes = (
         html(
@@ -515,6 +692,7 @@ def panel_page(request: HttpRequest, data: PanelData, *, role: Role, back: str) 
         '  <meta name="viewport" content="width=device-width, initial-scale=1">\n'
         "  <title>{} · billingdesk panel</title>\n"
         '  <link rel="stylesheet" href="{}">\n'
+        '  <script src="{}" defer></script>\n'
         '  <script src="{}" defer></script>\n</head>\n'
         '<body class="panel" hx-headers=\'{{"X-CSRFToken": "{}"}}\'>\n'
         '<div class="wrap">\n  {}\n  <header class="card">\n'
@@ -523,11 +701,13 @@ def panel_page(request: HttpRequest, data: PanelData, *, role: Role, back: str) 
         '    <div class="line"><a href="{}" target="_blank" rel="noopener">'
         "Open in console ↗</a>{}</div>\n  </header>\n"
         "  {}\n"
+        "  {}\n"
         "  {}"
         "\n</div>\n</body>\n</html>\n",
         person,
         url_attr(static("panel/panel.css")),
         url_attr(static("panel/htmx.min.js")),
+        url_attr(static("panel/panel.js")),
         token,
         notes,
         person.name or person.primary_email or "(no name)",
@@ -535,9 +715,45 @@ def panel_page(request: HttpRequest, data: PanelData, *, role: Role, back: str) 
         emails,
         url_attr(console),
         read_only,
-        sections_html(data, compact=True, back=back),
-        _documents(data, role=role, token=token, here=request.get_full_path()),
+        body,
+        documents,
+        _freshness(data, body, documents, back=back),
     )
+
+
+def _freshness(data: PanelData, *parts: SafeString, back: str) -> SafeString:
+    """The element htmx polls to learn whether the panel changed (see ``views.panel_fresh``)."""
+    url = reverse("panel-person-fresh", args=[data.person.pk])
+    return html(
+        '<div data-freshness hx-get="{}?v={}&amp;back={}" hx-trigger="every {}s" hx-swap="none">'
+        "</div>",
+        url_attr(url),
+        panel_version(*parts),
+        back,
+        f"{settings.PANEL_POLL_SECONDS:g}",
+    )
+
+
+def panel_version(*parts: SafeString) -> str:
+    """A short digest of what the panel shows (its sections and documents)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(str(part).encode())
+    return digest.hexdigest()[:20]
+
+
+def panel_parts(
+    request: HttpRequest, data: PanelData, *, role: Role, back: str
+) -> tuple[SafeString, SafeString]:
+    """The panel's sections and its documents, as shown (and digested for freshness)."""
+    return (
+        sections_html(data, compact=True, back=back),
+        _documents(data, role=role, token="", here=unquote(back)),
+    )
+
+
+# Where the documents' resend forms get the page's CSRF token.
+_TOKEN_SLOT = "__csrf_token__"
 
 
 def _documents(data: PanelData, *, role: Role, token: str, here: str) -> SafeString:
@@ -562,7 +778,7 @@ def _documents(data: PanelData, *, role: Role, token: str, here: str) -> SafeStr
                 '<button type="submit">Resend</button></form>',
                 url_attr(resend),
                 doc.pk,
-                token,
+                token or _TOKEN_SLOT,
                 here,
             )
             if role != Role.READ_ONLY

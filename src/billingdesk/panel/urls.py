@@ -14,6 +14,8 @@ urlpatterns = [
         name="console-approval-decide",
     ),
     path("panel/person/<id:person_id>/", views.panel, name="panel-person"),
+    path("panel/person/<id:person_id>/fresh/", views.panel_fresh, name="panel-person-fresh"),
+    path("panel/person/<id:person_id>/charges/", views.panel_charges, name="panel-person-charges"),
     path(
         "console/actions/<str:kind>/<str:target_kind>/<id:target_id>/",
         action_views.action_form,

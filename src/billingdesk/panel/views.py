@@ -6,44 +6,35 @@ the action forms are htmx fragments (see ``action_views``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from billingdesk.accounts.models import ROLE_RANK, Role
-from billingdesk.accounts.selectors import role_of, roles_cached
+from billingdesk.accounts.selectors import role_of
 from billingdesk.actions.models import ActionRequest
-from billingdesk.actions.rules import actions_available_many
 from billingdesk.actions.services import approval_decide, request_outcome
-from billingdesk.billing.models import Mirrored
 from billingdesk.core.errors import InvalidRequest, NotFound, OperationalError, UserFacingError
 from billingdesk.documents.selectors import documents_for_person
 from billingdesk.gateways.models import GatewayAccount
-from billingdesk.panel.actionforms import BUTTON_LABELS
 from billingdesk.panel.formatting import money_display
-from billingdesk.panel.render import panel_page
+from billingdesk.panel.offers import offer_actions
+from billingdesk.panel.render import charge_rows_html, panel_page, panel_parts, panel_version
 from billingdesk.panel.selectors import (
     PANEL_ROWS,
     PERSON_PAGE_ROWS,
     PanelData,
     SearchResult,
+    charges_older,
     panel_data,
+    panel_data_of_charges,
     pending_approvals,
     person_search,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class OfferedAction:
-    kind: str
-    label: str
-    url: str
 
 
 @login_required
@@ -99,7 +90,7 @@ def _search_pages(query: str, account: str, result: SearchResult | None) -> dict
 def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     """Everything about one person, full lists."""
     data = _person_or_404(person_id, limit=PERSON_PAGE_ROWS, full=True)
-    role = _offer_actions(request, data)
+    role = offer_actions(request, data)
     documents = documents_for_person(person_id=person_id)[:PERSON_PAGE_ROWS]
     return render(
         request,
@@ -113,9 +104,46 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
 def panel(request: HttpRequest, person_id: int) -> HttpResponse:
     """The compact view of one person, for a 350 px helpdesk sidebar: one request."""
     data = _person_or_404(person_id, limit=PANEL_ROWS, full=False, documents=True)
-    role = _offer_actions(request, data)
+    role = offer_actions(request, data)
     # Rendered in Python (see ``panel.render``): the template engine was most of its time.
     return HttpResponse(panel_page(request, data, role=role, back=_here(request)))
+
+
+@login_required
+@require_GET
+def panel_fresh(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Polled by an open panel: 204 while what it shows is unchanged (digest ``v``), else an
+    ``HX-Refresh`` so it reloads with the result of the background work or webhook."""
+    data = _person_or_404(person_id, limit=PANEL_ROWS, full=False, documents=True)
+    role = offer_actions(request, data)
+    back = quote(request.GET.get("back", "")[:2000], safe="")
+    version = panel_version(*panel_parts(request, data, role=role, back=back))
+    if request.GET.get("v", "") == version:
+        return HttpResponse(status=204)
+    response = HttpResponse("")
+    response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_GET
+def panel_charges(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Older charges of the person (``before``: a charge id), or those matching ``q``, as
+    rows for the panel's charge list."""
+    before = request.GET.get("before") or None
+    if before is not None and (not before.isdigit() or len(before) > 18):
+        return HttpResponse(f"{before[:30]!r} is not a charge.", status=400)
+    text = (request.GET.get("q") or "").strip()[:100]
+    try:
+        section = charges_older(
+            person_id, before=int(before) if before else None, text=text, limit=PANEL_ROWS
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    data = panel_data_of_charges(person_id, section)
+    offer_actions(request, data)
+    back = quote(request.GET.get("back", "")[:2000], safe="")
+    return HttpResponse(charge_rows_html(data, section, back=back, searched=bool(text)))
 
 
 def _here(request: HttpRequest) -> str:
@@ -128,45 +156,6 @@ def _person_or_404(person_id: int, *, limit: int, full: bool, documents: bool = 
         return panel_data(person_id, limit=limit, full=full, documents=documents)
     except NotFound as exc:
         raise Http404(exc.message) from None
-
-
-def _offer_actions(request: HttpRequest, data: PanelData) -> Role:
-    """Attach to each row the actions this agent may start on it (``row.offered``)."""
-    with roles_cached():
-        return _offer_actions_once(request, data)
-
-
-# Public for the helpdesks app, which renders these sections inside helpdesk sidebars.
-offer_actions = _offer_actions
-
-
-def _offer_actions_once(request: HttpRequest, data: PanelData) -> Role:
-    role = role_of(request.user)
-    if ROLE_RANK[role] < ROLE_RANK[Role.AGENT]:
-        for row in _actionable(data):
-            row.offered = []  # type: ignore[attr-defined]
-        return role
-    # One reverse() for the page: a panel has dozens of buttons and reverse() is not cheap.
-    prefix = reverse(
-        "panel-action-form", kwargs={"kind": "k", "target_kind": "t", "target_id": 0}
-    ).removesuffix("k/t/0/")
-    rows = _actionable(data)
-    offered = actions_available_many(user=request.user, targets=rows)
-    for row, kinds in zip(rows, offered, strict=True):
-        target_kind = type(row).__name__.lower()
-        row.offered = [  # type: ignore[attr-defined]
-            OfferedAction(
-                kind=kind,
-                label=BUTTON_LABELS.get(kind, str(kind)),
-                url=f"{prefix}{kind}/{target_kind}/{row.pk}/",
-            )
-            for kind in kinds
-        ]
-    return role
-
-
-def _actionable(data: PanelData) -> list[Mirrored]:
-    return [*data.customers, *data.charges.rows, *data.subscriptions.rows, *data.invoices.rows]
 
 
 @login_required

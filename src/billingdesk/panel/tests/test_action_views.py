@@ -244,7 +244,10 @@ def test_without_htmx_the_steps_are_pages(shop: Shop, client_as: Callable[..., C
     )  # fmt: skip
 
     assert done.status_code == 302
-    assert done["Location"] == f"/console/person/{shop.customer.person_id}/"
+    # Back where the agent was, scrolled to the refunded charge.
+    assert done["Location"] == (
+        f"/console/person/{shop.customer.person_id}/?focus=charge-{shop.charge.pk}"
+    )
     assert Refund.objects.get().amount == 100
 
 
