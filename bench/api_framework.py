@@ -115,7 +115,7 @@ def _ninja() -> tuple[list[Any], Any]:
                     "created_at": c.gateway_created_at,
                 }
                 for c in rows
-            ],  # fmt: skip
+            ],
             "next_cursor": None,
         }
 

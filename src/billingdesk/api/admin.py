@@ -54,10 +54,12 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     readonly_fields = ["prefix", "scopes", "last_used_at", "revoked_at", "created_at"]
     actions = ["revoke"]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(  # type: ignore[override]
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             kwargs["form"] = ApiKeyForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -75,7 +77,8 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
         try:
             key, text = apikey_create(
                 name=data["name"], scopes=data["scope_choices"], expires_at=data["expires_at"],
-                allowed_ips=data["allowed_ips"], rate_limit_per_minute=data["rate_limit_per_minute"],
+                allowed_ips=data["allowed_ips"],
+                rate_limit_per_minute=data["rate_limit_per_minute"],
                 created_by=request.user if isinstance(request.user, User) else None,
             )  # fmt: skip
         except InvalidRequest as exc:
@@ -157,7 +160,8 @@ class AttemptInline(admin.TabularInline[WebhookAttempt, WebhookDelivery]):
     extra = 0
     can_delete = False
     fields = ["at", "status_code", "latency_ms", "error", "response_body", "request_headers"]
-    readonly_fields = fields
+    readonly_fields = ["at", "status_code", "latency_ms", "error", "response_body"]
+    readonly_fields += ["request_headers"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

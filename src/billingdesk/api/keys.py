@@ -31,7 +31,7 @@ _LAST_USED_EVERY = timedelta(seconds=60)
 _DUMMY = hashlib.sha256(b"no such key").hexdigest()
 
 
-class KeyRefused(Exception):  # noqa: N818  (an outcome, like Django's Http404)
+class KeyRefused(Exception):
     def __init__(
         self, status: int, code: str, message: str, *, retry_after: int | None = None
     ) -> None:

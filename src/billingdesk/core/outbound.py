@@ -42,7 +42,7 @@ def _target(url: str) -> str:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise InvalidRequest(f"The host {parts.hostname!r} does not resolve.") from None
-    addresses = {info[4][0] for info in infos}
+    addresses = {str(info[4][0]) for info in infos}
     if not settings.OUTBOUND_ALLOW_PRIVATE:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%", 1)[0])

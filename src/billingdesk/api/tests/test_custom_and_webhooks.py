@@ -77,8 +77,10 @@ def _push(client: Client, account: GatewayAccount, objects: list[dict[str, Any]]
 
 CUSTOMER = {"object": "customer", "id": "u-17", "updated": T1, "email": "zoe@example.com",
             "name": "Zoe Park"}  # fmt: skip
-CHARGE = {"object": "charge", "id": "order-9001", "updated": T1, "customer_id": "u-17",
-          "amount": 4900, "currency": "EUR", "status": "captured", "amount_captured": 4900}  # fmt: skip
+CHARGE = {
+    "object": "charge", "id": "order-9001", "updated": T1, "customer_id": "u-17",
+    "amount": 4900, "currency": "EUR", "status": "captured", "amount_captured": 4900,
+}  # fmt: skip
 
 
 def test_push_upserts_by_the_merchants_ids_and_never_goes_back(api: Api, custom: Any) -> None:
@@ -122,9 +124,7 @@ def test_a_bad_object_refuses_the_whole_push_with_its_index(
     assert not Customer.objects.filter(gateway_id="u-17").exists()  # all or nothing
 
 
-def test_push_refuses_other_gateways_and_too_many_objects(
-    api: Api, custom: Any, shop: Any
-) -> None:
+def test_push_refuses_other_gateways_and_too_many_objects(api: Api, custom: Any, shop: Any) -> None:
     pusher = api("push")
     assert _push(pusher, shop.account, [CUSTOMER]).status_code == 400
     account, _ = custom
@@ -139,9 +139,13 @@ def test_a_refund_on_a_pushed_charge_goes_through_the_merchants_action_webhook(
     charge = Charge.objects.get(account=account, gateway_id="order-9001")
     actor = api("actions")
     body = {"kind": "refund", "target_type": "charge", "target_id": charge.pk,
-            "params": {"amount": 900}, "reason_code": "duplicate", "reason_text": "twice"}  # fmt: skip
+            "params": {"amount": 900}, "reason_code": "duplicate",
+            "reason_text": "twice"}  # fmt: skip
     done = actor.post(
-        "/api/v1/actions", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="refund-key-1"
+        "/api/v1/actions",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="refund-key-1",
     )
     assert done.status_code == 200, done.content
     assert done.json()["status"] == "succeeded"
@@ -154,7 +158,10 @@ def test_a_refund_on_a_pushed_charge_goes_through_the_merchants_action_webhook(
     # The merchant's refusal is shown as it said it.
     body["params"] = {"amount": 999_999}
     refused = actor.post(
-        "/api/v1/actions", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="refund-key-2"
+        "/api/v1/actions",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="refund-key-2",
     )
     assert refused.status_code in (400, 409)
 
@@ -166,16 +173,23 @@ def test_the_merchants_refusal_and_outage_map_onto_the_action_result(
     _push(api("push"), account, [CUSTOMER, CHARGE])
     charge = Charge.objects.get(account=account, gateway_id="order-9001")
     body = {"kind": "refund", "target_type": "charge", "target_id": charge.pk,
-            "params": {"amount": 100}, "reason_code": "duplicate", "reason_text": "twice"}  # fmt: skip
+            "params": {"amount": 100}, "reason_code": "duplicate",
+            "reason_text": "twice"}  # fmt: skip
     receiver.handle = lambda seen: (409, {"message": "Already refunded in our books."})
     refused = api("actions").post(
-        "/api/v1/actions", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="refund-key-3"
+        "/api/v1/actions",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="refund-key-3",
     )
     assert refused.status_code == 409
     assert refused.json()["message"] == "Already refunded in our books."
     receiver.handle = lambda seen: (503, {})
     down = api("actions").post(
-        "/api/v1/actions", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="refund-key-4"
+        "/api/v1/actions",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="refund-key-4",
     )
     assert down.status_code == 503 and "503" in down.json()["message"]
     latest = ActionRequest.objects.order_by("-pk").first()

@@ -50,7 +50,9 @@ def test_charges_list_money_in_minor_units_filters_and_cursor(api: Api, shop: Sh
     assert isinstance(first["amount"], int) and first["currency"] == "EUR"
     rest = reader.get("/api/v1/charges", {"limit": 50, "cursor": page["next_cursor"]}).json()
     ids = [first["id"]] + [c["id"] for c in rest["items"]]
-    assert ids == sorted(ids, reverse=True) and len(ids) == len(set(ids)) == Charge.objects.count() > 2
+    assert (
+        ids == sorted(ids, reverse=True) and len(ids) == len(set(ids)) == Charge.objects.count() > 2
+    )
     assert rest["next_cursor"] is None
     captured = reader.get("/api/v1/charges", {"status": "authorized"}).json()["items"]
     assert [c["id"] for c in captured] == [shop.hold.pk]
@@ -89,7 +91,9 @@ def test_person_search_and_detail(api: Api, shop: Shop) -> None:
         ("/api/v1/documents/999999/pdf", 404),
     ],
 )
-def test_bad_reads_answer_4xx_in_the_one_error_shape(api: Api, shop: Shop, url: str, status: int) -> None:
+def test_bad_reads_answer_4xx_in_the_one_error_shape(
+    api: Api, shop: Shop, url: str, status: int
+) -> None:
     response = api("read").get(url)
     assert response.status_code == status, response.content
     body = response.json()

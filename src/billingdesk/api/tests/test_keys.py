@@ -117,8 +117,8 @@ def test_bad_key_settings_are_refused_with_a_reason(options: dict[str, Any]) -> 
 
 def test_the_key_acts_as_a_named_service_identity() -> None:
     key, _ = apikey_create(name="Refund bot", scopes=["actions"])
-    from billingdesk.actions.audit import actor_label
     from billingdesk.accounts.selectors import role_of
+    from billingdesk.actions.audit import actor_label
 
     assert actor_label(key.user) == f"API key Refund bot (apikey-{key.prefix})"
     assert role_of(key.user) == "agent"

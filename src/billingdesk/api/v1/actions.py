@@ -29,7 +29,10 @@ router = Router(auth=ACTIONS, tags=["actions"])
 _MODELS: dict[str, type[Mirrored]] = {
     "charge": Charge, "customer": Customer, "subscription": Subscription, "invoice": Invoice,
 }  # fmt: skip
-Kind = Literal[tuple(ActionKind.values)]  # type: ignore[valid-type]
+Kind = Literal[
+    "refund", "capture", "void", "authorize", "cancel_subscription", "create_subscription",
+    "send_invoice", "apply_coupon", "add_tax_id", "payment_request",
+]  # fmt: skip
 TargetType = Literal["charge", "customer", "subscription", "invoice"]
 
 
@@ -107,7 +110,9 @@ def preview(request: HttpRequest, body: ActionIn) -> dict[str, Any]:
 def submit(
     request: HttpRequest,
     body: ActionIn,
-    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=8, max_length=200),
+    idempotency_key: str = Header(  # type: ignore[type-arg]
+        ..., alias="Idempotency-Key", min_length=8, max_length=200
+    ),
 ) -> tuple[int, dict[str, Any]]:
     user = key_of(request).user
     done = action_submit(

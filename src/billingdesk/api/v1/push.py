@@ -58,7 +58,7 @@ def push_objects(account: GatewayAccount, items: list[dict[str, Any]]) -> dict[s
             "unchanged": result.unchanged, "stale": result.stale}  # fmt: skip
 
 
-class PushRefused(Exception):  # noqa: N818
+class PushRefused(Exception):
     def __init__(self, problems: list[dict[str, str]]) -> None:
         super().__init__("push refused")
         self.problems = problems

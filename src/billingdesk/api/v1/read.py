@@ -1,7 +1,7 @@
 """Read endpoints (scope ``read``): persons, the mirror, documents and the audit log.
 
 Lists are newest first with an opaque ``cursor`` (``next_cursor`` of the page before; null on
-the last page) and ``limit`` (1–200). Each view parses, calls one selector, renders.
+the last page) and ``limit`` (1 to 200). Each view parses, calls one selector, renders.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
 from ninja import Field as F
+from ninja import Query, Router, Schema
 
 from billingdesk.actions.models import AuditEntry
 from billingdesk.api.v1 import schemas as s
@@ -56,9 +56,8 @@ def _page(rows: QuerySet[Any], f: s.PageParams, render: Any) -> dict[str, Any]:
 
 
 def _page_schema(name: str, item: type[Schema]) -> type[Schema]:
-    return type(
-        name, (Schema,), {"__annotations__": {"items": list[item], "next_cursor": str | None}}
-    )  # type: ignore[valid-type]
+    fields = {"items": list[item], "next_cursor": str | None}  # type: ignore[valid-type]
+    return type(name, (Schema,), {"__annotations__": fields})
 
 
 ChargePage = _page_schema("ChargePage", s.ChargeOut)
@@ -100,7 +99,7 @@ def persons_search(request: HttpRequest, params: Query[PersonSearch]) -> dict[st
                 "confidence": hit.confidence,
             }
             for hit in found.hits
-        ],  # fmt: skip
+        ],
         "total": found.total,
         "more": found.more,
         "page": found.page,

@@ -33,7 +33,7 @@ _RENDER: dict[ObjectKind, tuple[Any, Any]] = {
             status=d.status,
             reason=d.reason,
         ),
-    ),  # fmt: skip
+    ),
 }
 
 

@@ -57,7 +57,7 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
     endpoint.previous_until = timezone.now() + ROTATION_OVERLAP
     endpoint.secret = new_secret()
     endpoint.save(update_fields=["previous_secret", "previous_until", "secret"])
-    return endpoint.secret
+    return str(endpoint.secret)
 
 
 def event_emit(*, event_type: str, data: dict[str, Any], object_key: str = "") -> int:
