@@ -100,6 +100,8 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
 
 
 class EndpointForm(forms.ModelForm[WebhookEndpoint]):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+
     class Meta:
         model = WebhookEndpoint
         fields = ["url", "description", "event_types", "is_active"]
