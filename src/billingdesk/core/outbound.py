@@ -9,7 +9,9 @@ name), so a DNS answer that changes between the check and the request cannot red
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import secrets
 import socket
 import time
 from dataclasses import dataclass
@@ -26,6 +28,11 @@ class Answer:
     status: int
     body: bytes
     latency_ms: int
+
+
+def signing_secret_new() -> str:
+    """A Standard Webhooks secret: ``whsec_`` + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def url_check(url: str) -> None:

@@ -21,7 +21,7 @@ from billingdesk.api.models import WebhookAttempt, WebhookDelivery, WebhookEndpo
 from billingdesk.api.tests.conftest import Receiver
 from billingdesk.api.webhooks.services import endpoint_create, endpoint_rotate_secret
 from billingdesk.billing.models import Charge, Customer
-from billingdesk.gateways.custom.client import new_secret
+from billingdesk.core.outbound import signing_secret_new
 from billingdesk.gateways.models import GatewayAccount
 from billingdesk.panel.tests.factories import limit_set
 
@@ -59,7 +59,7 @@ def merchant(secret: str) -> Callable[[dict[str, Any]], tuple[int, dict[str, Any
 
 @pytest.fixture
 def custom(receiver: Receiver) -> tuple[GatewayAccount, str]:
-    secret = new_secret()
+    secret = signing_secret_new()
     account = GatewayAccount.objects.create(
         kind="custom", name="Own billing", default_currency="EUR",
         credentials={"action_url": receiver.url, "signing_secret": secret, "actions": "refund"},

@@ -12,11 +12,9 @@ the endpoint at once; anything else (redirects included, never followed) is retr
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import random
-import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,15 +28,11 @@ from standardwebhooks.webhooks import Webhook
 
 from billingdesk.api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from billingdesk.core.errors import InvalidRequest
-from billingdesk.core.outbound import outbound_post, url_check
+from billingdesk.core.outbound import outbound_post, signing_secret_new, url_check
 
 logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
 ROTATION_OVERLAP = timedelta(hours=24)
-
-
-def new_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def endpoint_create(*, url: str, event_types: list[str], description: str = "") -> WebhookEndpoint:
@@ -47,7 +41,7 @@ def endpoint_create(*, url: str, event_types: list[str], description: str = "") 
         if not name or len(name) > 60 or not all(c.isalnum() or c in "._*" for c in name):
             raise InvalidRequest(f"{name!r} is not an event type (e.g. charge.updated, charge.*)")
     return WebhookEndpoint.objects.create(
-        url=url, event_types=event_types, description=description, secret=new_secret()
+        url=url, event_types=event_types, description=description, secret=signing_secret_new()
     )
 
 
@@ -55,7 +49,7 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
     """A new secret; the old one is still signed with for ``ROTATION_OVERLAP``."""
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_until = timezone.now() + ROTATION_OVERLAP
-    endpoint.secret = new_secret()
+    endpoint.secret = signing_secret_new()
     endpoint.save(update_fields=["previous_secret", "previous_until", "secret"])
     return str(endpoint.secret)
 

@@ -12,8 +12,9 @@ Answers (docs/gateways/custom.md):
 - ``200`` ``{"objects": [<records in the push format>], "request_id": "..."}``: done; the
   objects go to the mirror;
 - ``202``: accepted, the merchant pushes the result later;
-- ``400``, ``402``, ``409``, ``422`` ``{"message": "..."}``: refused; the message is shown to
-  the agent as it is;
+- ``400``, ``402``, ``409``, ``422`` ``{"message": "...", "code": "..."}``: refused; the
+  message is shown to the agent as it is; ``code`` ``amount_too_large`` or ``card_declined``
+  (with ``decline_code``) say which refusal it is;
 - ``429`` and anything else (5xx, a redirect, a timeout, no answer): a failure, retryable.
 """
 
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,8 @@ from django.conf import settings
 from standardwebhooks.webhooks import Webhook
 
 from billingdesk.core.errors import (
+    AmountTooLarge,
+    CardDeclined,
     GatewayUnavailable,
     InvalidRequest,
     MalformedPayload,
@@ -95,7 +97,13 @@ def action_call(
         return gw.ActionResult(objects=objects, request_id=str(data.get("request_id") or ""))
     message = str(data.get("message") or "")[:500]
     if answer.status in REFUSALS:
-        raise NotAllowed(message or f"The merchant refused this {action}.")
+        refusal = message or f"The merchant refused this {action}."
+        code = str(data.get("code") or "")
+        if code == "amount_too_large":
+            raise AmountTooLarge(refusal)
+        if code == "card_declined":
+            raise CardDeclined(refusal, decline_code=str(data.get("decline_code") or "declined"))
+        raise NotAllowed(refusal)
     if answer.status == 429:
         raise RateLimited("The merchant's server is busy; try again shortly.", retry_after=30)
     raise GatewayUnavailable(
@@ -109,9 +117,3 @@ def _json(body: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def new_secret() -> str:
-    import base64
-
-    return "whsec_" + base64.b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode()
