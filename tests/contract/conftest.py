@@ -57,9 +57,8 @@ def _stripe(request: pytest.FixtureRequest) -> GatewayHarness:
 
 
 def _custom(request: pytest.FixtureRequest) -> GatewayHarness:
-    from tests.fakes.custom_merchant import Merchant
-
     from billingdesk.core.outbound import signing_secret_new
+    from tests.fakes.custom_merchant import Merchant
 
     settings = request.getfixturevalue("settings")
     settings.OUTBOUND_ALLOW_PRIVATE = True  # the merchant is on 127.0.0.1
