@@ -25,6 +25,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from billingdesk.actions.models import ActionKind
+from billingdesk.api.keys import apikey_create
+from billingdesk.api.models import Scope
 from billingdesk.core.signing import sign_header
 from billingdesk.helpdesks.helpscout import verification as helpscout_signing
 from billingdesk.helpdesks.intercom import verification as intercom_signing
@@ -65,7 +67,10 @@ class World:
 def world(db: None) -> World:
     shop = build_shop()
     user = User.objects.create_superuser("root", "root@example.com", "pw")
-    admin = Client(raise_request_exception=False)
+    # The administrator's client also carries an API key of every scope, so the API's
+    # operations are swept past their authentication (sessions do not authenticate the API).
+    _, key = apikey_create(name="sweep", scopes=Scope.values, rate_limit_per_minute=100_000)
+    admin = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {key}")
     admin.force_login(user)
     admin.user = user  # type: ignore[attr-defined]  # to sign in again after a logout
     secrets = {
@@ -96,6 +101,7 @@ def world(db: None) -> World:
         "target_kind": "charge",
         "token": "tok",
         "object_id": str(shop.charge.pk),
+        "charge_id": str(shop.charge.pk),
         "content_type_id": "1",
         "app_label": "billing",
         "id": str(user.pk),
@@ -277,6 +283,7 @@ FORM = "application/x-www-form-urlencoded"
 def test_the_sweep_covers_every_url_pattern() -> None:
     assert len(APP_ROUTES) > 25 and len(ADMIN_ROUTES) > 100
     assert "webhooks/<uuid:account_id>/" in APP_ROUTES
+    assert any(r.startswith("api/v1/charges") for r in APP_ROUTES)
     assert any(r.startswith("admin/billing/charge/") for r in ADMIN_ROUTES)
 
 

@@ -23,7 +23,13 @@ from billingdesk.gateways.stripe.tests.conftest import (  # noqa: F401
     seed,
 )
 from billingdesk.helpdesks.tests.conftest import no_sleep  # noqa: F401
-from tests.contract.harness import GatewayHarness, ReferenceHarness, SandboxHarness, StripeHarness
+from tests.contract.harness import (
+    CustomHarness,
+    GatewayHarness,
+    ReferenceHarness,
+    SandboxHarness,
+    StripeHarness,
+)
 
 GATEWAY_HARNESSES: dict[str, Callable[[pytest.FixtureRequest], GatewayHarness]] = {}
 
@@ -50,9 +56,21 @@ def _stripe(request: pytest.FixtureRequest) -> GatewayHarness:
     return StripeHarness(fake, request.getfixturevalue("seed"))
 
 
-GATEWAY_HARNESSES.update(reference=_reference, sandbox=_sandbox, stripe=_stripe)
+def _custom(request: pytest.FixtureRequest) -> GatewayHarness:
+    from billingdesk.core.outbound import signing_secret_new
+    from tests.fakes.custom_merchant import Merchant
+
+    settings = request.getfixturevalue("settings")
+    settings.OUTBOUND_ALLOW_PRIVATE = True  # the merchant is on 127.0.0.1
+    settings.OUTBOUND_TIMEOUT_SECONDS = 0.5
+    merchant = Merchant(signing_secret_new(), slow_seconds=1.5)
+    request.addfinalizer(merchant.close)
+    return CustomHarness(merchant)
+
+
+GATEWAY_HARNESSES.update(reference=_reference, sandbox=_sandbox, stripe=_stripe, custom=_custom)
 # Those that talk to a remote service, so can time out, be rate-limited, refuse a key.
-REMOTE = {"reference", "stripe"}
+REMOTE = {"reference", "stripe", "custom"}
 
 
 def _installed(path: str) -> Callable[[pytest.FixtureRequest], GatewayHarness]:

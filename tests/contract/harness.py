@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
@@ -409,3 +410,83 @@ def _silent_server() -> Iterator[str]:
         for conn in accepted:
             conn.close()
         listener.close()
+
+
+# --- the custom gateway (the merchant's own billing) -------------------------------------------
+class CustomHarness:
+    """Records are pushed into the mirror (there is nothing to list or receive: the connector
+    declares neither backfill nor webhooks); actions go to a real local merchant server
+    (``tests.fakes.custom_merchant``)."""
+
+    kind = "custom"
+    remote = True
+
+    def __init__(self, merchant: Any) -> None:
+        self.merchant = merchant
+
+    def account(self, name: str = "Contract shop") -> GatewayAccount:
+        return GatewayAccount.objects.create(
+            kind=self.kind, name=name, default_currency="EUR",
+            credentials={"action_url": self.merchant.url, "signing_secret": self.merchant.secret,
+                         "actions": "refund"},
+        )  # fmt: skip
+
+    def account_with_bad_credentials(self) -> GatewayAccount:
+        return GatewayAccount.objects.create(
+            kind=self.kind, name="No secret",
+            credentials={"action_url": self.merchant.url, "actions": "refund"},
+        )  # fmt: skip
+
+    def connector(self, account: GatewayAccount) -> gw.Connector:
+        return connector_for(account)
+
+    def set_page_size(self, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+        pass  # nothing is listed
+
+    def seed_customers(self, account: GatewayAccount, emails: list[str]) -> None:
+        from billingdesk.billing.services import mirror_upsert
+
+        at = datetime(2025, 6, 1, tzinfo=UTC)
+        mirror_upsert(
+            account=account,
+            objects=[gw.GwCustomer(id=f"u-{n}", updated=at, email=e) for n, e in enumerate(emails)],
+        )
+
+    def customer_event(
+        self, account: GatewayAccount, *, event_id: str, customer_id: str, email: str, at: datetime
+    ) -> bytes:
+        return json.dumps({"id": event_id, "customer": customer_id, "email": email}).encode()
+
+    def unknown_event(self, account: GatewayAccount, *, event_id: str) -> bytes:
+        return json.dumps({"id": event_id}).encode()
+
+    def sign(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> dict[str, str]:
+        return {}
+
+    def captured_charge(self, account: GatewayAccount, amount: int) -> str:
+        from billingdesk.billing.services import mirror_upsert
+        from billingdesk.gateways.reference.mapping import to_json
+
+        charge = gw.GwCharge(
+            id=f"order-{amount}", updated=datetime.now(UTC), customer_id=None, amount=amount,
+            amount_captured=amount, currency="EUR", status=gw.ChargeStatus.CAPTURED,
+        )  # fmt: skip
+        # As the push endpoint stores it: the raw payload is the merchant's own JSON.
+        mirror_upsert(account=account, objects=[replace(charge, raw=to_json(charge))])
+        return charge.id
+
+    def declining_customer(self, account: GatewayAccount) -> str:  # pragma: no cover
+        raise AssertionError("the contract shop enables refunds only")
+
+    @contextmanager
+    def failing(self, account: GatewayAccount, failure: str) -> Iterator[None]:
+        self.merchant.failure = failure
+        yield
+        self.merchant.failure = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.core import signing
@@ -29,3 +30,13 @@ def key_nonce(*, user: User, key: str) -> str:
     if not isinstance(data, dict) or data.get("u") != user.pk or not data.get("n"):
         raise InvalidRequest("This form was not issued to you. Reload it and try again.")
     return str(data["n"])
+
+
+def action_key_for_client(*, user: User, client_key: str) -> str:
+    """The form key standing for an API client's own ``Idempotency-Key``.
+
+    The same client key from the same identity always maps to the same request, so a retried
+    call is answered from its first request; another identity's same key is another request.
+    """
+    digest = hashlib.sha256(f"{user.pk}:{client_key}".encode()).hexdigest()
+    return signing.dumps({"u": user.pk, "n": f"api-{digest[:60]}"}, salt=_KEY_SALT, compress=True)

@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "billingdesk.documents",
     "billingdesk.helpdesks",
     "billingdesk.portal",
+    "billingdesk.gateways.custom",
+    "billingdesk.api",
+    "ninja",
     "billingdesk.config",
     "billingdesk.ops",
 ]
@@ -233,6 +236,16 @@ SECURE_HSTS_PRELOAD = _env_bool("BILLINGDESK_HSTS_PRELOAD", False)
 # when the browser closes.
 SESSION_COOKIE_AGE = _env_int("BILLINGDESK_SESSION_AGE", 8 * 3600, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = _env_bool("BILLINGDESK_SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+
+# Outgoing requests (event webhooks, custom gateways' action URLs) may go to private,
+# loopback and link-local addresses only when this is set (tests; a merchant on the LAN).
+OUTBOUND_ALLOW_PRIVATE = _env_bool("BILLINGDESK_OUTBOUND_ALLOW_PRIVATE", False)
+# Seconds an outgoing webhook or action call may take before it counts as failed.
+OUTBOUND_TIMEOUT_SECONDS = _env_float("BILLINGDESK_OUTBOUND_TIMEOUT", 15, minimum=1)
+# Outgoing event webhooks: delays (seconds) before each retry (Standard Webhooks' schedule,
+# about 3 days in all); an endpoint failing this many days running is disabled.
+API_WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+API_WEBHOOK_DISABLE_AFTER_DAYS = 7
 
 # Largest webhook body accepted; gateways send a few kB, so this only stops abuse.
 WEBHOOK_MAX_BODY_BYTES = _env_int("BILLINGDESK_WEBHOOK_MAX_BODY_BYTES", 1_048_576, minimum=1)

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from billingdesk.accounts import login as accounts_login
+from billingdesk.api.v1.urls import api as api_v1
 from billingdesk.config import views as config_views
 from billingdesk.core import views as core_views
 from billingdesk.gateways import views as gateway_views
@@ -22,6 +23,7 @@ urlpatterns = [
     path("billing/", include("billingdesk.portal.urls")),
     path("", include("billingdesk.panel.urls")),
     path("", include("billingdesk.helpdesks.urls")),
+    path("api/v1/", api_v1.urls),
     path("admin/", admin.site.urls),
 ]
 

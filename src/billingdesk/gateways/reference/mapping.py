@@ -14,7 +14,7 @@ from typing import Any
 
 from billingdesk.gateways import interface as gw
 
-_CLASSES: dict[str, type[gw.GatewayObject]] = {
+OBJECT_CLASSES: dict[str, type[gw.GatewayObject]] = {
     cls.kind.value: cls
     for cls in (
         gw.GwCustomer,
@@ -29,6 +29,7 @@ _CLASSES: dict[str, type[gw.GatewayObject]] = {
         gw.GwDispute,
     )
 }
+_CLASSES = OBJECT_CLASSES
 _DATETIME_FIELDS = frozenset(
     {
         "updated",

@@ -1,0 +1,193 @@
+"""Endpoints, events and deliveries (Standard Webhooks).
+
+An event is written (``WebhookMessage``, its exact body) with one ``WebhookDelivery`` per
+endpoint that wants it, in the transaction of the change it reports; the delivery job is
+enqueued after commit. A delivery is sent with ``webhook-id`` (the message's, the same on
+every retry), ``webhook-timestamp`` and ``webhook-signature`` (HMAC-SHA256; during a secret
+rotation signed with both secrets, space-separated). ``2xx`` is success; ``410 Gone`` disables
+the endpoint at once; anything else (redirects included, never followed) is retried on
+``API_WEBHOOK_RETRY_DELAYS`` with jitter, then given up; an endpoint that has failed for
+``API_WEBHOOK_DISABLE_AFTER_DAYS`` running is disabled and the admins are emailed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.core.mail import mail_admins
+from django.db import transaction
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
+
+from billingdesk.api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
+from billingdesk.core.errors import InvalidRequest
+from billingdesk.core.outbound import outbound_post, signing_secret_new, url_check
+
+logger = logging.getLogger(__name__)
+Status = WebhookDelivery.Status
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+def endpoint_create(*, url: str, event_types: list[str], description: str = "") -> WebhookEndpoint:
+    url_check(url)
+    for name in event_types:
+        if not name or len(name) > 60 or not all(c.isalnum() or c in "._*" for c in name):
+            raise InvalidRequest(f"{name!r} is not an event type (e.g. charge.updated, charge.*)")
+    return WebhookEndpoint.objects.create(
+        url=url, event_types=event_types, description=description, secret=signing_secret_new()
+    )
+
+
+def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
+    """A new secret; the old one is still signed with for ``ROTATION_OVERLAP``."""
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_until = timezone.now() + ROTATION_OVERLAP
+    endpoint.secret = signing_secret_new()
+    endpoint.save(update_fields=["previous_secret", "previous_until", "secret"])
+    return str(endpoint.secret)
+
+
+def event_emit(*, event_type: str, data: dict[str, Any], object_key: str = "") -> int:
+    """Store one event and its deliveries (call inside the change's transaction)."""
+    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(event_type)]
+    if not endpoints:
+        return 0
+    from billingdesk.api.webhooks.tasks import webhook_deliver_task
+    from billingdesk.core.tasks import enqueue_on_commit
+
+    msg_id = "msg_" + uuid.uuid4().hex
+    body = json.dumps(
+        {"type": event_type, "timestamp": timezone.now().isoformat(), "data": data},
+        separators=(",", ":"),
+        default=str,
+    )
+    message = WebhookMessage.objects.create(
+        msg_id=msg_id, event_type=event_type, object_key=object_key, body=body
+    )
+    for endpoint in endpoints:
+        delivery = WebhookDelivery.objects.create(endpoint=endpoint, message=message)
+        enqueue_on_commit(webhook_deliver_task, delivery.pk)
+    return len(endpoints)
+
+
+def signature(endpoint: WebhookEndpoint, msg_id: str, at: datetime, body: str) -> str:
+    signs = [Webhook(endpoint.secret).sign(msg_id, at, body)]
+    if endpoint.previous_secret and endpoint.previous_until and endpoint.previous_until > at:
+        signs.append(Webhook(endpoint.previous_secret).sign(msg_id, at, body))
+    return " ".join(signs)
+
+
+def delivery_attempt(*, delivery_id: int) -> float | None:
+    """Send one delivery now; the delay before the next try (None: done or given up)."""
+    delivery = (
+        WebhookDelivery.objects.select_related("endpoint", "message").filter(pk=delivery_id).first()
+    )
+    if delivery is None or delivery.status in (Status.SUCCEEDED, Status.FAILED):
+        return None
+    endpoint, message = delivery.endpoint, delivery.message
+    if not endpoint.is_active:
+        _finish(delivery, Status.FAILED)
+        return None
+    # In order per object: an earlier event about the same object goes first.
+    if message.object_key and (
+        WebhookDelivery.objects.filter(
+            endpoint=endpoint,
+            message__object_key=message.object_key,
+            status__in=(Status.PENDING, Status.RETRYING),
+            message__created_at__lte=message.created_at,
+        )
+        .exclude(pk=delivery.pk)
+        .filter(pk__lt=delivery.pk)
+        .exists()
+    ):
+        return 2.0
+    now = datetime.now(UTC)
+    headers = {
+        "webhook-id": message.msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature(endpoint, message.msg_id, now, message.body),
+    }
+    status_code, text, latency, problem = None, "", 0, ""
+    try:
+        answer = outbound_post(
+            endpoint.url, body=message.body.encode(), headers=headers,
+            timeout=settings.OUTBOUND_TIMEOUT_SECONDS,
+        )  # fmt: skip
+        status_code, latency = answer.status, answer.latency_ms
+        text = answer.body[:2000].decode("utf-8", "replace")
+    except InvalidRequest as exc:
+        problem = exc.message
+    except requests.RequestException as exc:
+        problem = f"{type(exc).__name__}: {exc}"[:500]
+    logged = {k: v for k, v in headers.items() if k != "webhook-signature"}
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery, request_headers=logged, status_code=status_code,
+            response_body=text, latency_ms=latency, error=problem,
+        )  # fmt: skip
+        delivery.attempts += 1
+        if status_code is not None and 200 <= status_code < 300:
+            delivery.delivered_at = timezone.now()
+            _finish(delivery, Status.SUCCEEDED)
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+            return None
+        if status_code == 410:
+            _finish(delivery, Status.FAILED)
+            _disable(endpoint, "The endpoint answered 410 Gone.")
+            return None
+        if endpoint.failing_since is None:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now())
+        elif timezone.now() - endpoint.failing_since > timedelta(
+            days=settings.API_WEBHOOK_DISABLE_AFTER_DAYS
+        ):
+            _finish(delivery, Status.FAILED)
+            _disable(endpoint, "Every delivery failed for a week.", tell=True)
+            return None
+        delays = settings.API_WEBHOOK_RETRY_DELAYS
+        if delivery.attempts > len(delays):
+            _finish(delivery, Status.FAILED)
+            return None
+        delay = float(delays[delivery.attempts - 1]) * random.uniform(1.0, 1.2)  # noqa: S311
+        delivery.status = Status.RETRYING
+        delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+        delivery.save(update_fields=["attempts", "status", "next_attempt_at"])
+    return delay
+
+
+def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again (same webhook-id), whatever became of it."""
+    from billingdesk.api.webhooks.tasks import webhook_deliver_task
+    from billingdesk.core.tasks import enqueue_on_commit
+
+    with transaction.atomic():
+        delivery.status = Status.PENDING
+        delivery.next_attempt_at = timezone.now()
+        delivery.save(update_fields=["status", "next_attempt_at"])
+        enqueue_on_commit(webhook_deliver_task, delivery.pk)
+    return delivery
+
+
+def _finish(delivery: WebhookDelivery, status: str) -> None:
+    delivery.status = status
+    delivery.save(update_fields=["attempts", "status", "delivered_at"])
+
+
+def _disable(endpoint: WebhookEndpoint, why: str, *, tell: bool = False) -> None:
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False, disabled_reason=why)
+    WebhookDelivery.objects.filter(
+        endpoint=endpoint, status__in=(Status.PENDING, Status.RETRYING)
+    ).update(status=Status.FAILED)
+    logger.warning("webhook endpoint %s disabled: %s", endpoint.url, why)
+    if tell:
+        transaction.on_commit(
+            lambda: mail_admins(
+                "A webhook endpoint was disabled", f"{endpoint.url}: {why}", fail_silently=True
+            )
+        )
