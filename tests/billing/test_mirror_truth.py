@@ -78,6 +78,34 @@ def test_charge_tie_keeps_refunded(account: GatewayAccount, refunded_first: bool
     assert (row.status, row.amount_refunded) == ("refunded", 3000)
 
 
+def _subscription(plan: str, status: gw.SubscriptionStatus) -> gw.GwSubscription:
+    return gw.GwSubscription(
+        id="sub_1", updated=T, customer_id="cus_1", status=status, plan=plan, currency="EUR"
+    )
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["two-writes", "one-batch"])
+def test_a_tie_with_no_order_is_reported_for_a_re_read(
+    account: GatewayAccount, batch: bool
+) -> None:
+    """Two different states of one version with no forward order (a plan change, a status
+    that goes back and forth) cannot be ordered here: the write reports them as ties, which
+    webhook processing settles by reading the gateway (tests/contract: the settle case)."""
+    basic = _subscription("basic", gw.SubscriptionStatus.ACTIVE)
+    pro = _subscription("pro", gw.SubscriptionStatus.PAST_DUE)
+    if batch:
+        ties = mirror_upsert(account=account, objects=[basic, pro]).ties
+    else:
+        assert mirror_upsert(account=account, objects=[basic]).ties == set()
+        ties = mirror_upsert(account=account, objects=[pro]).ties
+    assert ties == {(gw.ObjectKind.SUBSCRIPTION, "sub_1")}
+    # The same state again, or an ordered tie (paid over open), is no tie to settle.
+    assert mirror_upsert(account=account, objects=[pro]).ties == set()
+    paid, opened = _invoice(gw.InvoiceStatus.PAID, 1500), _invoice(gw.InvoiceStatus.OPEN)
+    assert mirror_upsert(account=account, objects=[paid, opened]).ties == set()
+    assert mirror_upsert(account=account, objects=[opened]).ties == set()
+
+
 def test_a_newer_version_still_wins_over_progress(account: GatewayAccount) -> None:
     """Only ties are ordered by progress: a newer version is the truth (a reopened state)."""
     mirror_upsert(account=account, objects=[_invoice(gw.InvoiceStatus.PAID, 1500)])

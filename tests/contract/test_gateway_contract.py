@@ -95,6 +95,7 @@ def _dummy_arguments(name: str) -> dict[str, object]:
             "description": "",
         },
         "card_update_start": {"customer_id": "c", "return_url": ""},
+        "object_fetch": {"kind": gw.ObjectKind.CUSTOMER, "object_id": "c"},
     }[name]
 
 
@@ -259,6 +260,48 @@ def test_a_version_tie_across_batches_is_harmless(harness: GatewayHarness) -> No
         drain(account)
     # Same version: the later delivery wins, there is still one customer, both are processed.
     assert Customer.objects.get(account=account, gateway_id="cus_tie").email == "second@example.com"
+    assert WebhookEvent.objects.filter(account=account, status="processed").count() == 2
+
+
+def _live_customer_id(harness: GatewayHarness, account: GatewayAccount, email: str) -> str:
+    """The gateway's id of the customer just seeded with ``email`` (read through a listing)."""
+    harness.seed_customers(account, [email])
+    connector, cursor = harness.connector(account), None
+    while True:
+        page = connector.list_page(gw.ObjectKind.CUSTOMER, cursor)
+        for obj in page.objects:
+            if isinstance(obj, gw.GwCustomer) and obj.email == email:
+                return obj.id
+        if page.next_cursor is None:
+            pytest.fail(f"the seeded customer {email} is not listed")
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("batches", ["one batch", "two batches"])
+@pytest.mark.parametrize("live_first", [True, False], ids=["live state first", "live state last"])
+def test_two_states_of_one_version_are_settled_by_the_gateways_current_state(
+    harness: GatewayHarness, batches: str, live_first: bool
+) -> None:
+    """Stripe stamps events in whole seconds and promises no order: of two different states
+    of the same second, the mirror keeps the one the gateway holds now, whichever came last."""
+    account = harness.account()
+    if not _receives_webhooks(harness, account) or not harness.connector(account).supports(
+        gw.Capability.FETCH
+    ):
+        return
+    live = f"live-{time.monotonic_ns()}@example.com"
+    customer_id = _live_customer_id(harness, account, live)
+    at = T0 + timedelta(minutes=7)
+    emails = [live, "stale@example.com"] if live_first else ["stale@example.com", live]
+    for n, email in enumerate(emails):
+        body = harness.customer_event(
+            account, event_id=f"evt_settle_{n}", customer_id=customer_id, email=email, at=at
+        )
+        assert deliver(harness, account, body) == 200
+        if batches == "two batches":
+            drain(account)
+    drain(account)
+    assert Customer.objects.get(account=account, gateway_id=customer_id).email == live
     assert WebhookEvent.objects.filter(account=account, status="processed").count() == 2
 
 

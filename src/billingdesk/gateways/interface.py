@@ -44,6 +44,9 @@ class Capability(StrEnum):
     ADD_TAX_ID = "add_tax_id"
     PAYMENT_REQUEST = "payment_request"
     CARD_UPDATE = "card_update"
+    # Read one object's current state (``object_fetch``): how the mirror settles two
+    # different states of an object stamped with the same time.
+    FETCH = "fetch"
 
 
 class ObjectKind(StrEnum):
@@ -463,3 +466,9 @@ class Connector(ABC):
     def card_update_start(self, *, customer_id: str, return_url: str) -> ActionResult:
         """Start the gateway's own card-update flow; ``url`` is where to send the customer."""
         raise _missing(self, "update a card")
+
+    def object_fetch(self, *, kind: ObjectKind, object_id: str) -> list[GatewayObject]:
+        """One object's current state at the gateway, with the objects it embeds (as a
+        listing maps them), versioned at the read; [] for a kind that cannot be read alone.
+        Raises ``NotFound`` for an object the gateway no longer has."""
+        raise _missing(self, "read a single object")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from django.db import transaction
@@ -43,12 +43,17 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     stale: int = 0
+    # Objects written over a different state of the same version and the same progress
+    # (``ties``): which of the two is current only the gateway can say, so webhook
+    # processing re-fetches them (``gateways.webhooks.processing``).
+    ties: set[tuple[ObjectKind, str]] = field(default_factory=set)
 
     def __iadd__(self, other: UpsertResult) -> UpsertResult:
         self.created += other.created
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.stale += other.stale
+        self.ties |= other.ties
         return self
 
     @property
@@ -59,10 +64,16 @@ class UpsertResult:
 def mirror_upsert(*, account: GatewayAccount, objects: Iterable[GatewayObject]) -> UpsertResult:
     """Insert or update gateway objects of any kinds in the mirror, in one transaction."""
     by_kind: dict[ObjectKind, dict[str, GatewayObject]] = defaultdict(dict)
+    batch_ties: set[tuple[ObjectKind, str]] = set()
     for obj in objects:
         # Within one batch keep only the newest version of each object (of the same
         # version, the furthest along, as against the mirror).
         current = by_kind[obj.kind].get(obj.id)
+        if current is not None and current.updated == obj.updated:
+            ahead = _progress(obj.kind, partial(getattr, current))
+            behind = _progress(obj.kind, partial(getattr, obj))
+            if ahead == behind and current != obj:
+                batch_ties.add((obj.kind, obj.id))
         if (
             current is None
             or current.updated < obj.updated
@@ -73,7 +84,7 @@ def mirror_upsert(*, account: GatewayAccount, objects: Iterable[GatewayObject]) 
             )
         ):
             by_kind[obj.kind][obj.id] = obj
-    result = UpsertResult()
+    result = UpsertResult(ties=batch_ties)
     with transaction.atomic():
         for kind in _SPECS:  # referenced kinds are not required first; order is just stable
             if by_kind.get(kind):
@@ -127,6 +138,10 @@ def _upsert_kind(
         if not diff:
             result.unchanged += 1
             continue
+        if row.gateway_updated_at == obj.updated and _progress(kind, values.get) == _progress(
+            kind, partial(getattr, row)
+        ):
+            result.ties.add((kind, obj.id))
         diff["gateway_updated_at"] = obj.updated
         if isinstance(row, Customer) and ({"email_normalized", "phone_normalized"} & diff.keys()):
             identity_changed.append(row)

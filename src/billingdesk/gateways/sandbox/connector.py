@@ -79,6 +79,17 @@ class SandboxConnector(Connector):
     def estimate_total(self, kind: ObjectKind) -> int | None:
         return SandboxObject.objects.filter(account=self.account, kind=kind.value).count()
 
+    def object_fetch(self, *, kind: ObjectKind, object_id: str) -> list[GatewayObject]:
+        row = (
+            SandboxObject.objects.filter(account=self.account, kind=kind.value, object_id=object_id)
+            .only("data")
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"the sandbox has no {kind.value} {object_id}")
+        obj = object_from(row.data)
+        return [obj] if obj is not None else []
+
     # --- webhooks -------------------------------------------------------------------------
     def verify_webhook(self, *, headers: Mapping[str, str], body: bytes) -> None:
         verify_header(headers.get("billingdesk-signature"), body, self.account.webhook_secret)

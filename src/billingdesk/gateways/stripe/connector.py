@@ -111,6 +111,17 @@ _RETRIEVE: dict[str, tuple[str, list[str]]] = {
     "coupon": ("coupons", []),
     "tax_id": ("tax_ids", []),
 }
+# The Stripe type of each kind ``object_fetch`` reads alone. A payment method is not: whether
+# it is the default is its customer's to say. (Tax ids and discounts come with their owner.)
+_FETCHABLE: dict[ObjectKind, str] = {
+    ObjectKind.CUSTOMER: "customer",
+    ObjectKind.CHARGE: "charge",
+    ObjectKind.REFUND: "refund",
+    ObjectKind.SUBSCRIPTION: "subscription",
+    ObjectKind.INVOICE: "invoice",
+    ObjectKind.DISPUTE: "dispute",
+    ObjectKind.COUPON: "coupon",
+}
 
 
 class StripeConnector(StripeActions):
@@ -340,6 +351,17 @@ class StripeConnector(StripeActions):
             primary = next((o for o in objects if o.id == obj.get("id")), objects[-1])
             objects = [replace(o, deleted=True) if o is primary else o for o in objects]
         return ParsedEvent(id=str(event["id"]), type=event_type, created=created, objects=objects)
+
+    def object_fetch(self, *, kind: ObjectKind, object_id: str) -> list[GatewayObject]:
+        """GET the object (expanded as a thin event's re-fetch is), versioned now."""
+        object_type = _FETCHABLE.get(kind)
+        if object_type is None:
+            return []
+        if kind is ObjectKind.CHARGE and object_id.startswith("pi_"):
+            object_type = "payment_intent"  # an intent without a charge, mirrored as one
+        resource, expand = _RETRIEVE[object_type]
+        raw = self.api.retrieve(resource, object_id, expand=expand or None)
+        return mapping.object_bundle(raw, self._now())
 
     def _payment_method_event(
         self, routed: str, pm: JSON, created: datetime

@@ -15,11 +15,14 @@ from django.utils import timezone
 from billingdesk.billing.services import mirror_upsert
 from billingdesk.core.errors import MalformedPayload, UserFacingError
 from billingdesk.core.tasks import enqueue_on_commit
-from billingdesk.gateways.interface import ParsedEvent
+from billingdesk.gateways.interface import Capability, Connector, ObjectKind, ParsedEvent
 from billingdesk.gateways.models import GatewayAccount, WebhookEvent
 from billingdesk.gateways.registry import connector_for
 
 log = logging.getLogger(__name__)
+
+# Objects re-read from the gateway after one batch at most (see ``_ties_settle``).
+TIE_REFETCH_MAX = 50
 
 
 def _apply(
@@ -33,7 +36,8 @@ def _apply(
     one another drain holds is left to it; ``retry`` names a failed event that may be
     taken too), writes the mirror and records each outcome. An event taken by another
     drain in between is simply not written here; the mirror's version check makes a late
-    write of an older object harmless anyway.
+    write of an older object harmless anyway. Objects whose event tied the stored version
+    with another state are then read again from the gateway (``_ties_settle``).
     """
     connector = connector_for(account)
     outcomes: dict[int, ParsedEvent | Exception] = {}
@@ -45,6 +49,7 @@ def _apply(
     takeable = Q(status=WebhookEvent.Status.PENDING)
     if retry is not None:
         takeable |= Q(pk=retry, status=WebhookEvent.Status.FAILED)
+    ties: set[tuple[ObjectKind, str]] = set()
     with transaction.atomic():
         locked = list(
             WebhookEvent.objects.select_for_update(skip_locked=True)
@@ -52,13 +57,41 @@ def _apply(
             .only("pk", "status", "attempts", "error")
             .order_by("pk")
         )
-        return _record(account, locked, outcomes)
+        applied = _record(account, locked, outcomes, ties)
+    if ties:
+        _ties_settle(account, connector, ties)
+    return applied
+
+
+def _ties_settle(
+    account: GatewayAccount, connector: Connector, ties: set[tuple[ObjectKind, str]]
+) -> None:
+    """Read the current state of objects written over another state of the same version.
+
+    Two events stamped with the same time (Stripe's whole seconds; it promises no order)
+    that carry different states of an object with no forward order (a customer's email, a
+    subscription's plan) are applied in arrival order, which may be the wrong one. The
+    gateway's current state settles it: it is versioned at the read, so it wins over both.
+    A failed read leaves the arrival order (logged); the next event or re-sync corrects it.
+    """
+    if not connector.supports(Capability.FETCH):
+        return
+    fetched = []
+    for kind, object_id in sorted(ties)[:TIE_REFETCH_MAX]:
+        try:
+            fetched.extend(connector.object_fetch(kind=kind, object_id=object_id))
+        except Exception as exc:  # the events are applied; this only corrects their order
+            log.warning("could not re-read %s %s after a version tie: %s", kind, object_id, exc)
+    if fetched:
+        with transaction.atomic():
+            mirror_upsert(account=account, objects=fetched)
 
 
 def _record(
     account: GatewayAccount,
     events: list[WebhookEvent],
     outcomes: Mapping[int, ParsedEvent | Exception],
+    ties: set[tuple[ObjectKind, str]],
 ) -> set[int]:
     parsed: list[tuple[WebhookEvent, ParsedEvent]] = []
     for event in events:
@@ -71,7 +104,10 @@ def _record(
     applied: list[WebhookEvent] = []
     try:
         with transaction.atomic():
-            mirror_upsert(account=account, objects=[o for _, p in parsed for o in p.objects])
+            upserted = mirror_upsert(
+                account=account, objects=[o for _, p in parsed for o in p.objects]
+            )
+        ties |= upserted.ties
         applied = [event for event, _ in parsed]
     except Exception as batch_exc:
         if len(parsed) == 1:
@@ -81,7 +117,7 @@ def _record(
             for event, result in parsed:
                 try:
                     with transaction.atomic():
-                        mirror_upsert(account=account, objects=result.objects)
+                        ties |= mirror_upsert(account=account, objects=result.objects).ties
                     applied.append(event)
                 except Exception as exc:
                     _fail(event, exc)
