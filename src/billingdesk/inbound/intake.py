@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from billingdesk.billing.identity import normalize_email
 from billingdesk.core.tasks import enqueue_in_transaction
 from billingdesk.inbound.models import InboundMessage
-from billingdesk.inbound.parse import parse_bytes, redact_mime
+from billingdesk.inbound.parse import parse_bytes, redact_bytes, redact_mime
 from billingdesk.inbound.pan import redact
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def message_store(
     limit = settings.BILLINGDESK_INBOUND_MAX_BYTES
     too_large = size > limit
     if too_large:
-        kept, pans = redact_mime(raw[:limit])  # cut: masked on its bytes if it no longer parses
+        kept, pans = redact_bytes(raw[:limit])  # cut: masked on its bytes, not re-written
     else:
         kept, pans = redact_mime(raw)
     message_id, from_email, subject = _headers(kept)

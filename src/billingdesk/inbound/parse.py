@@ -181,6 +181,14 @@ def _redact_bytes(raw: bytes) -> tuple[bytes, int]:
     return new.encode("latin-1", errors="replace"), count
 
 
+_TEXT_HEADERS = ("Subject", "Comments", "Keywords", "Thread-Topic")
+
+
+def redact_bytes(raw: bytes) -> tuple[bytes, int]:
+    """Card numbers masked on the bytes alone (a cut message that must not be rewritten)."""
+    return _redact_bytes(raw)
+
+
 def redact_mime(raw: bytes) -> tuple[bytes, int]:
     """The message with card numbers masked in its headers and every text part (decoded, so a
     quoted-printable or base64 part is covered too), and how many were masked.
@@ -191,13 +199,17 @@ def redact_mime(raw: bytes) -> tuple[bytes, int]:
     try:
         message = parse_bytes(raw)
         changed = False
-        for name, value in list(message.items()):
+        # Only the free-text headers: structural ones (boundaries, ids) hold long digit runs
+        # that may pass Luhn by chance, and rewriting them would break the message.
+        for name in _TEXT_HEADERS:
+            value = message.get(name)
+            if value is None:
+                continue
             new, found = redact(str(value))
             if found:
                 count += found
                 changed = True
-                del message[name]
-                message[name] = new
+                message.replace_header(name, new)
         for part in message.walk():
             if part.is_multipart() or part.get_content_maintype() != "text":
                 continue

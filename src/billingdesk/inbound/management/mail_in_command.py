@@ -37,6 +37,11 @@ class Command(BaseCommand):
         cert, key = options["tls_cert"], options["tls_key"]
         if bool(cert) != bool(key):
             raise CommandError("--tls-cert and --tls-key go together.")
+        if options["require_starttls"] and options["lmtp"]:
+            raise CommandError(
+                "--require-starttls is for SMTP: aiosmtpd's LMTP refuses LHLO before TLS. "
+                "Keep LMTP on a local address or a unix-only network."
+            )
         if options["require_starttls"] and not cert:
             raise CommandError("--require-starttls needs --tls-cert and --tls-key.")
         try:
