@@ -20,8 +20,8 @@ from django.db import IntegrityError, transaction
 from billingdesk.billing.identity import normalize_email
 from billingdesk.core.tasks import enqueue_in_transaction
 from billingdesk.inbound.models import InboundMessage
-from billingdesk.inbound.parse import parse_bytes, redact_bytes, redact_mime
 from billingdesk.inbound.pan import redact
+from billingdesk.inbound.parse import parse_bytes, redact_bytes, redact_mime
 
 log = logging.getLogger(__name__)
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,296}>")

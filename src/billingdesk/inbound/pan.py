@@ -29,7 +29,7 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _is_card(digits: str) -> bool:
-    if not 13 <= len(digits) <= 19 or digits[0] not in "3456" and not _mastercard2(digits):
+    if not 13 <= len(digits) <= 19 or (digits[0] not in "3456" and not _mastercard2(digits)):
         return False
     return luhn_valid(digits)
 

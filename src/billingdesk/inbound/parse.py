@@ -51,7 +51,7 @@ class Parsed:
         for name in names:
             try:
                 values = [str(v) for v in self.message.get_all(name) or []]
-            except Exception:
+            except Exception:  # noqa: S112 - a malformed address header: treated as absent
                 continue
             found += [addr for _, addr in getaddresses(values) if "@" in addr]
         return found

@@ -40,10 +40,9 @@ from billingdesk.inbound.parse import MessageUnreadable, Parsed, parse, reply_te
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-PAN_NOTICE = (
-    "[billingdesk: a card number was removed from this message. Never send card numbers by "
-    "email; the customer can update their card through the billing page.]"
-)
+PAN_NOTICE = "[billingdesk: a card number was removed from this message. {then}]"
+PAN_LINK_SENT = "The customer was sent their secure billing link by email."
+PAN_NO_LINK = "No billing link was sent: the sender is not on a customer's record."
 Status = InboundMessage.Status
 
 
@@ -200,7 +199,8 @@ def message_process(message_pk: int) -> tuple[str, float | None]:
     body, found = redact(body)  # already masked at intake; this is a second guard
     notes: list[str] = []
     if row.pan_redacted or found:
-        notes.append(PAN_NOTICE)
+        then = PAN_LINK_SENT if person_id is not None else PAN_NO_LINK
+        notes.append(PAN_NOTICE.format(then=then))
     if match.person_id is not None and person_id is None:
         notes.append(
             "[billingdesk: this reply came to the address of another customer's document from "
@@ -239,6 +239,10 @@ def message_process(message_pk: int) -> tuple[str, float | None]:
     except UserFacingError as exc:
         return _finish(row, Status.FAILED, f"the helpdesk refused: {exc}", **fields), None
     fields["ticket_id"] = outcome.ticket_id
+    if (row.pan_redacted or found) and person_id is not None:
+        from billingdesk.inbound.notify import card_removed_notify
+
+        card_removed_notify(to=row.from_email, person_id=person_id, document_id=document_id)
     return _finish(row, Status.TICKETED, "added to ticket" if ticket_before else "", **fields), None
 
 

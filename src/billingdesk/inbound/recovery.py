@@ -29,7 +29,9 @@ def inbound_sweep(*, now: datetime | None = None, older_than: float | None = Non
     age = settings.WORKER_LOST_SECONDS if older_than is None else older_than
     cutoff = now - timedelta(seconds=age)
     waiting = list(
-        InboundMessage.objects.filter(status=InboundMessage.Status.RECEIVED, received_at__lte=cutoff)
+        InboundMessage.objects.filter(
+            status=InboundMessage.Status.RECEIVED, received_at__lte=cutoff
+        )
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff))
         .order_by("received_at")
         .values_list("pk", flat=True)[:1000]

@@ -39,7 +39,7 @@ class InboundHandler:
     def __init__(self, source: str = "smtp") -> None:
         self.source = source
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self,
         server: SMTP,
         session: Session,
@@ -52,9 +52,7 @@ class InboundHandler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         if isinstance(raw, str):  # pragma: no cover - decode_data is off
             raw = raw.encode("utf-8", errors="surrogateescape")

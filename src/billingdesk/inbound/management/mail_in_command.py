@@ -62,7 +62,9 @@ class Command(BaseCommand):
         try:
             controller.start()
         except Exception as exc:
-            raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {exc}")
+            raise CommandError(
+                f"cannot listen on {options['host']}:{options['port']}: {exc}"
+            ) from exc
         protocol = "LMTP" if options["lmtp"] else "SMTP"
         server = controller.server
         sockets = getattr(server, "sockets", None) or []

@@ -39,7 +39,7 @@ class Receipt:
 @pytest.fixture
 def receipt(db: None, drain_tasks: Any) -> Receipt:
     """A French shop's customer paid; the receipt went out with its routing Reply-To."""
-    shop = shop_create("FR")
+    shop = shop_create("FR", language="fr")
     charge = shop.pay(amount=12000, country="FR", email="client@example.org")
     drain_tasks()
     doc = Document.objects.get(charge=charge)

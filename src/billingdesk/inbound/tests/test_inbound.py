@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core import mail
 from django.db import connection
 
 from billingdesk.documents.models import DocumentEmail
-from billingdesk.helpdesks.models import HelpdeskTicket
 from billingdesk.helpdesks.tests.test_tickets import _note_texts
 from billingdesk.inbound.intake import message_store
 from billingdesk.inbound.models import InboundMessage
@@ -96,7 +96,7 @@ def test_recipient_checked_at_rcpt_and_size_limited(
             assert code == 250
             assert client.rcpt(f"someone@{DOMAIN}")[0] == 550
             assert client.rcpt("billing+1.1.aaaaaaaaaaaaaaaa@" + DOMAIN)[0] == 550  # forged
-            assert client.rcpt(f"billing@elsewhere.example")[0] == 550
+            assert client.rcpt("billing@elsewhere.example")[0] == 550
             assert client.rcpt(receipt.reply_to)[0] == 250
             big = reply(to=receipt.reply_to, body=("x" * 70 + "\n") * 1500)
             answer = client.data(big.as_bytes())
@@ -219,7 +219,9 @@ def test_dsn_and_our_own_message_are_ignored(receipt: Receipt, drain_tasks: Any)
         "Action: failed\nStatus: 5.1.1\n",
         subtype="plain",
     )
-    dsn.replace_header("Content-Type", 'multipart/report; report-type=delivery-status; boundary="b"')
+    dsn.replace_header(
+        "Content-Type", 'multipart/report; report-type=delivery-status; boundary="b"'
+    )
     own = reply(to=receipt.reply_to)
     own.replace_header("Message-ID", receipt.message_id)
     with wired("zendesk") as w:
@@ -279,7 +281,7 @@ def _all_text_in_database() -> str:
     with connection.cursor() as cursor:
         for model in apps.get_models():
             table = model._meta.db_table
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
             for record in cursor.fetchall():
                 for value in record:
                     if isinstance(value, bytes | memoryview):
@@ -299,8 +301,9 @@ def test_card_numbers_never_reach_the_database_or_the_helpdesk(
     msg["To"] = receipt.reply_to
     msg["Subject"] = "new card 4111 1111 1111 1111"
     msg["Message-ID"] = "<pan-1@example.org>"
-    msg.set_content("Please charge 5555-5555-5555-4444 instead. Not 4111111111111112.",
-                    cte="quoted-printable")
+    msg.set_content(
+        "Please charge 5555-5555-5555-4444 instead. Not 4111111111111112.", cte="quoted-printable"
+    )
     msg.add_alternative("<p>Or 378282246310005</p>", subtype="html", cte="base64")
     with wired("zendesk") as w:
         _send(smtp_listener, msg)
@@ -310,13 +313,26 @@ def test_card_numbers_never_reach_the_database_or_the_helpdesk(
         everything = _all_text_in_database()
         fake_seen = json.dumps([c.body for c in w.fake.seen]) if hasattr(w.fake, "seen") else ""
         fake_seen += json.dumps(w.fake.tickets)
-        for pan in ("4111111111111111", "4111 1111 1111 1111", "5555555555554444",
-                    "5555-5555-5555-4444", "378282246310005"):
+        for pan in (
+            "4111111111111111",
+            "4111 1111 1111 1111",
+            "5555555555554444",
+            "5555-5555-5555-4444",
+            "378282246310005",
+        ):
             assert pan not in everything
             assert pan not in fake_seen
         assert "4111111111111112" in fake_seen  # not a card: left as written
-        assert "card number was removed" in fake_seen
+        assert "card number was removed" in fake_seen and "billing link by email" in fake_seen
         assert "ending 4444" in fake_seen
+        # the customer is told, in the document's language, and given their billing link
+        notice = [
+            m for m in mail.outbox if m.to == ["client@example.org"] and "/billing/link/" in m.body
+        ]
+        assert len(notice) == 1
+        assert notice[0].subject == "Votre numéro de carte a été retiré de votre message"
+        assert notice[0].extra_headers["Auto-Submitted"] == "auto-replied"
+        assert "4111" not in notice[0].body
 
 
 def test_bad_mime_is_recorded_never_lost(receipt: Receipt, drain_tasks: Any, settings: Any) -> None:
@@ -325,7 +341,8 @@ def test_bad_mime_is_recorded_never_lost(receipt: Receipt, drain_tasks: Any, set
         odd = (
             b"From: client@example.org\r\nTo: billing@" + DOMAIN.encode() + b"\r\n"
             b"Subject: charset\r\nMessage-ID: <odd@example.org>\r\n"
-            b"Content-Type: text/plain; charset=x-unknown\r\n\r\nPourquoi \xe9t\xe9 d\xe9bit\xe9 ?\r\n"
+            b"Content-Type: text/plain; charset=x-unknown\r\n\r\n"
+            b"Pourquoi \xe9t\xe9 d\xe9bit\xe9 ?\r\n"
         )
         message_store(odd, source="smtp", envelope_from="client@example.org")
         # no headers at all
@@ -440,8 +457,10 @@ def test_postmark_and_sendgrid_need_basic_auth(
     other = reply(to=receipt.reply_to, body="via sendgrid").as_bytes().decode()
     response = client.post(
         "/anymail/sendgrid/inbound/",
-        {"email": other, "envelope": json.dumps({"from": "client@example.org",
-                                                 "to": [receipt.reply_to]})},
+        {
+            "email": other,
+            "envelope": json.dumps({"from": "client@example.org", "to": [receipt.reply_to]}),
+        },
         HTTP_AUTHORIZATION=good,
     )
     assert response.status_code == 200

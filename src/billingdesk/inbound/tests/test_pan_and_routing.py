@@ -56,8 +56,9 @@ def test_redact_mime_covers_quoted_printable_base64_and_subject() -> None:
     msg["To"] = "billing@reply.example"
     msg["Subject"] = "card 4242 4242 4242 4242"
     msg.set_content("Here it is: 4111-1111-1111-1111 é", cte="quoted-printable")
-    msg.add_attachment(b"note: 5555555555554444\n", maintype="text", subtype="plain",
-                       filename="note.txt")
+    msg.add_attachment(
+        b"note: 5555555555554444\n", maintype="text", subtype="plain", filename="note.txt"
+    )
     raw = msg.as_bytes()
     assert base64.b64encode(b"note: 5555555555554444\n") in raw
     out, count = redact_mime(raw)
@@ -94,7 +95,7 @@ def test_routing_token_round_trip_tamper_and_rotation(settings) -> None:
     assert route_verify(token).document_id == 42 and route_verify(token).person_id == 7
     assert address_route(address.upper()) is not None  # an MTA may fold the case
     # another document's id with this mac is refused
-    forged = "2b" + token[token.index("."):]
+    forged = "2b" + token[token.index(".") :]
     assert route_verify(forged) is None
     assert route_verify(token[:-1] + ("a" if token[-1] != "a" else "b")) is None
     # rotation: the new key signs, the old one still verifies until it is removed
