@@ -30,24 +30,28 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.BILLINGDESK_INBOUND_DOMAIN:
             raise CommandError(
-                "Set BILLINGDESK_INBOUND_DOMAIN (the domain of the routing addresses) first."
+                "Set BILLINGDESK_INBOUND_DOMAIN (the domain of the routing addresses) first.",
+                returncode=2,
             )
         if not 0 <= options["port"] <= 65535:
-            raise CommandError(f"--port {options['port']} is not a port number.")
+            raise CommandError(f"--port {options['port']} is not a port number.", returncode=2)
         cert, key = options["tls_cert"], options["tls_key"]
         if bool(cert) != bool(key):
-            raise CommandError("--tls-cert and --tls-key go together.")
+            raise CommandError("--tls-cert and --tls-key go together.", returncode=2)
         if options["require_starttls"] and options["lmtp"]:
             raise CommandError(
                 "--require-starttls is for SMTP: aiosmtpd's LMTP refuses LHLO before TLS. "
-                "Keep LMTP on a local address or a unix-only network."
+                "Keep LMTP on a local address or a unix-only network.",
+                returncode=2,
             )
         if options["require_starttls"] and not cert:
-            raise CommandError("--require-starttls needs --tls-cert and --tls-key.")
+            raise CommandError("--require-starttls needs --tls-cert and --tls-key.", returncode=2)
         try:
             tls = tls_context(cert, key) if cert else None
         except (OSError, ValueError) as exc:
-            raise CommandError(f"cannot load the TLS certificate or key: {exc}") from exc
+            raise CommandError(
+                f"cannot load the TLS certificate or key: {exc}", returncode=2
+            ) from exc
         controller = listener(
             host=options["host"],
             port=options["port"],
