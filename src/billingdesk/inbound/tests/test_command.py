@@ -48,7 +48,7 @@ def test_listener_process_checks_recipients_at_rcpt(settings, tmp_path) -> None:
         "BILLINGDESK_INBOUND_KEYS": "process-key",
         "BILLINGDESK_DATA_DIR": str(tmp_path),
     }
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "billingdesk", "mail-in", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
