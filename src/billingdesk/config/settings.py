@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "billingdesk.gateways.custom",
     "billingdesk.api",
     "ninja",
+    "billingdesk.inbound",
+    "anymail",
     "billingdesk.config",
     "billingdesk.ops",
 ]
@@ -209,6 +211,34 @@ BILLINGDESK_REISSUE_PRICE_POLICY = _env_choice(
 BILLINGDESK_PDF_FONT_DIR = os.environ.get(
     "BILLINGDESK_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"
 )
+
+# Inbound email (billingdesk.inbound, docs/inbound-email.md): replies to documents reach the
+# helpdesk. The domain of the routing addresses (billing+<token>@domain; empty: documents keep
+# the brand's Reply-To), the keys signing them (newest first; default derived from SECRET_KEY),
+# the largest message kept, the helpdesk connection tickets go to (its name; default the only
+# enabled one) and how many messages one sender may turn into tickets per hour.
+BILLINGDESK_INBOUND_DOMAIN = os.environ.get("BILLINGDESK_INBOUND_DOMAIN", "").strip().lower()
+BILLINGDESK_INBOUND_LOCALPART = os.environ.get("BILLINGDESK_INBOUND_LOCALPART", "billing").lower()
+BILLINGDESK_INBOUND_KEYS = _env_list("BILLINGDESK_INBOUND_KEYS")
+BILLINGDESK_INBOUND_MAX_BYTES = _env_int(
+    "BILLINGDESK_INBOUND_MAX_BYTES", 10 * 2**20, minimum=64 * 2**10
+)
+BILLINGDESK_INBOUND_HELPDESK = os.environ.get("BILLINGDESK_INBOUND_HELPDESK", "")
+BILLINGDESK_INBOUND_RATE_PER_HOUR = _env_int("BILLINGDESK_INBOUND_RATE_PER_HOUR", 10, minimum=1)
+# django-anymail inbound webhooks (/anymail/<esp>/inbound/): the Basic-auth secret(s) and the
+# per-provider signing keys anymail reads (see docs/inbound-email.md).
+ANYMAIL = {
+    key: value
+    for key, value in {
+        "WEBHOOK_SECRET": _env_list("BILLINGDESK_ANYMAIL_WEBHOOK_SECRET") or None,
+        "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("BILLINGDESK_MAILGUN_WEBHOOK_SIGNING_KEY"),
+        "MAILERSEND_INBOUND_SECRET": os.environ.get("BILLINGDESK_MAILERSEND_INBOUND_SECRET"),
+        "POSTAL_WEBHOOK_KEY": os.environ.get("BILLINGDESK_POSTAL_WEBHOOK_KEY"),
+        "MANDRILL_WEBHOOK_KEY": os.environ.get("BILLINGDESK_MANDRILL_WEBHOOK_KEY"),
+        "RESEND_INBOUND_SECRET": os.environ.get("BILLINGDESK_RESEND_INBOUND_SECRET"),
+    }.items()
+    if value
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -18,6 +18,8 @@ urlpatterns = [
     path("admin/login/", accounts_login.LoginView.as_view(), name="admin-login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("webhooks/<uuid:account_id>/", gateway_views.webhook_intake, name="webhook-intake"),
+    # Providers' inbound email webhooks: /anymail/<esp>/inbound/ (docs/inbound-email.md).
+    path("anymail/", include("anymail.urls")),
     path("sandbox/", include("billingdesk.gateways.sandbox.urls")),
     path("documents/", include("billingdesk.documents.urls")),
     path("billing/", include("billingdesk.portal.urls")),

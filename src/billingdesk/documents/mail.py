@@ -1,8 +1,11 @@
 """Emailing documents: PDF attached, plain-text and HTML parts, a recorded Message-ID.
 
 Sent through Django's configured email backend (SMTP in production, console or file in the
-demo). ``Reply-To`` is the brand's helpdesk address, and the Message-ID stored on the document
-lets the later inbound work route a reply (its ``In-Reply-To``) back to the document.
+demo). ``Reply-To`` is a signed routing address naming the document and person
+(``billing+<token>@BILLINGDESK_INBOUND_DOMAIN``, see ``core.mailroute``) when an inbound domain
+is configured, else the brand's helpdesk address. Every send's Message-ID is recorded
+(``DocumentEmail``) so the inbound app threads a reply (its ``In-Reply-To``) back to the
+document and recognises its own messages coming back.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billingdesk.core.errors import GatewayUnavailable, InvalidRequest
-from billingdesk.documents.models import BillingProfile, Document
+from billingdesk.core.mailroute import reply_address
+from billingdesk.documents.models import BillingProfile, Document, DocumentEmail
 from billingdesk.documents.render.labels import label, language_for
 from billingdesk.documents.render.layout import day, money, title_for
 
@@ -95,12 +99,15 @@ def document_send(*, document_id: int, automatic: bool = False, to: str = "") ->
     domain = sender.rpartition("@")[2] or "localhost"
     message_id = make_msgid(idstring=f"doc{document.pk}", domain=domain)
     headers = {"Message-ID": message_id, "X-Billingdesk-Document": str(document.pk)}
+    person_id = document.person_id  # type: ignore[attr-defined]
+    routed = reply_address(document.pk, person_id)
+    reply_to = routed or brand.reply_to
     message = EmailMultiAlternatives(
         subject=f"{title} {document.number} — {brand.name}",
         body=render_to_string("documents/email/document.txt", context),
         from_email=sender,
         to=[recipient],
-        reply_to=[brand.reply_to] if brand.reply_to else None,
+        reply_to=[reply_to] if reply_to else None,
         headers=headers,
     )
     message.attach_alternative(
@@ -118,4 +125,11 @@ def document_send(*, document_id: int, automatic: bool = False, to: str = "") ->
     document.emailed_at = timezone.now()
     document.email_error = ""
     document.save(update_fields=["message_id", "email_to", "emailed_at", "email_error"])
+    DocumentEmail.objects.create(
+        document=document,
+        message_id=message_id,
+        email_to=recipient[:320],
+        reply_to=reply_to[:320],
+        sent_at=document.emailed_at,
+    )
     return f"sent to {recipient}"

@@ -382,3 +382,22 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} 1 EUR = {self.per_eur} {self.currency} ({self.source})"
+
+
+class DocumentEmail(models.Model):
+    """Each time a document was emailed: its Message-ID and Reply-To, so replies thread back.
+
+    ``Document.message_id`` holds only the latest send; a customer may answer any of them.
+    """
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="emails")
+    message_id = models.CharField(max_length=300, unique=True)
+    email_to = models.CharField(max_length=320)
+    reply_to = models.CharField(max_length=320, blank=True)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.message_id

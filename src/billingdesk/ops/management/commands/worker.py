@@ -34,6 +34,7 @@ from billingdesk.gateways.recovery import (
     worker_id_new,
 )
 from billingdesk.gateways.webhooks import webhook_events_requeue
+from billingdesk.inbound.recovery import inbound_sweep
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class Upkeep(threading.Thread):
                         result = recovery_sweep(prune=prune)
                         if result:
                             log.warning("recovery sweep: %s", result)
+                        inbound_sweep()  # inbound email left waiting by a crash
                         next_sweep = clock() + settings.WORKER_SWEEP_SECONDS
                         if prune:
                             next_prune = clock() + PRUNE_EVERY_SECONDS
@@ -128,10 +130,11 @@ class Command(BaseCommand):
         jobs, _ = lost_jobs_requeue()
         events = webhook_events_requeue()
         runs = unfinished_backfills_requeue()
-        if events or runs or jobs:
+        mails = inbound_sweep()
+        if events or runs or jobs or mails:
             self.stdout.write(
                 f"Queued again: {events} pending webhook event(s), {runs} unfinished "
-                f"backfill(s), {jobs} job(s) of stopped workers."
+                f"backfill(s), {jobs} job(s) of stopped workers, {mails} inbound email(s)."
             )
         if backend in _INLINE_BACKENDS:
             self.stdout.write(

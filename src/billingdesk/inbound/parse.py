@@ -1,0 +1,233 @@
+"""Reading inbound MIME: the readable text, the reply without the quoted original, redaction.
+
+Any charset: a part whose declared charset is unknown or wrong is decoded as UTF-8, then
+cp1252, replacing what still does not decode, so a badly labelled message is read, never lost.
+HTML-only mail is turned into text. ``reply_text`` keeps what the customer wrote and cuts the
+quoted original (``> `` lines, "On … wrote:", "-----Original Message-----" and their fr/es/de
+forms) and a ``-- `` signature; the full message stays stored and the helpdesk gets both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses
+from html.parser import HTMLParser
+
+from billingdesk.inbound.pan import redact
+
+_PARSER = BytesParser(policy=policy.default)
+
+
+class MessageUnreadable(Exception):
+    """The bytes are not a message we can read (no headers, nothing decodable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(slots=True)
+class Parsed:
+    message: EmailMessage
+    text: str
+    attachments: list[Attachment] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        try:
+            value = self.message.get(name)
+        except Exception:  # a malformed header: treated as absent
+            return ""
+        return str(value or "").strip()
+
+    def addresses(self, *names: str) -> list[str]:
+        found: list[str] = []
+        for name in names:
+            try:
+                values = [str(v) for v in self.message.get_all(name) or []]
+            except Exception:  # noqa: S112 - a malformed address header: treated as absent
+                continue
+            found += [addr for _, addr in getaddresses(values) if "@" in addr]
+        return found
+
+    def message_ids(self, name: str) -> list[str]:
+        return re.findall(r"<[^<>\s]+>", self.header(name))
+
+
+def parse_bytes(raw: bytes) -> EmailMessage:
+    message = _PARSER.parsebytes(raw)
+    if not isinstance(message, EmailMessage):  # pragma: no cover - policy.default gives these
+        raise MessageUnreadable("not an email message")
+    return message
+
+
+def part_text(part: Message) -> str:
+    """A text part decoded, whatever its declared charset says."""
+    try:
+        content = part.get_content()  # type: ignore[attr-defined]
+        if isinstance(content, str):
+            return content
+    except (LookupError, UnicodeError, ValueError, AssertionError, KeyError):
+        pass
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    for charset in ("utf-8", "cp1252"):
+        try:
+            return payload.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return payload.decode("utf-8", errors="replace")  # pragma: no cover - cp1252 maps nearly all
+
+
+class _Text(HTMLParser):
+    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "head"):
+            self.skip += 1
+        elif tag in self._BLOCK:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in self._BLOCK:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.out.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    text = "".join(parser.out)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+_QUOTE_HEADER = re.compile(
+    r"^\s*(?:On\b.*\bwrote:|Le\b.*\ba écrit\s?:|El\b.*\bescribió:|Am\b.*\bschrieb.*:"
+    r"|-{2,}\s*(?:Original Message|Message d'origine|Mensaje original|Ursprüngliche Nachricht)"
+    r"\s*-{2,}|From:\s.*|De\s?:\s.*|Von:\s.*)\s*$",
+    re.IGNORECASE,
+)
+
+
+def reply_text(text: str) -> str:
+    """What the customer wrote above the quoted original and their signature."""
+    kept: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.rstrip() == "--" or line == "-- " or _QUOTE_HEADER.match(line):
+            break
+        if line.lstrip().startswith(">"):
+            continue
+        kept.append(line.rstrip())
+    stripped = "\n".join(kept).strip()
+    return stripped or text.strip()
+
+
+def parse(raw: bytes) -> Parsed:
+    try:
+        message = parse_bytes(raw)
+    except Exception as exc:
+        raise MessageUnreadable(f"cannot parse the message: {exc}") from exc
+    if not message.keys():
+        raise MessageUnreadable("the message has no headers")
+    text = ""
+    try:
+        body = message.get_body(preferencelist=("plain", "html"))
+    except Exception:
+        body = None
+    if body is not None:
+        content = part_text(body)
+        text = html_to_text(content) if body.get_content_subtype() == "html" else content
+    elif not message.is_multipart() and message.get_content_maintype() == "text":
+        text = part_text(message)
+    attachments: list[Attachment] = []
+    try:
+        for part in message.iter_attachments():
+            payload = part.get_payload(decode=True)
+            attachments.append(
+                Attachment(
+                    filename=str(part.get_filename() or ""),
+                    content_type=part.get_content_type(),
+                    size=len(payload) if isinstance(payload, bytes) else 0,
+                )
+            )
+    except Exception:  # noqa: S110 - a broken attachment does not hide the text
+        pass
+    return Parsed(message=message, text=text, attachments=attachments)
+
+
+# --- redaction of the raw message ------------------------------------------------------------
+def _redact_bytes(raw: bytes) -> tuple[bytes, int]:
+    text = raw.decode("latin-1")  # byte-for-byte: digits and separators are ASCII
+    new, count = redact(text)
+    return new.encode("latin-1", errors="replace"), count
+
+
+_TEXT_HEADERS = ("Subject", "Comments", "Keywords", "Thread-Topic")
+
+
+def redact_bytes(raw: bytes) -> tuple[bytes, int]:
+    """Card numbers masked on the bytes alone (a cut message that must not be rewritten)."""
+    return _redact_bytes(raw)
+
+
+def redact_mime(raw: bytes) -> tuple[bytes, int]:
+    """The message with card numbers masked in its headers and every text part (decoded, so a
+    quoted-printable or base64 part is covered too), and how many were masked.
+
+    A message that cannot be parsed or re-serialised is masked on its bytes instead.
+    """
+    count = 0
+    try:
+        message = parse_bytes(raw)
+        changed = False
+        # Only the free-text headers: structural ones (boundaries, ids) hold long digit runs
+        # that may pass Luhn by chance, and rewriting them would break the message.
+        for name in _TEXT_HEADERS:
+            value = message.get(name)
+            if value is None:
+                continue
+            new, found = redact(str(value))
+            if found:
+                count += found
+                changed = True
+                message.replace_header(name, new)
+        for part in message.walk():
+            if part.is_multipart() or part.get_content_maintype() != "text":
+                continue
+            text = part_text(part)
+            new, found = redact(text)
+            if not found:
+                continue
+            count += found
+            changed = True
+            disposition = part.get_content_disposition()
+            part.set_content(  # type: ignore[attr-defined]
+                new,
+                subtype=part.get_content_subtype(),
+                disposition=disposition,
+                filename=part.get_filename(),
+            )
+        out = message.as_bytes(policy=policy.SMTP) if changed else raw
+    except Exception:
+        out = raw
+    final, found = _redact_bytes(out)
+    return final, count + found

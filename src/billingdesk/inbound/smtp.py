@@ -1,0 +1,98 @@
+"""The built-in SMTP/LMTP listener (aiosmtpd) that an MTA such as Postfix delivers to.
+
+Recipients are checked at ``RCPT TO``: only the bare inbound address and valid routing
+addresses of ``BILLINGDESK_INBOUND_DOMAIN`` are accepted (``550`` otherwise), so the MTA bounces
+mail for anyone else before any data is sent. The size limit is advertised (``SIZE``) and
+enforced by aiosmtpd (``552``). ``250`` is answered only once the message is stored; a storage
+failure answers ``451`` so the sending MTA keeps the message and tries again. STARTTLS is
+offered when a certificate and key are given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.conf import settings
+from django.db import close_old_connections
+
+from billingdesk.core.mailroute import address_is_ours
+from billingdesk.inbound.intake import message_store
+
+log = logging.getLogger(__name__)
+
+
+def _store(raw: bytes, source: str, mail_from: str, rcpt_tos: list[str]) -> None:
+    close_old_connections()
+    try:
+        message_store(raw, source=source, envelope_from=mail_from, envelope_to=rcpt_tos)
+    finally:
+        close_old_connections()
+
+
+class InboundHandler:
+    def __init__(self, source: str = "smtp") -> None:
+        self.source = source
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if not address_is_ours(address):
+            return "550 5.1.1 No such recipient here"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        if isinstance(raw, str):  # pragma: no cover - decode_data is off
+            raw = raw.encode("utf-8", errors="surrogateescape")
+        mail_from = envelope.mail_from or ""
+        try:
+            await asyncio.to_thread(_store, raw, self.source, mail_from, list(envelope.rcpt_tos))
+        except Exception:
+            log.exception("inbound message could not be stored; the sender will retry")
+            return "451 4.3.0 Temporary failure storing the message, try again later"
+        return "250 2.0.0 Message accepted"
+
+
+class _LMTPController(Controller):
+    def factory(self) -> SMTP:
+        return LMTP(self.handler, **self.SMTP_kwargs)
+
+
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def listener(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8025,
+    lmtp: bool = False,
+    tls: ssl.SSLContext | None = None,
+    require_starttls: bool = False,
+    server_hostname: str | None = None,
+) -> Controller:
+    """A started-on-demand aiosmtpd controller (call ``.start()``/``.stop()``)."""
+    kwargs: dict[str, Any] = {
+        "data_size_limit": settings.BILLINGDESK_INBOUND_MAX_BYTES,
+        "server_hostname": server_hostname,
+    }
+    if tls is not None:
+        kwargs["tls_context"] = tls
+        kwargs["require_starttls"] = require_starttls
+    handler = InboundHandler("lmtp" if lmtp else "smtp")
+    cls = _LMTPController if lmtp else Controller
+    return cls(handler, hostname=host, port=port, **kwargs)
