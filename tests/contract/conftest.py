@@ -23,7 +23,13 @@ from billingdesk.gateways.stripe.tests.conftest import (  # noqa: F401
     seed,
 )
 from billingdesk.helpdesks.tests.conftest import no_sleep  # noqa: F401
-from tests.contract.harness import GatewayHarness, ReferenceHarness, SandboxHarness, StripeHarness
+from tests.contract.harness import (
+    BraintreeHarness,
+    GatewayHarness,
+    ReferenceHarness,
+    SandboxHarness,
+    StripeHarness,
+)
 
 GATEWAY_HARNESSES: dict[str, Callable[[pytest.FixtureRequest], GatewayHarness]] = {}
 
@@ -50,9 +56,19 @@ def _stripe(request: pytest.FixtureRequest) -> GatewayHarness:
     return StripeHarness(fake, request.getfixturevalue("seed"))
 
 
-GATEWAY_HARNESSES.update(reference=_reference, sandbox=_sandbox, stripe=_stripe)
+def _braintree(request: pytest.FixtureRequest) -> GatewayHarness:
+    from tests.fakes.braintree_gateway import BraintreeFake
+
+    fake = BraintreeFake().__enter__()
+    request.addfinalizer(lambda: fake.__exit__(None, None, None))
+    return BraintreeHarness(fake)
+
+
+GATEWAY_HARNESSES.update(
+    braintree=_braintree, reference=_reference, sandbox=_sandbox, stripe=_stripe
+)
 # Those that talk to a remote service, so can time out, be rate-limited, refuse a key.
-REMOTE = {"reference", "stripe"}
+REMOTE = {"braintree", "reference", "stripe"}
 
 
 def _installed(path: str) -> Callable[[pytest.FixtureRequest], GatewayHarness]:
