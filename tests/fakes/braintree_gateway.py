@@ -514,7 +514,10 @@ class BraintreeFake:
             "updated_at": at,
             "add_ons": [],
             "discounts": discounts,
-            "status_history": [{"status": "Active", "timestamp": at, "price": price}],
+            "status_history": [
+                {"status": "Active", "timestamp": at, "price": price,
+                 "balance": money("0", m.currency), "subscription_source": "api", "user": "fake"}
+            ],
             "transactions": [],
         }
         m.subscriptions[sid] = sub
@@ -808,7 +811,10 @@ class _Handler(BaseHTTPRequestHandler):
             at = fake.tick()
             sub["status"] = "Canceled"
             sub["updated_at"] = at
-            sub["status_history"].append({"status": "Canceled", "timestamp": at, "price": sub["price"]})
+            sub["status_history"].append(
+                {"status": "Canceled", "timestamp": at, "price": sub["price"],
+                 "balance": sub["balance"], "subscription_source": "api", "user": "fake"}
+            )
             return 200, to_xml("subscription", fake.wire_subscription(m, sub))
         if method == "PUT" and not rest[1:]:
             for add in ((body.get("discounts") or {}).get("add") or []):

@@ -378,6 +378,11 @@ class Connector(ABC):
     def parse_webhook(self, body: bytes) -> ParsedEvent:
         """Full parse into mirror objects (may call the gateway to re-fetch thin events)."""
 
+    def answer_challenge(self, params: Mapping[str, str]) -> str | None:
+        """The text a gateway's endpoint check (a GET with query ``params``) expects, or None
+        if this connector has no such check; ``InvalidRequest`` for a malformed challenge."""
+        return None
+
     # --- actions -------------------------------------------------------------------------
     # Each takes gateway ids and an idempotency key (sent to the gateway where it supports
     # one, so a retry never acts twice), returns an ActionResult, and raises a UserFacingError

@@ -60,6 +60,7 @@ class BraintreeActions(Connector):
     # How often a read is retried on an operational error (429, 5xx, timeout).
     read_retries = 2
     timeout: tuple[float, float] = client.DEFAULT_TIMEOUT
+    _plan_frequencies: dict[str, int] | None = None
 
     @cached_property
     def gateway(self) -> braintree.BraintreeGateway:
@@ -254,7 +255,16 @@ class BraintreeActions(Connector):
         if customer_id is None:
             customer_id = self._customer_of(sub)
         currency = self.account.default_currency or ""
-        return mapping.subscription_bundle(sub, customer_id, self._now(), currency)
+        return mapping.subscription_bundle(sub, customer_id, self._now(), currency, self._plans())
+
+    def _plans(self) -> dict[str, int]:
+        """Each plan's billing frequency in months (one call, kept for this connector)."""
+        if self._plan_frequencies is None:
+            plans = call(self.gateway.plan.all, retries=self.read_retries)
+            self._plan_frequencies = {
+                str(p.id): int(getattr(p, "billing_frequency", 1) or 1) for p in plans
+            }
+        return self._plan_frequencies
 
     def _customer_of(self, sub: Any) -> str | None:
         """A subscription names its payment method, not its customer: read the method."""

@@ -56,6 +56,13 @@ _SEARCHED = {
     gw.ObjectKind.CUSTOMER: ("customer", braintree.CustomerSearch),
     gw.ObjectKind.CHARGE: ("transaction", braintree.TransactionSearch),
 }
+# A subscription notification's kind says its status, should the subject leave it out.
+_KIND_STATUS = {
+    "subscription_canceled": "Canceled",
+    "subscription_expired": "Expired",
+    "subscription_went_past_due": "Past Due",
+    "subscription_went_active": "Active",
+}
 _MAX_BODY = 1_000_000  # a notification is a few kB; anything larger is not one
 
 
@@ -187,8 +194,9 @@ class BraintreeConnector(BraintreeActions):
         currency = self.account.default_currency or ""
         objects: list[gw.GatewayObject] = []
         if kind is gw.ObjectKind.CUSTOMER:
+            plans = self._plans() if any(_subscribed(c) for c in items) else {}
             for item in items:
-                objects.extend(mapping.customer_bundle(item, fetched, currency))
+                objects.extend(mapping.customer_bundle(item, fetched, currency, plans))
             return objects
         refunds = self._refunds_of(items)
         for item in items:
@@ -291,8 +299,10 @@ class BraintreeConnector(BraintreeActions):
         currency = self.account.default_currency or ""
         if kind.startswith("subscription_") and hasattr(notification, "subscription"):
             sub = notification.subscription
+            if not getattr(sub, "status", None):
+                sub.status = _KIND_STATUS.get(kind, "Active")
             objects = mapping.subscription_bundle(
-                sub, self._customer_of(sub), fetched, currency
+                sub, self._customer_of(sub), fetched, currency, self._plans()
             )
         elif kind.startswith(("transaction_", "refund_")) and hasattr(notification, "transaction"):
             txn = notification.transaction
@@ -320,3 +330,7 @@ class BraintreeConnector(BraintreeActions):
             return str(self.gateway.webhook_notification.verify(challenge))
         except InvalidChallengeError:
             raise InvalidRequest("bt_challenge must be 20 to 32 lowercase hex digits") from None
+
+
+def _subscribed(customer: Any) -> bool:
+    return any(getattr(m, "subscriptions", None) for m in getattr(customer, "payment_methods", []))

@@ -10,7 +10,7 @@ https://developer.paypal.com/braintree/docs/reference/response/transaction and t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -173,14 +173,16 @@ def payment_method(obj: Any, customer_id: str, fetched: datetime) -> gw.GwPaymen
     )
 
 
-def customer_bundle(obj: Any, fetched: datetime, currency: str = "") -> list[gw.GatewayObject]:
+def customer_bundle(
+    obj: Any, fetched: datetime, currency: str = "", plans: Mapping[str, int] | None = None
+) -> list[gw.GatewayObject]:
     """The customer, each of its payment methods and the subscriptions billed to them
     (Braintree lists a customer's subscriptions under its payment methods)."""
     objects: list[gw.GatewayObject] = [customer(obj, fetched)]
     for method in _get(obj, "payment_methods", []):
         objects.append(payment_method(method, str(obj.id), fetched))
         for sub in _get(method, "subscriptions", []):
-            objects.extend(subscription_bundle(sub, str(obj.id), fetched, currency))
+            objects.extend(subscription_bundle(sub, str(obj.id), fetched, currency, plans))
     return objects
 
 
@@ -193,7 +195,7 @@ def charge(txn: Any, fetched: datetime, *, refunded: int = 0) -> gw.GwCharge:
     """A sale. ``refunded``: minor units refunded so far (from its linked credits)."""
     currency = str(_get(txn, "currency_iso_code", "")).upper()
     amount = minor(txn.amount, currency)
-    status = _SALE_STATUS.get(str(txn.status), gw.ChargeStatus.PENDING)
+    status = _SALE_STATUS.get(str(_get(txn, "status", "")), gw.ChargeStatus.PENDING)
     captured = amount if status is gw.ChargeStatus.CAPTURED else 0
     if status is gw.ChargeStatus.CAPTURED and refunded:
         status = (
@@ -243,7 +245,7 @@ def refund(txn: Any, fetched: datetime) -> gw.GwRefund:
         charge_id=str(txn.refunded_transaction_id),
         amount=minor(txn.amount, currency),
         currency=currency,
-        status=_REFUND_STATUS.get(str(txn.status), gw.RefundStatus.FAILED),
+        status=_REFUND_STATUS.get(str(_get(txn, "status", "")), gw.RefundStatus.FAILED),
     )
 
 
@@ -279,14 +281,19 @@ def transaction_bundle(
 
 # --- subscriptions, discounts ----------------------------------------------------------------
 def subscription(
-    sub: Any, customer_id: str | None, fetched: datetime, currency: str = ""
+    sub: Any,
+    customer_id: str | None,
+    fetched: datetime,
+    currency: str = "",
+    plans: Mapping[str, int] | None = None,
 ) -> gw.GwSubscription:
     """``currency``: the merchant account's, for a subscription that has not billed yet
-    (Braintree's subscription carries none of its own)."""
+    (Braintree's subscription carries none of its own); ``plans``: each plan's billing
+    frequency in months (a subscription names only its plan)."""
     currency = _currency_of(sub) or currency.upper()
-    status = _SUBSCRIPTION_STATUS.get(str(sub.status), gw.SubscriptionStatus.ACTIVE)
+    status = _SUBSCRIPTION_STATUS.get(str(_get(sub, "status", "")), gw.SubscriptionStatus.ACTIVE)
     canceled = _status_time(sub, "Canceled") if status is gw.SubscriptionStatus.CANCELED else None
-    frequency = _get(sub, "billing_frequency")
+    frequency = _get(sub, "billing_frequency") or (plans or {}).get(str(_get(sub, "plan_id", "")))
     return gw.GwSubscription(
         id=str(sub.id),
         updated=_version(sub, fetched),
@@ -309,10 +316,15 @@ def subscription(
 
 
 def subscription_bundle(
-    sub: Any, customer_id: str | None, fetched: datetime, currency: str = ""
+    sub: Any,
+    customer_id: str | None,
+    fetched: datetime,
+    currency: str = "",
+    plans: Mapping[str, int] | None = None,
 ) -> list[gw.GatewayObject]:
-    """The subscription, the discounts on it, and the payments it made."""
-    objects: list[gw.GatewayObject] = [subscription(sub, customer_id, fetched, currency)]
+    """The subscription, the discounts on it, and the payments it made (those with no
+    refund yet: a refunded one's refunded amount is not in the subscription)."""
+    objects: list[gw.GatewayObject] = [subscription(sub, customer_id, fetched, currency, plans)]
     for item in _get(sub, "discounts", []):
         objects.append(
             gw.GwDiscount(
@@ -325,7 +337,8 @@ def subscription_bundle(
             )
         )
     for txn in _get(sub, "transactions", []):
-        objects.extend(transaction_bundle(txn, fetched))
+        if not _get(txn, "refund_ids", []):
+            objects.extend(transaction_bundle(txn, fetched))
     return objects
 
 
