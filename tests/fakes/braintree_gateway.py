@@ -141,7 +141,7 @@ class BraintreeFake:
 
     def __init__(self) -> None:
         self.merchants: dict[str, Merchant] = {}
-        self.failures: list[int] = []
+        self.failures: list[tuple[int, str]] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of each API call
         self.lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -182,9 +182,11 @@ class BraintreeFake:
             self.merchants[merchant_id] = m
             return m
 
-    def fail_next(self, status: int, times: int = 1) -> None:
+    def fail_next(self, status: int, times: int = 1, *, path_contains: str = "") -> None:
+        """Answer the next ``times`` requests (whose path contains ``path_contains``) with
+        a bare ``status``."""
         with self.lock:
-            self.failures.extend([status] * times)
+            self.failures.extend([(status, path_contains)] * times)
 
     def _id(self, prefix: str = "") -> str:
         return f"{prefix}{next(self._ids):06d}"
@@ -621,8 +623,12 @@ class _Handler(BaseHTTPRequestHandler):
         parts = [p for p in url.path.split("/") if p]
         with fake.lock:
             fake.requests.append((method, url.path))
-            if fake.failures:
-                self._send(fake.failures.pop(0))
+            failure = next(
+                (f for f in fake.failures if f[1] in url.path), None
+            )
+            if failure is not None:
+                fake.failures.remove(failure)
+                self._send(failure[0])
                 return
             if self.headers.get("X-ApiVersion") is None:
                 self._send(426)
