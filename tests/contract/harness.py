@@ -563,7 +563,9 @@ class BraintreeHarness:
         merchant = self._merchant(account)
         customer = self.fake.add_customer(merchant, email="paid@example.com")
         card = self.fake.add_card(merchant, customer["id"])
-        txn = self.fake.add_sale(merchant, token=card["token"], amount=f"{Decimal(amount) / 100:.2f}")
+        txn = self.fake.add_sale(
+            merchant, token=card["token"], amount=f"{Decimal(amount) / 100:.2f}"
+        )
         return str(txn["id"])
 
     def declining_customer(self, account: GatewayAccount) -> str:

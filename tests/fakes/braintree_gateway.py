@@ -104,11 +104,7 @@ def _node(node: Any) -> Any:
 def error_response(code: str, message: str, on: str = "transaction", **extra: Any) -> str:
     errors = {
         "errors": array("error", []),
-        on: {
-            "errors": array(
-                "error", [{"code": code, "attribute": "base", "message": message}]
-            )
-        },
+        on: {"errors": array("error", [{"code": code, "attribute": "base", "message": message}])},
     }
     return to_xml("api_error_response", {"errors": errors, "message": message, **extra})
 
@@ -314,16 +310,24 @@ class BraintreeFake:
         submit: bool = True,
     ) -> dict[str, Any]:
         with self.lock:
-            txn = self._sale(m, {"payment_method_token": token, "amount": amount,
-                                 "order_id": order_id,
-                                 "options": {"submit_for_settlement": submit}})
+            txn = self._sale(
+                m,
+                {
+                    "payment_method_token": token,
+                    "amount": amount,
+                    "order_id": order_id,
+                    "options": {"submit_for_settlement": submit},
+                },
+            )
             if isinstance(txn, str):
                 raise AssertionError(txn)
             if settle and submit:
                 self._transition(txn, "settled")
             return txn
 
-    def add_dispute(self, m: Merchant, transaction_id: str, *, reason: str = "fraud") -> dict[str, Any]:
+    def add_dispute(
+        self, m: Merchant, transaction_id: str, *, reason: str = "fraud"
+    ) -> dict[str, Any]:
         at = self.tick()
         txn = m.transactions[transaction_id]
         did = self._id("dp")
@@ -350,8 +354,13 @@ class BraintreeFake:
         txn["status"] = status
         txn["updated_at"] = at
         txn["status_history"].append(
-            {"status": status, "timestamp": at, "amount": amount or txn["amount"],
-             "transaction_source": "api", "user": "fake"}
+            {
+                "status": status,
+                "timestamp": at,
+                "amount": amount or txn["amount"],
+                "transaction_source": "api",
+                "user": "fake",
+            }
         )
 
     def _sale(self, m: Merchant, params: dict[str, Any]) -> dict[str, Any] | str:
@@ -373,9 +382,7 @@ class BraintreeFake:
                 None,
             )
         if method is None:
-            return error_response(
-                "91518", "Payment method token is invalid."
-            )
+            return error_response("91518", "Payment method token is invalid.")
         customer = m.customers[method["customer_id"]]
         at = self.tick()
         tid = self._id("t")
@@ -402,15 +409,27 @@ class BraintreeFake:
         if method["kind"] == "credit_card":
             txn["payment_instrument_type"] = "credit_card"
             txn["credit_card"] = {
-                k: method[k] for k in ("token", "card_type", "last_4", "bin",
-                                       "expiration_month", "expiration_year")
+                k: method[k]
+                for k in (
+                    "token",
+                    "card_type",
+                    "last_4",
+                    "bin",
+                    "expiration_month",
+                    "expiration_year",
+                )
             }
         else:
             txn["payment_instrument_type"] = "paypal_account"
             txn["paypal"] = {"token": method["token"], "payer_email": method["email"]}
         txn["status_history"].append(
-            {"status": "authorized", "timestamp": at, "amount": txn["amount"],
-             "transaction_source": "api", "user": "fake"}
+            {
+                "status": "authorized",
+                "timestamp": at,
+                "amount": txn["amount"],
+                "transaction_source": "api",
+                "user": "fake",
+            }
         )
         if method.get("last_4") == DECLINING_SUFFIX:
             txn["status"] = "processor_declined"
@@ -437,7 +456,9 @@ class BraintreeFake:
         wire["status_history"] = array("status_event", txn["status_history"])
         return wire
 
-    def _refund(self, m: Merchant, sale: dict[str, Any], params: dict[str, Any]) -> dict[str, Any] | str:
+    def _refund(
+        self, m: Merchant, sale: dict[str, Any], params: dict[str, Any]
+    ) -> dict[str, Any] | str:
         if sale["type"] != "sale":
             return error_response("91505", "Cannot refund a credit.")
         if sale["status"] not in SETTLED_LIKE:
@@ -467,9 +488,13 @@ class BraintreeFake:
             "refund_ids": [],
             "refunded_transaction_id": sale["id"],
             "status_history": [
-                {"status": "submitted_for_settlement", "timestamp": at,
-                 "amount": money(amount, sale["currency_iso_code"]),
-                 "transaction_source": "api", "user": "fake"}
+                {
+                    "status": "submitted_for_settlement",
+                    "timestamp": at,
+                    "amount": money(amount, sale["currency_iso_code"]),
+                    "transaction_source": "api",
+                    "user": "fake",
+                }
             ],
         }
         m.transactions[rid] = credit
@@ -486,13 +511,11 @@ class BraintreeFake:
             return error_response("91904", "Plan ID is invalid.", on="subscription")
         method = m.methods.get(str(params.get("payment_method_token") or ""))
         if method is None:
-            return error_response(
-                "91903", "Payment method token is invalid.", on="subscription"
-            )
+            return error_response("91903", "Payment method token is invalid.", on="subscription")
         at = self.tick()
         price = money(params.get("price") or plan["price"], m.currency)
         discounts = []
-        for add in ((params.get("discounts") or {}).get("add") or []):
+        for add in (params.get("discounts") or {}).get("add") or []:
             found = m.discounts.get(str(add.get("inherited_from_id") or ""))
             if found is None:
                 return error_response("92025", "Inherited From ID is invalid.", on="subscription")
@@ -517,16 +540,27 @@ class BraintreeFake:
             "add_ons": [],
             "discounts": discounts,
             "status_history": [
-                {"status": "Active", "timestamp": at, "price": price,
-                 "balance": money("0", m.currency), "subscription_source": "api", "user": "fake"}
+                {
+                    "status": "Active",
+                    "timestamp": at,
+                    "price": price,
+                    "balance": money("0", m.currency),
+                    "subscription_source": "api",
+                    "user": "fake",
+                }
             ],
             "transactions": [],
         }
         m.subscriptions[sid] = sub
         txn = self._sale(
-            m, {"payment_method_token": method["token"], "amount": price,
-                "subscription_id": sid, "plan_id": plan["id"],
-                "options": {"submit_for_settlement": True}}
+            m,
+            {
+                "payment_method_token": method["token"],
+                "amount": price,
+                "subscription_id": sid,
+                "plan_id": plan["id"],
+                "options": {"submit_for_settlement": True},
+            },
         )
         if isinstance(txn, dict):
             sub["transactions"].append(txn["id"])
@@ -568,9 +602,7 @@ def _in_range(value: Any, criteria: dict[str, Any]) -> bool:
         return False
     if "max" in criteria and value > criteria["max"]:
         return False
-    if "is" in criteria and value != criteria["is"]:
-        return False
-    return True
+    return not ("is" in criteria and value != criteria["is"])
 
 
 def _matches(obj: dict[str, Any], search: dict[str, Any]) -> bool:
@@ -585,9 +617,8 @@ def _matches(obj: dict[str, Any], search: dict[str, Any]) -> bool:
             value = obj.get(name) if name != "customer_id" else obj["customer"]["id"]
             if isinstance(criteria, dict) and "is" in criteria and value != criteria["is"]:
                 return False
-        elif name == "type":
-            if obj.get("type") not in criteria:
-                return False
+        elif name == "type" and obj.get("type") not in criteria:
+            return False
     return True
 
 
@@ -623,9 +654,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = [p for p in url.path.split("/") if p]
         with fake.lock:
             fake.requests.append((method, url.path))
-            failure = next(
-                (f for f in fake.failures if f[1] in url.path), None
-            )
+            failure = next((f for f in fake.failures if f[1] in url.path), None)
             if failure is not None:
                 fake.failures.remove(failure)
                 self._send(failure[0])
@@ -642,7 +671,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             try:
                 params = from_xml(body)
-            except Exception:  # noqa: BLE001 - a body that is not XML
+            except Exception:
                 self._send(400)
                 return
             status, answer = self._route(fake, m, method, parts[2:], params, parse_qs(url.query))
@@ -658,7 +687,7 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return (user, password) == (m.public_key, m.private_key)
 
-    def _route(  # noqa: C901 - one table of routes
+    def _route(
         self,
         fake: BraintreeFake,
         m: Merchant,
@@ -678,7 +707,12 @@ class _Handler(BaseHTTPRequestHandler):
             "transactions": (m.transactions, "credit_card_transactions", "transaction"),
             "subscriptions": (m.subscriptions, "subscriptions", "subscription"),
         }
-        if method == "POST" and head in collections and rest and rest[0].startswith("advanced_search"):
+        if (
+            method == "POST"
+            and head in collections
+            and rest
+            and rest[0].startswith("advanced_search")
+        ):
             store, outer, inner = collections[head]
             found = sorted(
                 (o for o in store.values() if _matches(o, search)),
@@ -723,7 +757,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._subscriptions(fake, m, method, rest, params)
         return 404, ""
 
-    def _wire(self, fake: BraintreeFake, m: Merchant, head: str, obj: dict[str, Any]) -> dict[str, Any]:
+    def _wire(
+        self, fake: BraintreeFake, m: Merchant, head: str, obj: dict[str, Any]
+    ) -> dict[str, Any]:
         if head == "customers":
             return fake.wire_customer(m, obj)
         if head == "subscriptions":
@@ -769,10 +805,15 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST" and action == "refund":
             return self._txn_answer(fake, fake._refund(m, txn, body))
         if method == "PUT" and action == "void":
-            if txn["status"] not in ("authorized", "submitted_for_settlement", "settlement_pending"):
+            if txn["status"] not in (
+                "authorized",
+                "submitted_for_settlement",
+                "settlement_pending",
+            ):
                 return 422, error_response(
-                    "91504", "Transaction can only be voided if status is authorized, "
-                    "submitted_for_settlement, or - for PayPal - settlement_pending."
+                    "91504",
+                    "Transaction can only be voided if status is authorized, "
+                    "submitted_for_settlement, or - for PayPal - settlement_pending.",
                 )
             fake._transition(txn, "voided")
             return self._txn_answer(fake, txn)
@@ -783,9 +824,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             amount = body.get("amount")
             if amount and Decimal(str(amount)) > Decimal(txn["amount"]):
-                return 422, error_response(
-                    "91522", "Settlement amount is too large."
-                )
+                return 422, error_response("91522", "Settlement amount is too large.")
             if amount:
                 txn["amount"] = money(amount, txn["currency_iso_code"])
             fake._transition(txn, "submitted_for_settlement", txn["amount"])
@@ -818,12 +857,18 @@ class _Handler(BaseHTTPRequestHandler):
             sub["status"] = "Canceled"
             sub["updated_at"] = at
             sub["status_history"].append(
-                {"status": "Canceled", "timestamp": at, "price": sub["price"],
-                 "balance": sub["balance"], "subscription_source": "api", "user": "fake"}
+                {
+                    "status": "Canceled",
+                    "timestamp": at,
+                    "price": sub["price"],
+                    "balance": sub["balance"],
+                    "subscription_source": "api",
+                    "user": "fake",
+                }
             )
             return 200, to_xml("subscription", fake.wire_subscription(m, sub))
         if method == "PUT" and not rest[1:]:
-            for add in ((body.get("discounts") or {}).get("add") or []):
+            for add in (body.get("discounts") or {}).get("add") or []:
                 found = m.discounts.get(str(add.get("inherited_from_id") or ""))
                 if found is None:
                     return 422, error_response(

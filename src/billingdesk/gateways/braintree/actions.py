@@ -143,7 +143,9 @@ class BraintreeActions(Connector):
                 f"{Money(remaining, charge.currency)} of this payment is left to refund."
             )
         options: dict[str, Any] = {
-            "amount": mapping.decimal_text(remaining if amount is None else amount, charge.currency),
+            "amount": mapping.decimal_text(
+                remaining if amount is None else amount, charge.currency
+            ),
             "api_request_key": key,
         }
         result = call(self.gateway.transaction.refund, charge_id, options)
@@ -202,8 +204,11 @@ class BraintreeActions(Connector):
         txn, charge, bundle = self._charge(charge_id)
         status = str(txn.status)
         if status != "authorized":
-            if charge.status in (ChargeStatus.CAPTURED, ChargeStatus.PARTIALLY_REFUNDED,
-                                 ChargeStatus.REFUNDED):
+            if charge.status in (
+                ChargeStatus.CAPTURED,
+                ChargeStatus.PARTIALLY_REFUNDED,
+                ChargeStatus.REFUNDED,
+            ):
                 return self._result(bundle)  # captured already, perhaps by an earlier try
             raise NotAllowed(
                 f"A {status.replace('_', ' ')} transaction cannot be submitted for settlement."
@@ -326,7 +331,9 @@ class BraintreeActions(Connector):
         if not result.is_success:
             if client.SUBSCRIPTION_ID_TAKEN in client.codes(result):
                 # An earlier try of this request made it.
-                return self._result(self._subscription_bundle(self._subscription(sub_id), customer_id))
+                return self._result(
+                    self._subscription_bundle(self._subscription(sub_id), customer_id)
+                )
             raise refusal(result, "create the subscription")
         return self._result(self._subscription_bundle(result.subscription, customer_id))
 

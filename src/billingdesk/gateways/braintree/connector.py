@@ -189,7 +189,9 @@ class BraintreeConnector(BraintreeActions):
         found = call(resource.search, search.ids.in_list(ids), retries=self.read_retries)
         return list(found.items)
 
-    def _objects(self, kind: gw.ObjectKind, ids: list[str], fetched: datetime) -> list[gw.GatewayObject]:
+    def _objects(
+        self, kind: gw.ObjectKind, ids: list[str], fetched: datetime
+    ) -> list[gw.GatewayObject]:
         items = self._fetch(kind, ids)
         currency = self.account.default_currency or ""
         objects: list[gw.GatewayObject] = []
@@ -207,9 +209,7 @@ class BraintreeConnector(BraintreeActions):
         """The refunds (credits) of these sales, by id: those in the page, the others
         fetched in id-list searches of a page each."""
         by_id = {str(t.id): t for t in transactions}
-        wanted = [
-            str(r) for t in transactions for r in (getattr(t, "refund_ids", None) or [])
-        ]
+        wanted = [str(r) for t in transactions for r in (getattr(t, "refund_ids", None) or [])]
         missing = [r for r in wanted if r not in by_id]
         for start in range(0, len(missing), self.page_size):
             for txn in self._fetch(gw.ObjectKind.CHARGE, missing[start : start + self.page_size]):
@@ -270,8 +270,10 @@ class BraintreeConnector(BraintreeActions):
             notification = self.gateway.webhook_notification.parse(signature, payload)
         except InvalidSignatureError as exc:
             raise SignatureInvalid(f"Braintree signature does not verify: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - a signed payload that is not a notification
-            raise MalformedPayload(f"signed payload is not a Braintree notification: {exc}") from None
+        except Exception as exc:
+            raise MalformedPayload(
+                f"signed payload is not a Braintree notification: {exc}"
+            ) from None
         digest = hashlib.sha256(payload.replace("\n", "").encode("ascii")).hexdigest()
         return notification, f"bt_{digest[:40]}"
 

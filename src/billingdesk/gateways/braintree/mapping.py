@@ -167,8 +167,9 @@ def payment_method(obj: Any, customer_id: str, fetched: datetime) -> gw.GwPaymen
         created=when(_get(obj, "created_at")),
         raw=_raw(obj),
         customer_id=customer_id,
+        # A PayPal account (its payer email is kept in ``raw``), or another wallet.
         method_type="paypal" if hasattr(obj, "billing_agreement_id") else "other",
-        brand=str(_get(obj, "email", "")),
+        brand="paypal" if hasattr(obj, "billing_agreement_id") else "",
         is_default=bool(_get(obj, "default", False)),
     )
 
@@ -306,7 +307,7 @@ def subscription(
         amount=minor(_get(sub, "price", 0), currency),
         currency=currency,
         interval=gw.Interval.MONTH,
-        interval_count=int(frequency) if str(frequency or "").isdigit() else 1,
+        interval_count=int(str(frequency)) if str(frequency or "").isdigit() else 1,
         current_period_start=when(_get(sub, "billing_period_start_date")),
         current_period_end=when(_get(sub, "billing_period_end_date")),
         canceled_at=canceled,

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.fakes.braintree_gateway import BraintreeFake, Merchant
 
 from billingdesk.gateways.braintree.connector import BraintreeConnector
 from billingdesk.gateways.models import GatewayAccount
 from billingdesk.gateways.registry import connector_for
-from tests.fakes.braintree_gateway import BraintreeFake, Merchant
 
 
 @pytest.fixture
@@ -55,7 +55,9 @@ def connector(account: GatewayAccount) -> BraintreeConnector:
     return found
 
 
-def customer_with_card(fake: BraintreeFake, m: Merchant, email: str, **card: Any) -> tuple[str, str]:
+def customer_with_card(
+    fake: BraintreeFake, m: Merchant, email: str, **card: Any
+) -> tuple[str, str]:
     customer = fake.add_customer(m, email=email, first_name="Ada", last_name="Lovelace")
     method = fake.add_card(m, customer["id"], **card)
     return str(customer["id"]), str(method["token"])

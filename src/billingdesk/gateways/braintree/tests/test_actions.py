@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.fakes.braintree_gateway import BraintreeFake, Merchant
 
 from billingdesk.core.errors import (
     AmountTooLarge,
@@ -14,7 +15,6 @@ from billingdesk.core.errors import (
 from billingdesk.gateways import interface as gw
 from billingdesk.gateways.braintree.connector import BraintreeConnector
 from billingdesk.gateways.models import GatewayAccount
-from tests.fakes.braintree_gateway import BraintreeFake, Merchant
 
 from .conftest import customer_with_card, make_account
 
@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db
 
 def _charge(result: gw.ActionResult, charge_id: str | None = None) -> gw.GwCharge:
     return next(
-        o for o in result.objects
+        o
+        for o in result.objects
         if isinstance(o, gw.GwCharge) and (charge_id is None or o.id == charge_id)
     )
 
@@ -35,7 +36,7 @@ def test_a_refund_before_settlement_is_refused_with_void_offered_and_void_works(
     sale = fake.add_sale(merchant, token=token, amount="25.00", settle=False)
     assert sale["status"] == "submitted_for_settlement"
 
-    with pytest.raises(NotAllowed, match="not settled yet.*Void it instead"):
+    with pytest.raises(NotAllowed, match=r"not settled yet.*Void it instead"):
         connector.refund_create(charge_id=sale["id"], amount=None, reason="", idempotency_key="r1")
     assert sale["refund_ids"] == []  # nothing was sent
 
@@ -77,9 +78,12 @@ def test_authorise_then_capture_part_of_it(
     assert _charge(captured).amount_captured == 3000
     assert merchant.transactions[charge.id]["status"] == "submitted_for_settlement"
     # A retry once captured reports the state, it does not fail.
-    assert _charge(
-        connector.charge_capture(charge_id=charge.id, amount=3000, idempotency_key="c1")
-    ).amount_captured == 3000
+    assert (
+        _charge(
+            connector.charge_capture(charge_id=charge.id, amount=3000, idempotency_key="c1")
+        ).amount_captured
+        == 3000
+    )
 
 
 def test_a_full_refund_of_a_settled_sale_and_then_no_more(
@@ -103,7 +107,9 @@ def test_a_yen_refund_is_sent_without_decimals(fake: BraintreeFake) -> None:
     _, token = customer_with_card(fake, m, "jp@example.com")
     sale = fake.add_sale(m, token=token, amount="3000")
     connector = BraintreeConnector(account)
-    result = connector.refund_create(charge_id=sale["id"], amount=1200, reason="", idempotency_key="y")
+    result = connector.refund_create(
+        charge_id=sale["id"], amount=1200, reason="", idempotency_key="y"
+    )
     refund = next(o for o in result.objects if isinstance(o, gw.GwRefund))
     assert refund.amount == 1200 and m.transactions[refund.id]["amount"] == "1200"
 
@@ -129,7 +135,9 @@ def test_subscriptions_created_on_the_vaulted_card_once_discounted_once_and_canc
     assert len(merchant.subscriptions[sub.id]["discounts"]) == 1
 
     with pytest.raises(CapabilityMissing, match="cancels a subscription at once"):
-        connector.subscription_cancel(subscription_id=sub.id, at_period_end=True, idempotency_key="x")
+        connector.subscription_cancel(
+            subscription_id=sub.id, at_period_end=True, idempotency_key="x"
+        )
     for _ in range(2):
         canceled = connector.subscription_cancel(
             subscription_id=sub.id, at_period_end=False, idempotency_key="x"
@@ -141,10 +149,20 @@ def test_subscriptions_created_on_the_vaulted_card_once_discounted_once_and_canc
 def test_unsupported_actions_are_declared_missing(connector: BraintreeConnector) -> None:
     for name, kwargs in [
         ("invoice_send", {"invoice_id": "i", "idempotency_key": "k"}),
-        ("tax_id_add", {"customer_id": "c", "tax_type": "eu_vat", "value": "x",
-                        "idempotency_key": "k"}),
-        ("payment_request_create", {"customer_id": "c", "amount": 1, "currency": "EUR",
-                                    "description": "", "idempotency_key": "k"}),
+        (
+            "tax_id_add",
+            {"customer_id": "c", "tax_type": "eu_vat", "value": "x", "idempotency_key": "k"},
+        ),
+        (
+            "payment_request_create",
+            {
+                "customer_id": "c",
+                "amount": 1,
+                "currency": "EUR",
+                "description": "",
+                "idempotency_key": "k",
+            },
+        ),
     ]:
         with pytest.raises(CapabilityMissing):
             getattr(connector, name)(**kwargs)
@@ -153,18 +171,23 @@ def test_unsupported_actions_are_declared_missing(connector: BraintreeConnector)
 def test_credentials_are_checked_against_the_api(fake: BraintreeFake) -> None:
     good = make_account(fake, merchant_id="ok")
     BraintreeConnector(good).check_credentials()
-    bad = GatewayAccount(kind="braintree", name="bad", credentials={
-        **good.credentials, "private_key": "wrong"})
+    bad = GatewayAccount(
+        kind="braintree", name="bad", credentials={**good.credentials, "private_key": "wrong"}
+    )
     with pytest.raises(AuthenticationFailed):
         BraintreeConnector(bad).check_credentials()
-    unknown_merchant = GatewayAccount(kind="braintree", name="bad2", credentials={
-        **good.credentials, "merchant_id": "nobody"})
+    unknown_merchant = GatewayAccount(
+        kind="braintree", name="bad2", credentials={**good.credentials, "merchant_id": "nobody"}
+    )
     with pytest.raises(AuthenticationFailed):
         BraintreeConnector(unknown_merchant).check_credentials()
 
 
 def test_reads_are_retried_on_a_5xx_and_writes_are_not(
-    fake: BraintreeFake, account: GatewayAccount, merchant: Merchant, monkeypatch: pytest.MonkeyPatch
+    fake: BraintreeFake,
+    account: GatewayAccount,
+    merchant: Merchant,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("billingdesk.gateways.braintree.client.time.sleep", lambda s: None)
     connector = BraintreeConnector(account)

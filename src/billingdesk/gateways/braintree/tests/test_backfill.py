@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.fakes.braintree_gateway import BraintreeFake, Merchant
 
 from billingdesk.billing.models import (
     Charge,
@@ -18,7 +19,6 @@ from billingdesk.gateways.braintree import connector as connector_module
 from billingdesk.gateways.braintree.connector import BraintreeConnector
 from billingdesk.gateways.models import GatewayAccount
 from billingdesk.gateways.sync import account_backfill
-from tests.fakes.braintree_gateway import BraintreeFake, Merchant
 
 from .conftest import customer_with_card, make_account
 
@@ -29,14 +29,19 @@ def test_backfill_mirrors_customers_methods_subscriptions_sales_refunds_and_disp
     fake: BraintreeFake, account: GatewayAccount, merchant: Merchant
 ) -> None:
     m = merchant
-    cid, token = customer_with_card(fake, m, "ada@example.com", number="5555555555554444",
-                                    card_type="MasterCard", exp=(3, 2031))
+    cid, token = customer_with_card(
+        fake, m, "ada@example.com", number="5555555555554444", card_type="MasterCard", exp=(3, 2031)
+    )
     paypal = fake.add_paypal_account(m, cid, email="ada.pp@example.com")
     fake.add_plan(m, "gold", price="29.95", frequency=3)
     fake.add_discount(m, "welcome", amount="5.00")
     sub = fake._subscription(
-        m, {"plan_id": "gold", "payment_method_token": token,
-            "discounts": {"add": [{"inherited_from_id": "welcome"}]}}
+        m,
+        {
+            "plan_id": "gold",
+            "payment_method_token": token,
+            "discounts": {"add": [{"inherited_from_id": "welcome"}]},
+        },
     )
     assert isinstance(sub, dict)
     sale = fake.add_sale(m, token=token, amount="80.00")
@@ -52,7 +57,12 @@ def test_backfill_mirrors_customers_methods_subscriptions_sales_refunds_and_disp
     assert (customer.email, customer.name) == ("ada@example.com", "Ada Lovelace")
     methods = {pm.gateway_id: pm for pm in PaymentMethod.objects.filter(account=account)}
     card = methods[token]
-    assert (card.brand, card.last4, card.exp_month, card.exp_year) == ("mastercard", "4444", 3, 2031)
+    assert (card.brand, card.last4, card.exp_month, card.exp_year) == (
+        "mastercard",
+        "4444",
+        3,
+        2031,
+    )
     assert card.is_default and card.customer_id == customer.pk
     assert methods[paypal["token"]].method_type == "paypal"
     mirrored_sub = Subscription.objects.get(account=account, gateway_id=sub["id"])
@@ -65,7 +75,9 @@ def test_backfill_mirrors_customers_methods_subscriptions_sales_refunds_and_disp
     )
     charge = Charge.objects.get(account=account, gateway_id=sale["id"])
     assert (charge.amount, charge.amount_refunded, charge.status) == (
-        8000, 3000, "partially_refunded"
+        8000,
+        3000,
+        "partially_refunded",
     )
     refund = Refund.objects.get(account=account, charge=charge)
     assert (refund.amount, refund.status) == (3000, "succeeded")
@@ -101,7 +113,7 @@ def test_api_calls_grow_with_pages_not_objects(
     assert Customer.objects.filter(account=account).count() == 120
     assert Charge.objects.filter(account=account).count() == 120
     # Per kind: one id search for the window, then an id-list search + fetch per 50:
-    # customers 1 + 3×2, discounts 1, transactions 1 + 3×2, disputes 1.
+    # customers 1 + 3 x 2, discounts 1, transactions 1 + 3 x 2, disputes 1.
     assert len(fake.requests) == 16
 
 

@@ -9,11 +9,11 @@ import braintree
 import pytest
 from braintree.util.crypto import Crypto
 from django.test import Client
+from tests.fakes.braintree_gateway import BraintreeFake, Merchant
 
 from billingdesk.billing.models import Charge, Dispute, Subscription
 from billingdesk.gateways.models import GatewayAccount, WebhookEvent
 from billingdesk.gateways.webhooks import webhook_account_drain, webhook_receive
-from tests.fakes.braintree_gateway import BraintreeFake, Merchant
 
 from .conftest import customer_with_card
 
