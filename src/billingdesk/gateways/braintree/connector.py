@@ -128,6 +128,8 @@ class BraintreeConnector(BraintreeActions):
         super().__init__(account)
         self._window_ids: tuple[tuple[gw.ObjectKind, datetime, datetime], list[str]] | None = None
         self._disputes: tuple[Iterator[Any], int] | None = None
+        # The end of a kind's first window, once ``estimate_total`` has searched it.
+        self._until: dict[gw.ObjectKind, datetime] = {}
 
     # --- backfill ------------------------------------------------------------------------
     def list_page(self, kind: gw.ObjectKind, cursor: str | None) -> gw.Page:
@@ -143,11 +145,11 @@ class BraintreeConnector(BraintreeActions):
             return self._disputes_page(cursor, fetched)
         if kind not in _SEARCHED:
             return gw.Page(objects=[], next_cursor=None)
-        window = (
-            _Window.parse(cursor)
-            if cursor
-            else _Window(start=HISTORY_FLOOR, end=fetched, until=fetched)
-        )
+        if cursor:
+            window = _Window.parse(cursor)
+        else:
+            until = self._until.get(kind, fetched)
+            window = _Window(start=HISTORY_FLOOR, end=until, until=until)
         window, ids = self._ids(kind, window)
         batch = ids[window.offset : window.offset + self.page_size]
         objects = self._objects(kind, batch, fetched) if batch else []
@@ -159,6 +161,18 @@ class BraintreeConnector(BraintreeActions):
         else:
             following = None
         return gw.Page(objects=objects, next_cursor=following.cursor() if following else None)
+
+    def estimate_total(self, kind: gw.ObjectKind) -> int | None:
+        """How many customers or transactions there are (the first window's id search,
+        which the first page then reuses: no extra call). At the search cap the count is
+        the cap: the bar then grows as windows are split."""
+        if kind not in _SEARCHED:
+            return None
+        until = self._now()
+        window, ids = self._ids(kind, _Window(HISTORY_FLOOR, until, until))
+        if window.end == until:
+            self._until[kind] = until
+        return len(ids)
 
     def _search(self, kind: gw.ObjectKind) -> tuple[Any, Any]:
         resource, search = _SEARCHED[kind]

@@ -124,6 +124,20 @@ def _raw(obj: Any) -> dict[str, Any]:
     return out
 
 
+def _with_history(txn: Any) -> dict[str, Any]:
+    """The raw summary of a transaction with its status history (status, time, amount)."""
+    raw = _raw(txn)
+    raw["status_history"] = [
+        {
+            "status": str(_get(event, "status", "")),
+            "timestamp": (when(_get(event, "timestamp")) or datetime.min).isoformat(),
+            "amount": str(_get(event, "amount", "")),
+        }
+        for event in _get(txn, "status_history", [])
+    ]
+    return raw
+
+
 def _version(obj: Any, fetched: datetime) -> datetime:
     return when(_get(obj, "updated_at")) or when(_get(obj, "created_at")) or fetched
 
@@ -216,7 +230,7 @@ def charge(txn: Any, fetched: datetime, *, refunded: int = 0) -> gw.GwCharge:
         id=str(txn.id),
         updated=_version(txn, fetched),
         created=when(_get(txn, "created_at")),
-        raw=_raw(txn),
+        raw=_with_history(txn),
         customer_id=str(details.id) if details is not None and _get(details, "id") else None,
         amount=amount,
         currency=currency,
@@ -242,7 +256,7 @@ def refund(txn: Any, fetched: datetime) -> gw.GwRefund:
         id=str(txn.id),
         updated=_version(txn, fetched),
         created=when(_get(txn, "created_at")),
-        raw=_raw(txn),
+        raw=_with_history(txn),
         charge_id=str(txn.refunded_transaction_id),
         amount=minor(txn.amount, currency),
         currency=currency,

@@ -17,6 +17,7 @@ from billingdesk.billing.models import (
 )
 from billingdesk.gateways.braintree import connector as connector_module
 from billingdesk.gateways.braintree.connector import BraintreeConnector
+from billingdesk.gateways.interface import ObjectKind
 from billingdesk.gateways.models import GatewayAccount
 from billingdesk.gateways.sync import account_backfill
 
@@ -79,6 +80,11 @@ def test_backfill_mirrors_customers_methods_subscriptions_sales_refunds_and_disp
         3000,
         "partially_refunded",
     )
+    assert [e["status"] for e in charge.raw["status_history"]] == [
+        "authorized",
+        "submitted_for_settlement",
+        "settled",
+    ]
     refund = Refund.objects.get(account=account, charge=charge)
     assert (refund.amount, refund.status) == (3000, "succeeded")
     authorisation = Charge.objects.get(account=account, gateway_id=held["id"])
@@ -106,6 +112,12 @@ def test_api_calls_grow_with_pages_not_objects(
     for n in range(120):
         _, token = customer_with_card(fake, merchant, f"p{n}@example.com")
         fake.add_sale(merchant, token=token, amount="10.00")
+    fake.requests.clear()
+
+    connector = BraintreeConnector(account)
+    assert connector.estimate_total(ObjectKind.CUSTOMER) == 120
+    assert connector.list_page(ObjectKind.CUSTOMER, None).next_cursor  # reuses that search
+    assert len(fake.requests) == 3
     fake.requests.clear()
 
     account_backfill(account=account)
