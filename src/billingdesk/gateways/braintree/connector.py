@@ -9,7 +9,7 @@ a search at 50 000 results; so a window starts as the whole history up to the ru
 is halved while its search is at the cap. The cursor names the window and the offset in its
 ids, so a resumed run searches the same window again and goes on at the same object; the ids
 of the current window are kept between pages, so calls grow with pages (one ids search per
-window, then two calls a page), not with time or objects. Customers come with their payment
+window, then an id-list search and one fetch per 50 ids a page), not with time or objects. Customers come with their payment
 methods (cards, PayPal accounts…) and the subscriptions billed to each, subscriptions with
 their discounts; sales with their refunds (credit transactions, fetched in one search a page
 where the page does not hold them), so a sale's refunded amount is exact.
@@ -122,7 +122,9 @@ class BraintreeConnector(BraintreeActions):
         gw.ObjectKind.DISPUTE,
     )
     signature_header = "bt_signature (form field)"
-    page_size: ClassVar[int] = 50  # Braintree's own search page
+    # Objects a backfill page holds: an id-list search of this many, which the SDK fetches
+    # 50 (Braintree's page) at a time; larger pages write the mirror in fewer batches.
+    page_size: ClassVar[int] = 200
 
     def __init__(self, account: Any) -> None:
         super().__init__(account)
@@ -216,7 +218,9 @@ class BraintreeConnector(BraintreeActions):
             return objects
         refunds = self._refunds_of(items)
         for item in items:
-            objects.extend(mapping.transaction_bundle(item, fetched, refunds))
+            objects.extend(
+                mapping.transaction_bundle(item, fetched, refunds, with_customer=False)
+            )
         return objects
 
     def _refunds_of(self, transactions: list[Any]) -> dict[str, Any]:

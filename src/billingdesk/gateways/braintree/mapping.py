@@ -273,16 +273,21 @@ def refunded_amount(refunds: Iterable[Any]) -> int:
 
 
 def transaction_bundle(
-    txn: Any, fetched: datetime, refunds: dict[str, Any] | None = None
+    txn: Any,
+    fetched: datetime,
+    refunds: dict[str, Any] | None = None,
+    *,
+    with_customer: bool = True,
 ) -> list[gw.GatewayObject]:
     """A sale with its refunds (given, by id, when known), or a refund; a credit that
     refunds nothing (a standalone credit) has no place in the mirror and is left out.
     The customer travels along as the transaction saw it, versioned at the transaction's
-    creation: Braintree copies the customer's details into the transaction then."""
+    creation: Braintree copies the customer's details into the transaction then (a backfill,
+    which walks the customers themselves, leaves it out: ``with_customer``)."""
     objects: list[gw.GatewayObject] = []
     details = _get(txn, "customer_details")
     created = when(_get(txn, "created_at")) or fetched
-    if details is not None and _get(details, "id"):
+    if with_customer and details is not None and _get(details, "id"):
         objects.append(customer(details, fetched, version=created))
     if _is_refund(txn):
         if _get(txn, "refunded_transaction_id"):
