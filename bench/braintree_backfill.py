@@ -38,11 +38,11 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from tests.fakes.braintree_gateway import BraintreeFake
 
     from billingdesk.billing.models import Charge, Customer, PaymentMethod, Refund
     from billingdesk.gateways.models import GatewayAccount
     from billingdesk.gateways.sync import account_backfill
-    from tests.fakes.braintree_gateway import BraintreeFake
 
     call_command("migrate", verbosity=0)
     with BraintreeFake() as fake:

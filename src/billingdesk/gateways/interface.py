@@ -351,6 +351,12 @@ class Connector(ABC):
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
+    @classmethod
+    def voidable(cls, *, status: ChargeStatus, raw: Mapping[str, Any]) -> bool:
+        """Whether a mirrored charge in this state can still be voided. Usually only an
+        authorisation; Braintree also voids a captured sale that has not settled yet."""
+        return status == ChargeStatus.AUTHORIZED
+
     # --- connection ----------------------------------------------------------------------
     @abstractmethod
     def check_credentials(self) -> None:

@@ -126,6 +126,12 @@ class BraintreeConnector(BraintreeActions):
     # 50 (Braintree's page) at a time; larger pages write the mirror in fewer batches.
     page_size: ClassVar[int] = 200
 
+    @classmethod
+    def voidable(cls, *, status: gw.ChargeStatus, raw: Mapping[str, Any]) -> bool:
+        """A sale submitted for settlement (captured, not yet settled) is voided, not
+        refunded, at Braintree."""
+        return status == gw.ChargeStatus.AUTHORIZED or str(raw.get("status")) in (mapping.VOIDABLE)
+
     def __init__(self, account: Any) -> None:
         super().__init__(account)
         self._window_ids: tuple[tuple[gw.ObjectKind, datetime, datetime], list[str]] | None = None
@@ -218,9 +224,7 @@ class BraintreeConnector(BraintreeActions):
             return objects
         refunds = self._refunds_of(items)
         for item in items:
-            objects.extend(
-                mapping.transaction_bundle(item, fetched, refunds, with_customer=False)
-            )
+            objects.extend(mapping.transaction_bundle(item, fetched, refunds, with_customer=False))
         return objects
 
     def _refunds_of(self, transactions: list[Any]) -> dict[str, Any]:

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from tests.fakes.braintree_gateway import BraintreeFake
 
 from billingdesk.gateways.models import GatewayAccount
-from tests.fakes.braintree_gateway import BraintreeFake
 
 pytestmark = pytest.mark.django_db
 
