@@ -100,7 +100,7 @@ def main() -> None:
     }
     print(json.dumps(result, indent=2))
     print(
-        f"| {args.customers} × {args.charges} | {objects} | {calls} | "
+        f"| {args.customers} x {args.charges} | {objects} | {calls} | "
         f"{result['calls_per_object']} | {queries} | {result['queries_per_object']} | "
         f"{seconds:.2f} |"
     )

@@ -87,9 +87,9 @@ def state_refusal(kind: ActionKind, target: Mirrored) -> str:
                 return f"This charge is {target.get_status_display()}: it cannot be refunded."  # type: ignore[attr-defined]
             if target.refundable <= 0:
                 return "Nothing remains to refund on this charge."
-        elif kind is ActionKind.VOID and not _voidable(target):
-            return "Only an authorised, uncaptured payment can be captured or voided."
-        elif kind is ActionKind.CAPTURE and target.status != ChargeStatus.AUTHORIZED:
+        elif (kind is ActionKind.VOID and not _voidable(target)) or (
+            kind is ActionKind.CAPTURE and target.status != ChargeStatus.AUTHORIZED
+        ):
             return "Only an authorised, uncaptured payment can be captured or voided."
     ended = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
     if (

@@ -9,10 +9,11 @@ a search at 50 000 results; so a window starts as the whole history up to the ru
 is halved while its search is at the cap. The cursor names the window and the offset in its
 ids, so a resumed run searches the same window again and goes on at the same object; the ids
 of the current window are kept between pages, so calls grow with pages (one ids search per
-window, then an id-list search and one fetch per 50 ids a page), not with time or objects. Customers come with their payment
-methods (cards, PayPal accounts…) and the subscriptions billed to each, subscriptions with
-their discounts; sales with their refunds (credit transactions, fetched in one search a page
-where the page does not hold them), so a sale's refunded amount is exact.
+window, then an id-list search and one fetch per 50 ids a page), not with time or objects.
+Customers come with their payment methods (cards, PayPal accounts…) and the subscriptions
+billed to each, subscriptions with their discounts; sales with their refunds (credit
+transactions, fetched in one search a page where the page does not hold them), so a sale's
+refunded amount is exact.
 
 Webhooks are the form fields ``bt_signature`` and ``bt_payload``, verified by the SDK's
 ``webhook_notification.parse`` (HMAC-SHA1 keyed with the SHA-1 of the private key, compared in
