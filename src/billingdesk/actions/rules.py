@@ -75,8 +75,11 @@ def target_connector(target: Mirrored) -> Connector:
     return connector_for(target.account)
 
 
-def state_refusal(kind: ActionKind, target: Mirrored) -> str:
-    """Why this action cannot apply to the target as it is now ('' if it can)."""
+def state_refusal(
+    kind: ActionKind, target: Mirrored, connector: type[Connector] | None = None
+) -> str:
+    """Why this action cannot apply to the target as it is now ('' if it can).
+    ``connector``: the target's connector class, when the caller has it at hand."""
     if target.deleted:
         return "This record was deleted at the gateway."
     if isinstance(target, Charge):
@@ -87,7 +90,7 @@ def state_refusal(kind: ActionKind, target: Mirrored) -> str:
                 return f"This charge is {target.get_status_display()}: it cannot be refunded."  # type: ignore[attr-defined]
             if target.refundable <= 0:
                 return "Nothing remains to refund on this charge."
-        elif (kind is ActionKind.VOID and not _voidable(target)) or (
+        elif (kind is ActionKind.VOID and not _voidable(target, connector)) or (
             kind is ActionKind.CAPTURE and target.status != ChargeStatus.AUTHORIZED
         ):
             return "Only an authorised, uncaptured payment can be captured or voided."
@@ -123,6 +126,7 @@ def actions_available_many(*, user: User, targets: Sequence[Mirrored]) -> list[l
         return [[] for _ in targets]
     waiting = _awaiting_many(targets)
     supported: dict[tuple[type[Mirrored], Any], list[ActionKind]] = {}
+    classes: dict[Any, type[Connector]] = {}
     offered = []
     for target in targets:
         pending = waiting.get(
@@ -148,13 +152,19 @@ def actions_available_many(*, user: User, targets: Sequence[Mirrored]) -> list[l
         kinds = supported.get(key)
         if kinds is None:
             connector = target_connector(target)
+            classes[target.account_id] = type(connector)  # type: ignore[attr-defined]
             kinds = supported[key] = [
                 kind
                 for kind, models in TARGETS.items()
                 if isinstance(target, models) and connector.supports(_CAPABILITY[kind])
             ]
         offered.append(
-            [kind for kind in kinds if kind not in blocked and not state_refusal(kind, target)]
+            [
+                kind
+                for kind in kinds
+                if kind not in blocked
+                and not state_refusal(kind, target, classes[target.account_id])  # type: ignore[attr-defined]
+            ]
         )
     return offered
 
@@ -179,12 +189,15 @@ def _awaiting_many(targets: Sequence[Mirrored]) -> dict[tuple[Any, str, str], li
 # --- validation ---------------------------------------------------------------------------
 
 
-def _voidable(charge: Charge) -> bool:
-    try:
-        cls = connector_class(charge.account.kind)
-    except NotFound:
-        return charge.status == ChargeStatus.AUTHORIZED
-    return cls.voidable(status=ChargeStatus(charge.status), raw=charge.raw or {})
+def _voidable(charge: Charge, cls: type[Connector] | None) -> bool:
+    if charge.status == ChargeStatus.AUTHORIZED:
+        return True
+    if cls is None:
+        try:
+            cls = connector_class(charge.account.kind)
+        except NotFound:
+            return False
+    return cls.voidable(status=ChargeStatus(charge.status), amount_refunded=charge.amount_refunded)
 
 
 def period_end_cancel_supported(target: Mirrored) -> bool:

@@ -352,9 +352,11 @@ class Connector(ABC):
         return capability in self.capabilities
 
     @classmethod
-    def voidable(cls, *, status: ChargeStatus, raw: Mapping[str, Any]) -> bool:
-        """Whether a mirrored charge in this state can still be voided. Usually only an
-        authorisation; Braintree also voids a captured sale that has not settled yet."""
+    def voidable(cls, *, status: ChargeStatus, amount_refunded: int) -> bool:
+        """Whether to offer a void on a mirrored charge in this state (the connector checks
+        the live state when it runs). Usually only an authorisation; Braintree also voids a
+        captured sale that has not settled yet, which the mirror cannot tell from a settled
+        one, so it says yes to any captured charge with nothing refunded."""
         return status == ChargeStatus.AUTHORIZED
 
     # --- connection ----------------------------------------------------------------------
