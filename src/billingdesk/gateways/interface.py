@@ -341,6 +341,9 @@ class Connector(ABC):
     capabilities: ClassVar[frozenset[Capability]]
     # Names of the secrets an administrator enters for an account (kept encrypted).
     credential_fields: ClassVar[tuple[str, ...]] = ()
+    # Those of them that are settings rather than secrets (shown as they are typed and kept
+    # visible, e.g. Braintree's environment), with a hint for the administrator.
+    plain_credential_fields: ClassVar[dict[str, str]] = {}
     backfill_kinds: ClassVar[tuple[ObjectKind, ...]] = BACKFILL_ORDER
     # HTTP header carrying the webhook signature (for documentation and intake logging).
     signature_header: ClassVar[str] = ""

@@ -116,6 +116,10 @@ class BraintreeConnector(BraintreeActions):
         }
     )
     credential_fields = ("merchant_id", "public_key", "private_key", "environment")
+    plain_credential_fields: ClassVar[dict[str, str]] = {
+        "merchant_id": "From the Control Panel's API page.",
+        "environment": "sandbox or production",
+    }
     backfill_kinds: ClassVar[tuple[gw.ObjectKind, ...]] = (
         gw.ObjectKind.CUSTOMER,  # with payment methods, subscriptions, discounts
         gw.ObjectKind.COUPON,  # the discounts defined in the Control Panel
