@@ -24,6 +24,7 @@ from billingdesk.gateways.stripe.tests.conftest import (  # noqa: F401
 )
 from billingdesk.helpdesks.tests.conftest import no_sleep  # noqa: F401
 from tests.contract.harness import (
+    BraintreeHarness,
     CustomHarness,
     GatewayHarness,
     ReferenceHarness,
@@ -68,9 +69,19 @@ def _custom(request: pytest.FixtureRequest) -> GatewayHarness:
     return CustomHarness(merchant)
 
 
-GATEWAY_HARNESSES.update(reference=_reference, sandbox=_sandbox, stripe=_stripe, custom=_custom)
+def _braintree(request: pytest.FixtureRequest) -> GatewayHarness:
+    from tests.fakes.braintree_gateway import BraintreeFake
+
+    fake = BraintreeFake().__enter__()
+    request.addfinalizer(lambda: fake.__exit__(None, None, None))
+    return BraintreeHarness(fake)
+
+
+GATEWAY_HARNESSES.update(
+    braintree=_braintree, reference=_reference, sandbox=_sandbox, stripe=_stripe, custom=_custom
+)
 # Those that talk to a remote service, so can time out, be rate-limited, refuse a key.
-REMOTE = {"reference", "stripe", "custom"}
+REMOTE = {"braintree", "reference", "stripe", "custom"}
 
 
 def _installed(path: str) -> Callable[[pytest.FixtureRequest], GatewayHarness]:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
 import pytest
@@ -490,3 +491,179 @@ class CustomHarness:
         self.merchant.failure = failure
         yield
         self.merchant.failure = ""
+
+
+# --- Braintree, the real SDK against the fake Braintree gateway ----------------------------
+class BraintreeHarness:
+    """Braintree through its official SDK, pointed at ``tests.fakes.braintree_gateway``.
+
+    Braintree signs inside the body (form fields ``bt_signature``/``bt_payload``), so this
+    harness gives ``signed_delivery`` (headers and body together) and ``tamper``; the event
+    bodies it builds are the notification's XML without its timestamp, which is added (the
+    delivery's, signed) when the delivery is made. The signature is computed with the SDK's
+    own signer (``braintree.util.crypto.Crypto``), not with the connector's code.
+    """
+
+    kind = "braintree"
+    remote = True
+
+    def __init__(self, fake: Any) -> None:
+        self.fake = fake
+        self._accounts = 0
+
+    def _credentials(self, merchant_id: str, private_key: str) -> dict[str, str]:
+        return {
+            "merchant_id": merchant_id,
+            "public_key": f"pub_{merchant_id}",
+            "private_key": private_key,
+            "environment": "sandbox",
+            "api_base": self.fake.url,
+        }
+
+    def account(self, name: str = "Contract shop") -> GatewayAccount:
+        self._accounts += 1
+        merchant_id = f"m{self._accounts}"
+        self.fake.merchant(merchant_id, f"pub_{merchant_id}", f"priv_{merchant_id}", "EUR")
+        return GatewayAccount.objects.create(
+            kind=self.kind,
+            name=name,
+            default_currency="EUR",
+            credentials=self._credentials(merchant_id, f"priv_{merchant_id}"),
+        )
+
+    def account_with_bad_credentials(self) -> GatewayAccount:
+        self._accounts += 1
+        merchant_id = f"m{self._accounts}"
+        self.fake.merchant(merchant_id, f"pub_{merchant_id}", "priv_rotated", "EUR")
+        return GatewayAccount.objects.create(
+            kind=self.kind,
+            name="Revoked",
+            credentials=self._credentials(merchant_id, "priv_revoked"),
+        )
+
+    def connector(self, account: GatewayAccount) -> gw.Connector:
+        connector = connector_for(account)
+        # Short timeouts and back-off: the contract is about what is raised.
+        connector.timeout = (2.0, 0.5)  # type: ignore[attr-defined]
+        connector.read_retries = 0  # type: ignore[attr-defined]
+        return connector
+
+    def _merchant(self, account: GatewayAccount) -> Any:
+        return self.fake.merchants[account.credentials["merchant_id"]]
+
+    def set_page_size(self, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+        from billingdesk.gateways.braintree.connector import BraintreeConnector
+
+        monkeypatch.setattr(BraintreeConnector, "page_size", size)
+
+    def seed_customers(self, account: GatewayAccount, emails: list[str]) -> None:
+        for email in emails:
+            self.fake.add_customer(self._merchant(account), email=email)
+
+    def customer_event(
+        self, account: GatewayAccount, *, event_id: str, customer_id: str, email: str, at: datetime
+    ) -> bytes:
+        # Braintree has no customer notifications: a customer reaches the mirror with a
+        # transaction, as the transaction saw it when it was made (its created_at).
+        from tests.fakes.braintree_gateway import to_xml
+
+        txn = {
+            "id": f"t_{event_id}",
+            "type": "sale",
+            "status": "settled",
+            "amount": "10.00",
+            "currency_iso_code": "EUR",
+            "created_at": at,
+            "updated_at": at,
+            "customer": {"id": customer_id, "email": email, "first_name": "", "last_name": ""},
+            "refund_ids": [],
+        }
+        subject = to_xml("subject", {"transaction": txn})
+        return f"<notification><kind>transaction_settled</kind>{subject}</notification>".encode()
+
+    def unknown_event(self, account: GatewayAccount, *, event_id: str) -> bytes:
+        return (
+            b"<notification><kind>check</kind><subject><check type='boolean'>true</check>"
+            b"</subject></notification>"
+        )
+
+    def sign(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> dict[str, str]:
+        return self.signed_delivery(account, body, secret=secret, at=at)[0]
+
+    def signed_delivery(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """What Braintree POSTs: the notification with its timestamp, base64, signed."""
+        from base64 import encodebytes
+        from urllib.parse import urlencode
+
+        from braintree.util.crypto import Crypto
+
+        moment = datetime.fromtimestamp(at if at is not None else time.time(), UTC)
+        stamp = f'<timestamp type="datetime">{moment.strftime("%Y-%m-%dT%H:%M:%SZ")}</timestamp>'
+        xml = body.replace(b"<notification>", b"<notification>" + stamp.encode(), 1)
+        payload = encodebytes(xml)
+        credentials = account.credentials
+        digest = Crypto.sha1_hmac_hash(secret or credentials["private_key"], payload)
+        signature = f"{credentials['public_key']}|{digest}"
+        form = urlencode({"bt_signature": signature, "bt_payload": payload.decode()})
+        return {"Content-Type": "application/x-www-form-urlencoded"}, form.encode()
+
+    @staticmethod
+    def tamper(wire: bytes) -> bytes:
+        """Change the signed payload's content, keeping its signature."""
+        from base64 import decodebytes, encodebytes
+        from urllib.parse import parse_qs, urlencode
+
+        fields = {k: v[0] for k, v in parse_qs(wire.decode()).items()}
+        xml = decodebytes(fields["bt_payload"].encode())
+        fields["bt_payload"] = encodebytes(
+            xml.replace(b"v1@example.com", b"v9@example.com")
+        ).decode()
+        return urlencode(fields).encode()
+
+    def _card_customer(self, account: GatewayAccount, number: str) -> str:
+        merchant = self._merchant(account)
+        customer = self.fake.add_customer(merchant, email="card@example.com")
+        self.fake.add_card(merchant, customer["id"], number=number)
+        return str(customer["id"])
+
+    def captured_charge(self, account: GatewayAccount, amount: int) -> str:
+        merchant = self._merchant(account)
+        customer = self.fake.add_customer(merchant, email="paid@example.com")
+        card = self.fake.add_card(merchant, customer["id"])
+        txn = self.fake.add_sale(
+            merchant, token=card["token"], amount=f"{Decimal(amount) / 100:.2f}"
+        )
+        return str(txn["id"])
+
+    def declining_customer(self, account: GatewayAccount) -> str:
+        # The sandbox's processor-declined card.
+        return self._card_customer(account, "4000111111111115")
+
+    @contextmanager
+    def failing(self, account: GatewayAccount, failure: str) -> Iterator[None]:
+        if failure == "rate_limit":
+            self.fake.fail_next(429, times=100)
+            yield
+            self.fake.failures.clear()
+            return
+        with _silent_server() as url:
+            credentials = dict(account.credentials)
+            account.credentials = {**credentials, "api_base": url}
+            account.save(update_fields=["credentials"])
+            yield
+            account.credentials = credentials
+            account.save(update_fields=["credentials"])

@@ -16,6 +16,7 @@ from billingdesk.core.errors import (
     CapabilityMissing,
     InvalidRequest,
     NotAllowed,
+    NotFound,
 )
 from billingdesk.core.money import Money
 from billingdesk.gateways.interface import (
@@ -24,7 +25,7 @@ from billingdesk.gateways.interface import (
     Connector,
     SubscriptionStatus,
 )
-from billingdesk.gateways.registry import connector_for
+from billingdesk.gateways.registry import connector_class, connector_for
 
 User = AuthUser | AnonymousUser
 
@@ -74,8 +75,11 @@ def target_connector(target: Mirrored) -> Connector:
     return connector_for(target.account)
 
 
-def state_refusal(kind: ActionKind, target: Mirrored) -> str:
-    """Why this action cannot apply to the target as it is now ('' if it can)."""
+def state_refusal(
+    kind: ActionKind, target: Mirrored, connector: type[Connector] | None = None
+) -> str:
+    """Why this action cannot apply to the target as it is now ('' if it can).
+    ``connector``: the target's connector class, when the caller has it at hand."""
     if target.deleted:
         return "This record was deleted at the gateway."
     if isinstance(target, Charge):
@@ -86,9 +90,8 @@ def state_refusal(kind: ActionKind, target: Mirrored) -> str:
                 return f"This charge is {target.get_status_display()}: it cannot be refunded."  # type: ignore[attr-defined]
             if target.refundable <= 0:
                 return "Nothing remains to refund on this charge."
-        elif (
-            kind in (ActionKind.CAPTURE, ActionKind.VOID)
-            and target.status != ChargeStatus.AUTHORIZED
+        elif (kind is ActionKind.VOID and not _voidable(target, connector)) or (
+            kind is ActionKind.CAPTURE and target.status != ChargeStatus.AUTHORIZED
         ):
             return "Only an authorised, uncaptured payment can be captured or voided."
     ended = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
@@ -123,6 +126,7 @@ def actions_available_many(*, user: User, targets: Sequence[Mirrored]) -> list[l
         return [[] for _ in targets]
     waiting = _awaiting_many(targets)
     supported: dict[tuple[type[Mirrored], Any], list[ActionKind]] = {}
+    classes: dict[Any, type[Connector]] = {}
     offered = []
     for target in targets:
         pending = waiting.get(
@@ -148,13 +152,19 @@ def actions_available_many(*, user: User, targets: Sequence[Mirrored]) -> list[l
         kinds = supported.get(key)
         if kinds is None:
             connector = target_connector(target)
+            classes[target.account_id] = type(connector)  # type: ignore[attr-defined]
             kinds = supported[key] = [
                 kind
                 for kind, models in TARGETS.items()
                 if isinstance(target, models) and connector.supports(_CAPABILITY[kind])
             ]
         offered.append(
-            [kind for kind in kinds if kind not in blocked and not state_refusal(kind, target)]
+            [
+                kind
+                for kind in kinds
+                if kind not in blocked
+                and not state_refusal(kind, target, classes[target.account_id])  # type: ignore[attr-defined]
+            ]
         )
     return offered
 
@@ -177,6 +187,23 @@ def _awaiting_many(targets: Sequence[Mirrored]) -> dict[tuple[Any, str, str], li
 
 
 # --- validation ---------------------------------------------------------------------------
+
+
+def _voidable(charge: Charge, cls: type[Connector] | None) -> bool:
+    if charge.status == ChargeStatus.AUTHORIZED:
+        return True
+    if cls is None:
+        try:
+            cls = connector_class(charge.account.kind)
+        except NotFound:
+            return False
+    return cls.voidable(status=ChargeStatus(charge.status), amount_refunded=charge.amount_refunded)
+
+
+def period_end_cancel_supported(target: Mirrored) -> bool:
+    """Whether the target's gateway can end a subscription at the period end (Braintree,
+    for one, cancels at once)."""
+    return connector_for(target.account).supports(Capability.CANCEL_AT_PERIOD_END)
 
 
 def _int(params: dict[str, Any], name: str, *, default: int | None = None) -> int | None:
@@ -231,9 +258,15 @@ def params_clean(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> 
     if kind is ActionKind.VOID or kind is ActionKind.SEND_INVOICE:
         return {}
     if kind is ActionKind.CANCEL_SUBSCRIPTION:
-        at_period_end = params.get("at_period_end", True)
+        later = period_end_cancel_supported(target)
+        at_period_end = params.get("at_period_end", later)
         if isinstance(at_period_end, str):
             at_period_end = at_period_end.lower() in {"1", "true", "on", "yes", "period_end"}
+        if at_period_end and not later:
+            raise CapabilityMissing(
+                f"{connector_for(target.account).display_name} cancels a subscription at once "
+                "and cannot end it at the period end: choose to cancel now."
+            )
         if at_period_end and getattr(target, "cancel_at_period_end", False):
             raise InvalidRequest("This subscription is already set to end at the period end.")
         return {"at_period_end": bool(at_period_end)}

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "billingdesk.panel",
     "billingdesk.actions",
     "billingdesk.gateways.stripe",
+    "billingdesk.gateways.braintree",
     "billingdesk.documents",
     "billingdesk.helpdesks",
     "billingdesk.portal",

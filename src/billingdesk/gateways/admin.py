@@ -51,16 +51,20 @@ def credential_inputs(account: GatewayAccount | None) -> dict[str, forms.Field]:
         for name in connector.credential_fields:
             label = name.replace("_", " ")
             stored = account is not None and bool(account.credentials.get(name))
+            plain = connector.plain_credential_fields.get(name)
+            help_text = (
+                "Stored. Leave blank to keep it, or type a new value."
+                if stored
+                else f"Required for {connector.display_name} accounts."
+            )
             inputs[_credential_field_name(kind, name)] = forms.CharField(
                 label=label if account is not None else f"{connector.display_name}: {label}",
                 required=False,  # required for the chosen kind only: checked in clean()
                 strip=True,
-                widget=_secret_input(),
-                help_text=(
-                    "Stored. Leave blank to keep it, or type a new value."
-                    if stored
-                    else f"Required for {connector.display_name} accounts."
-                ),
+                widget=forms.TextInput(attrs={"autocomplete": "off"})
+                if plain is not None
+                else _secret_input(),
+                help_text=f"{plain} {help_text}" if plain else help_text,
             )
     return inputs
 

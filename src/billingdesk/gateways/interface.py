@@ -344,6 +344,9 @@ class Connector(ABC):
     capabilities: ClassVar[frozenset[Capability]]
     # Names of the secrets an administrator enters for an account (kept encrypted).
     credential_fields: ClassVar[tuple[str, ...]] = ()
+    # Those of them that are settings rather than secrets (shown as they are typed and kept
+    # visible, e.g. Braintree's environment), with a hint for the administrator.
+    plain_credential_fields: ClassVar[dict[str, str]] = {}
     backfill_kinds: ClassVar[tuple[ObjectKind, ...]] = BACKFILL_ORDER
     # HTTP header carrying the webhook signature (for documentation and intake logging).
     signature_header: ClassVar[str] = ""
@@ -353,6 +356,14 @@ class Connector(ABC):
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
+
+    @classmethod
+    def voidable(cls, *, status: ChargeStatus, amount_refunded: int) -> bool:
+        """Whether to offer a void on a mirrored charge in this state (the connector checks
+        the live state when it runs). Usually only an authorisation; Braintree also voids a
+        captured sale that has not settled yet, which the mirror cannot tell from a settled
+        one, so it says yes to any captured charge with nothing refunded."""
+        return status == ChargeStatus.AUTHORIZED
 
     # --- connection ----------------------------------------------------------------------
     @abstractmethod
@@ -380,6 +391,11 @@ class Connector(ABC):
     @abstractmethod
     def parse_webhook(self, body: bytes) -> ParsedEvent:
         """Full parse into mirror objects (may call the gateway to re-fetch thin events)."""
+
+    def answer_challenge(self, params: Mapping[str, str]) -> str | None:
+        """The text a gateway's endpoint check (a GET with query ``params``) expects, or None
+        if this connector has no such check; ``InvalidRequest`` for a malformed challenge."""
+        return None
 
     # --- actions -------------------------------------------------------------------------
     # Each takes gateway ids and an idempotency key (sent to the gateway where it supports

@@ -25,9 +25,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
+from billingdesk.core.errors import InvalidRequest
 from billingdesk.core.middleware import FrameAncestorsMiddleware
+from billingdesk.gateways.registry import connector_for
 from billingdesk.gateways.webhooks import webhook_endpoint_get, webhook_receive
 
 if TYPE_CHECKING:
@@ -37,9 +39,26 @@ log = logging.getLogger(__name__)
 
 
 @csrf_exempt  # authenticated by the gateway's signature, not by a session
-@require_POST
-def webhook_intake(request: HttpRequest, account_id: UUID) -> JsonResponse:
+@require_http_methods(["GET", "POST"])
+def webhook_intake(request: HttpRequest, account_id: UUID) -> HttpResponse:
+    if request.method == "GET":
+        return webhook_challenge(request, account_id)
     return webhook_answer(request, account_id)
+
+
+def webhook_challenge(request: HttpRequest, account_id: UUID) -> HttpResponse:
+    """A gateway checking the endpoint before it sends events (Braintree's ``bt_challenge``):
+    the connector's answer as plain text; 405 for gateways without such a check."""
+    account = webhook_endpoint_get(account_id)
+    if account is None:
+        return JsonResponse({"error": "unknown webhook endpoint"}, status=404)
+    try:
+        answer = connector_for(account).answer_challenge(request.GET)
+    except InvalidRequest as exc:
+        return JsonResponse({"error": exc.message}, status=400)
+    if answer is None:
+        return JsonResponse({"error": "webhooks are delivered with POST"}, status=405)
+    return HttpResponse(answer, content_type="text/plain; charset=utf-8")
 
 
 def webhook_answer(request: HttpRequest, account_id: UUID) -> JsonResponse:

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from billingdesk.actions.models import ActionKind, ActionRequest
+from billingdesk.actions.rules import period_end_cancel_supported
 from billingdesk.actions.services import (
     TAX_ID_TYPES,
     ActionPreview,
@@ -97,6 +98,9 @@ def _context(
         "reason_codes": settings.ACTION_REASON_CODES,
         "text_required": kind in settings.ACTION_REASON_TEXT_REQUIRED,
         "tax_types": sorted(TAX_ID_TYPES.items()),
+        # Braintree, for one, cancels at once: the form then offers only "now".
+        "period_end_supported": kind is ActionKind.CANCEL_SUBSCRIPTION
+        and period_end_cancel_supported(target),
         **extra,
     }
 
@@ -121,8 +125,9 @@ def action_form(request: HttpRequest, kind: str, target_kind: str, target_id: in
     if isinstance(target, Charge) and action in (ActionKind.REFUND, ActionKind.CAPTURE):
         left = target.refundable if action is ActionKind.REFUND else target.amount
         typed["amount"] = minor_to_text(left, target.currency)
+    period_end = action is ActionKind.CANCEL_SUBSCRIPTION and period_end_cancel_supported(target)
     if action is ActionKind.CANCEL_SUBSCRIPTION:
-        typed["when"] = "period_end"
+        typed["when"] = "period_end" if period_end else "now"
     if action in (ActionKind.PAYMENT_REQUEST, ActionKind.AUTHORIZE):
         typed["currency"] = getattr(target, "currency", "") or target.account.default_currency
     if action is ActionKind.ADD_TAX_ID:

@@ -1,0 +1,1 @@
+"""Braintree gateway connector (a Django app so it registers itself at start-up)."""
