@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "billingdesk.documents",
     "billingdesk.helpdesks",
     "billingdesk.portal",
+    "billingdesk.reports",
     "billingdesk.config",
 ]
 INSTALLED_APPS += (_extra := extra_apps())[0]
