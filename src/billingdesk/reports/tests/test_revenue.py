@@ -105,15 +105,19 @@ def _flatten(report) -> dict[tuple, dict[str, int]]:
 
 
 def _expected(ledger, start, end, bucket, key=lambda acct, product: ""):
-    return {k: {w: n for w, n in v.items() if n} for k, v in ledger.by(start, end, bucket, key).items()}
+    return {
+        k: {w: n for w, n in v.items() if n} for k, v in ledger.by(start, end, bucket, key).items()
+    }
 
 
 def test_monthly_revenue_per_currency_matches_the_ledger(world):
-    eu, us, ledger = world
+    _eu, _us, ledger = world
     with override_settings(TIME_ZONE="Europe/Paris"):
         report = revenue_report(start=date(2026, 1, 1), end=date(2026, 2, 28), group="month")
     assert _flatten(report) == _expected(ledger, date(2026, 1, 1), date(2026, 2, 28), _month)
-    totals = {row.currency: (row.gross, row.refunds, row.disputes_lost, row.net) for row in report.totals}
+    totals = {
+        row.currency: (row.gross, row.refunds, row.disputes_lost, row.net) for row in report.totals
+    }
     assert totals == {
         "EUR": (12000 + 5000 + 3000 + 700, 3500, 0, 20700 - 3500),
         "JPY": (120000, 20000, 0, 100000),
@@ -125,7 +129,7 @@ def test_monthly_revenue_per_currency_matches_the_ledger(world):
 
 
 def test_split_by_account_and_by_product_and_filters(world):
-    eu, us, ledger = world
+    _eu, us, ledger = world
     start, end = date(2026, 1, 1), date(2026, 2, 28)
     with override_settings(TIME_ZONE="Europe/Paris"):
         by_account = revenue_report(start=start, end=end, group="month", by="account")
@@ -138,7 +142,9 @@ def test_split_by_account_and_by_product_and_filters(world):
         return day - timedelta(days=day.weekday())
 
     assert _flatten(by_product) == _expected(ledger, start, end, week, lambda a, p: p)
-    assert {(r.currency, r.gross, r.disputes_lost) for r in only_us_usd.totals} == {("USD", 9900, 9900)}
+    assert {(r.currency, r.gross, r.disputes_lost) for r in only_us_usd.totals} == {
+        ("USD", 9900, 9900)
+    }
     assert [(r.currency, r.gross) for r in starter.totals] == [("EUR", 5000)]
 
 

@@ -47,7 +47,7 @@ def finance() -> Client:
 def sales():
     acct = account("EU store")
     at = datetime(2026, 5, 4, 10, tzinfo=UTC)
-    paid = charge(acct, at, 123456, "EUR", product="=HYPERLINK(\"http://x\")")
+    paid = charge(acct, at, 123456, "EUR", product='=HYPERLINK("http://x")')
     refund(acct, paid, at, 456)
     charge(acct, at, 5000, "JPY", product="Team")
     return acct
@@ -126,8 +126,12 @@ def test_revenue_csv_is_locale_independent_and_defused(finance, sales):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = _csv(response)
     eur = next(r for r in rows if r["currency"] == "EUR" and r["period_start"] == "2026-05-01")
-    assert eur["split"] == "'=HYPERLINK(\"http://x\")"  # text that would be a formula
-    assert (eur["gross_minor"], eur["refunds_minor"], eur["net_minor"]) == ("123456", "456", "123000")
+    assert eur["split"] == '\'=HYPERLINK("http://x")'  # text that would be a formula
+    assert (eur["gross_minor"], eur["refunds_minor"], eur["net_minor"]) == (
+        "123456",
+        "456",
+        "123000",
+    )
     assert (eur["gross"], eur["net"]) == ("1234.56", "1230.00")  # a dot, whatever the language
     jpy = next(r for r in rows if r["currency"] == "JPY" and r["period_start"] == "2026-05-01")
     assert (jpy["gross_minor"], jpy["gross"]) == ("5000", "5000")
