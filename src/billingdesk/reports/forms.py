@@ -93,3 +93,14 @@ def form_errors(form: forms.Form) -> list[str]:
         for error in errors:
             lines.append(f"{label}: {error}" if label else str(error))
     return lines
+
+
+class InvoiceStatusForm(forms.Form):
+    STATUSES = (
+        ("open", _("open")),
+        ("overdue", _("overdue")),
+        ("paid", _("paid")),
+        ("void", _("void")),
+        ("uncollectible", _("uncollectible")),
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=STATUSES, required=False)

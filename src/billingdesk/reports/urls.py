@@ -12,6 +12,7 @@ urlpatterns = [
     path("revenue.csv", views.revenue_csv, name="revenue-csv"),
     path("subscriptions/", views.subscriptions_page, name="subscriptions"),
     path("subscriptions.csv", views.subscriptions_csv, name="subscriptions-csv"),
+    path("invoices/", views.invoices_page, name="invoices"),
     path("tax/", views.tax_page, name="tax"),
     path("tax.csv", views.tax_csv, name="tax-csv"),
     path("refunds/", views.refunds_page, name="refunds"),

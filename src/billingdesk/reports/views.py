@@ -30,13 +30,20 @@ from billingdesk.accounts.selectors import role_at_least
 from billingdesk.core.errors import InvalidRequest
 from billingdesk.core.money import active_locale, day_format
 from billingdesk.reports.export import csv_response, major
-from billingdesk.reports.forms import AuditForm, PeriodForm, RevenueForm, form_errors
+from billingdesk.reports.forms import (
+    AuditForm,
+    InvoiceStatusForm,
+    PeriodForm,
+    RevenueForm,
+    form_errors,
+)
 from billingdesk.reports.selectors.agents import (
     audit_entries,
     audit_last_check,
     audit_page,
     refunds_by_agent,
 )
+from billingdesk.reports.selectors.invoices import invoice_status_summary, invoices_of_status
 from billingdesk.reports.selectors.revenue import RevenueReport, RevenueRow, revenue_report
 from billingdesk.reports.selectors.subscriptions import (
     movement_report,
@@ -429,5 +436,66 @@ def audit_page_view(request: HttpRequest) -> HttpResponseBase:
             "page": page,
             "check": audit_last_check(),
             "query": query.urlencode(),
+        },
+    )
+
+
+@require_GET
+@finance_required
+def invoices_page(request: HttpRequest) -> HttpResponseBase:
+    form = InvoiceStatusForm(request.GET)
+    if not form.is_valid():
+        return _refused(request, "reports/invoices.html", form_errors(form), form=form)
+    status = form.cleaned_data["status"] or "open"
+    invoices = invoices_of_status(status=status)
+    if request.GET.get("format") == "csv":
+        header = [
+            "account",
+            "number",
+            "gateway_id",
+            "status",
+            "customer",
+            "person_id",
+            "currency",
+            "total_minor",
+            "amount_due_minor",
+            "total",
+            "amount_due",
+            "due_date",
+            "created",
+        ]
+        return csv_response(
+            f"invoices-{status}.csv",
+            header,
+            (
+                [
+                    i.account.name,
+                    i.number,
+                    i.gateway_id,
+                    i.status,
+                    i.customer or i.customer_ref,
+                    i.customer.person_id if i.customer else "",
+                    i.currency,
+                    i.total,
+                    i.amount_due,
+                    major(i.total, i.currency),
+                    major(i.amount_due, i.currency),
+                    i.due_date.isoformat() if i.due_date else "",
+                    i.gateway_created_at.isoformat() if i.gateway_created_at else "",
+                ]
+                for i in invoices
+            ),
+        )
+    lines, ages = invoice_status_summary()
+    return render(
+        request,
+        "reports/invoices.html",
+        {
+            "form": form,
+            "status": status,
+            "lines": lines,
+            "ages": ages,
+            "invoices": invoices,
+            "query": request.GET.urlencode(),
         },
     )

@@ -25,6 +25,7 @@ PAGES = [
     "/reports/revenue.csv",
     "/reports/subscriptions/",
     "/reports/subscriptions.csv",
+    "/reports/invoices/",
     "/reports/tax/",
     "/reports/tax.csv",
     "/reports/refunds/",
