@@ -28,7 +28,9 @@ from django.views.decorators.http import require_GET
 from billingdesk.accounts.models import Role
 from billingdesk.accounts.selectors import role_at_least
 from billingdesk.core.errors import InvalidRequest
-from billingdesk.core.money import active_locale, day_format
+from billingdesk.core.html import SafeString
+from billingdesk.core.money import active_locale, day_format, money_format
+from billingdesk.reports.charts import bar_chart
 from billingdesk.reports.export import csv_response, major
 from billingdesk.reports.forms import (
     AuditForm,
@@ -142,10 +144,26 @@ def revenue_page(request: HttpRequest) -> HttpResponseBase:
         return _refused(request, "reports/revenue.html", errors, form=form)
     for row in [*report.rows, *report.converted]:
         row.label = bucket_label(row.bucket, report.group)  # type: ignore[attr-defined]
+    charts = [(currency, _net_chart(report, currency)) for currency in report.currencies]
     return render(
         request,
         "reports/revenue.html",
-        {"form": form, "report": report, "query": request.GET.urlencode()},
+        {"form": form, "report": report, "charts": charts, "query": request.GET.urlencode()},
+    )
+
+
+def _net_chart(report: RevenueReport, currency: str) -> SafeString:
+    """Net per period of one currency (all splits added: same currency)."""
+    net: dict[date, int] = {}
+    for row in report.rows:
+        if row.currency == currency and row.bucket is not None:
+            net[row.bucket] = net.get(row.bucket, 0) + row.net
+    buckets = sorted(net)
+    return bar_chart(
+        title=_("Net revenue in %(currency)s per period") % {"currency": currency},
+        labels=[bucket_label(b, report.group) for b in buckets],
+        values=[net[b] for b in buckets],
+        shown=[money_format(net[b], currency) for b in buckets],
     )
 
 

@@ -80,6 +80,9 @@ def test_revenue_page_shows_each_currency_apart_in_the_agents_language(finance, 
     english = finance.get("/reports/revenue/" + query).content.decode()
     assert "€1,234.56" in english and "¥5,000" in english and "€1,230.00" in english
     assert "May 4, 2026" in english
+    # A chart per currency, each bar titled with its period and amount; the table follows.
+    assert english.count('<svg class="chart"') == 2
+    assert "<title>May 4, 2026: €1,230.00</title>" in english
     french = finance.get("/reports/revenue/" + query + "&lang=fr").content.decode()
     assert "1\u202f234,56\u00a0€" in french and "4 mai 2026" in french and "Recettes" in french
     german = finance.get("/reports/revenue/" + query + "&lang=de").content.decode()
