@@ -228,7 +228,12 @@ def _bodies(route: str, world: World) -> list[tuple[str, bytes, str]]:
     ]
 
 
-BAD_QUERY = f"?q={quote(NUL)}&p={HUGE}&o=zz&id__exact={HUGE}&e=1&back=javascript:x&next={HUGE}"
+BAD_QUERY = (
+    f"?q={quote(NUL)}&p={HUGE}&o=zz&id__exact={HUGE}&e=1&back=javascript:x&next={HUGE}"
+    # The reports' filters: impossible dates, unknown choices, codes, accounts and pages.
+    f"&start=2026-13-40&end=x&group=year&by=zz&currency=ZZZZ&convert=%E2%82%AC&account=x"
+    f"&person={HUGE}&page=0&format=csv&oss=1"
+)
 
 
 class Sweep:

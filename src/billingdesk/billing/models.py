@@ -248,6 +248,8 @@ class Charge(Mirrored):
         models.Index(fields=["alt_id"], name="charge_alt_idx"),
         models.Index(fields=["gateway_id"], name="charge_gateway_id_idx"),
         models.Index(fields=["card_last4"], name="charge_last4_idx"),
+        # The revenue rollup recomputes one account's days (reports.rollups).
+        models.Index(fields=["account", "gateway_created_at"], name="charge_account_created_idx"),
     )
 
     @property
@@ -266,7 +268,9 @@ class Refund(Mirrored):
     reason = models.CharField(max_length=300, blank=True)
 
     Meta = _mirror_meta(  # type: ignore[misc,assignment]
-        "refund", models.Index(fields=["account", "charge_ref"], name="refund_charge_ref_idx")
+        "refund",
+        models.Index(fields=["account", "charge_ref"], name="refund_charge_ref_idx"),
+        models.Index(fields=["account", "gateway_created_at"], name="refund_account_created_idx"),
     )
 
 
@@ -362,7 +366,9 @@ class Dispute(Mirrored):
     evidence_due_by = models.DateTimeField(null=True, blank=True)
 
     Meta = _mirror_meta(  # type: ignore[misc,assignment]
-        "dispute", models.Index(fields=["account", "charge_ref"], name="dispute_charge_ref_idx")
+        "dispute",
+        models.Index(fields=["account", "charge_ref"], name="dispute_charge_ref_idx"),
+        models.Index(fields=["account", "gateway_created_at"], name="dispute_account_created_idx"),
     )
 
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "ninja",
     "billingdesk.inbound",
     "anymail",
+    "billingdesk.reports",
     "billingdesk.config",
     "billingdesk.ops",
 ]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("sandbox/", include("billingdesk.gateways.sandbox.urls")),
     path("documents/", include("billingdesk.documents.urls")),
     path("billing/", include("billingdesk.portal.urls")),
+    path("reports/", include("billingdesk.reports.urls")),
     path("", include("billingdesk.panel.urls")),
     path("", include("billingdesk.helpdesks.urls")),
     path("api/v1/", api_v1.urls),

@@ -308,7 +308,11 @@ class Document(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["series", "number"], name="document_number_once")
         ]
-        indexes = [models.Index(fields=["person", "issued_at"], name="document_person_idx")]
+        indexes = [
+            models.Index(fields=["person", "issued_at"], name="document_person_idx"),
+            # The tax summary of a period (reports.selectors.tax).
+            models.Index(fields=["issued_at"], name="document_issued_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"

@@ -98,6 +98,7 @@ OPTIONAL_PAGES = [
     ("A person, in the console", "console-person", True),
     ("The same, as the panel", "panel-person", True),
     ("Approvals", "console-approvals", False),
+    ("Reports (finance)", "reports:home", False),
 ]
 
 

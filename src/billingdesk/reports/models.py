@@ -1,0 +1,42 @@
+"""The revenue rollup: one row per local day x gateway account x currency x product.
+
+Kept by ``reports.rollups``: each mirror write of charges, refunds or disputes recomputes the
+days it touched from the mirror (in the same transaction), so a duplicate or out-of-order
+event gives the same rows as a full rebuild (``billingdesk reports_rebuild``). Amounts are
+integer minor units of ``currency``; rows of different currencies are never added together.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from billingdesk.gateways.models import GatewayAccount
+
+
+class RevenueDay(models.Model):
+    # The day in the reporting time zone (settings.TIME_ZONE) the money moved.
+    day = models.DateField()
+    account = models.ForeignKey(GatewayAccount, on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3)
+    product = models.CharField(max_length=300, blank=True)
+    gross = models.BigIntegerField(default=0)
+    charges = models.PositiveIntegerField(default=0)
+    refunds = models.BigIntegerField(default=0)
+    refund_count = models.PositiveIntegerField(default=0)
+    disputes_lost = models.BigIntegerField(default=0)
+    dispute_lost_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "account", "currency", "product"], name="revenueday_once"
+            )
+        ]
+        indexes = [models.Index(fields=["account", "day"], name="revenueday_account_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.account_id} {self.currency} {self.product or '-'}"
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.refunds - self.disputes_lost
