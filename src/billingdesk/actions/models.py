@@ -76,6 +76,8 @@ class ActionRequest(models.Model):
             models.Index(fields=["account", "target_id", "kind"], name="actionreq_target_idx"),
             # What one agent moved in the last day.
             models.Index(fields=["requested_by", "created_at"], name="actionreq_agent_idx"),
+            # The console's list of agent actions: newest first, paged on (created_at, id).
+            models.Index(fields=["-created_at", "-id"], name="actionreq_listed_idx"),
         ]
 
     def __str__(self) -> str:

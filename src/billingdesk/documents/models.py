@@ -308,7 +308,11 @@ class Document(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["series", "number"], name="document_number_once")
         ]
-        indexes = [models.Index(fields=["person", "issued_at"], name="document_person_idx")]
+        indexes = [
+            models.Index(fields=["person", "issued_at"], name="document_person_idx"),
+            # The console's documents list: newest first, paged on (issued_at, id).
+            models.Index(fields=["-issued_at", "-id"], name="document_listed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
