@@ -87,6 +87,7 @@ LABELS: dict[str, Promise] = {
     "credit_not_processed": _("Credit not processed"),
     "general": _("General"),
     "expired_or_canceled_card": _("Expired or canceled card"),
+    "order_fulfilled": _("Order shipped or service delivered"),
     # Kinds of actions
     "refund": _("Refund"),
     "capture": _("Capture"),
@@ -99,6 +100,12 @@ LABELS: dict[str, Promise] = {
     "payment_request": _("Payment request"),
     "document_resend": _("Resend document"),
     "approval_decide": _("Approval decision"),
+    # What a search was looked up as
+    "email": _("email"),
+    "phone number": _("phone number"),
+    "card last 4": _("card last 4"),
+    "id": _("id"),
+    "name": _("name"),
     # Kinds of documents
     "invoice": _("Invoice"),
     "receipt": _("Receipt"),
