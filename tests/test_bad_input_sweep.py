@@ -105,6 +105,7 @@ def world(db: None) -> World:
         "content_type_id": "1",
         "app_label": "billing",
         "id": str(user.pk),
+        "slug": "charges",
     }
     return World(shop, admin, Client(raise_request_exception=False), connections, valid)
 
@@ -333,6 +334,38 @@ def test_every_action_on_every_target_never_answers_5xx(world: World) -> None:
                     b"amount=1,00&currency=ZZZ&quantity=%D9%A3&trial_days=" + HUGE.encode(),
                 ):
                     sweep.post(world.admin, base, base + step, body, FORM)
+    sweep.check()
+
+
+# Hostile values for every filter of the console's lists (issue 20 #7).
+LIST_FILTERS = {
+    "account": [HUGE, NUL, "abc", str(uuid.uuid4()), "x" * 3000],
+    "status": [NUL, "captured'--", "x" * 3000],
+    "kind": [NUL, "refund", "nope"],
+    "from": ["2026-02-30", "0000-01-01", "9999-12-31", NUL, "٢٠٢٦-01-01", HUGE],
+    "to": ["-1", "2026-13-01", NUL],
+    "agent": [HUGE, "-1", NUL, "1"],
+    "currency": ["ZZZ", NUL, "€", "eur"],
+    "min": [HUGE, "1e9", "-5", NUL, "NaN", "1,00"],
+    "max": ["Infinity", "0", "99999999999999999999999999"],
+    "after": [NUL, "x" * 3000, "LQ", "MjAyNi0wMy0wMXw5", "bm9wZXwx", HUGE],
+}
+
+
+def test_list_filters_never_answer_5xx(world: World) -> None:
+    """Every list of the console and one person's charges, each filter hostile alone and
+    with a currency (amounts are read in the currency), as an administrator."""
+    from billingdesk.panel.lists import SPECS
+
+    person = world.shop.customer.person_id
+    paths = [f"/console/lists/{slug}/" for slug in SPECS]
+    paths.append(f"/console/person/{person}/charges/")
+    sweep = Sweep(world)
+    for path in paths:
+        for name, values in LIST_FILTERS.items():
+            for value in values:
+                for extra in ("", "&currency=EUR"):
+                    sweep.get(world.admin, path, f"{path}?{name}={quote(value)}{extra}")
     sweep.check()
 
 

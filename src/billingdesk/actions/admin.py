@@ -13,8 +13,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from billingdesk.actions.audit import audit_alert
-from billingdesk.actions.models import ActionKind, ActionRequest, AuditCheck, AuditEntry
+from billingdesk.actions.models import (
+    ActionKind,
+    ActionReason,
+    ActionRequest,
+    AuditCheck,
+    AuditEntry,
+)
 from billingdesk.core.admin import CappedCountPaginator, ExactSearchAdmin, ReadOnlyMixin
+from billingdesk.core.labels import label
 
 RESULTS = [
     ("succeeded", "succeeded"),
@@ -118,3 +125,18 @@ def _each_context_with_alert(request: HttpRequest) -> dict[str, Any]:
 
 
 admin.site.each_context = _each_context_with_alert  # type: ignore[method-assign]
+
+
+@admin.register(ActionReason)
+class ActionReasonAdmin(admin.ModelAdmin[ActionReason]):
+    """The reasons agents choose from, per kind of action: reorder, rename, switch off."""
+
+    list_display = ("kind", "code", "shown_as", "position", "active", "text_required")
+    list_editable = ("position", "active", "text_required")
+    list_filter = ("kind", "active")
+    search_fields = ("code", "label")
+    ordering = ("kind", "position", "code")
+
+    @admin.display(description="shown to agents as")
+    def shown_as(self, reason: ActionReason) -> str:
+        return reason.label or label(reason.code)

@@ -22,6 +22,35 @@ class ActionKind(models.TextChoices):
     PAYMENT_REQUEST = "payment_request", "payment request"
 
 
+class ActionReason(models.Model):
+    """One reason agents may give for one kind of action (``actions.reasons``)."""
+
+    kind = models.CharField(max_length=32, choices=ActionKind.choices)
+    code = models.SlugField(
+        max_length=40,
+        help_text="Stored with the action and in the audit log, e.g. too_expensive.",
+    )
+    label = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What agents read. Blank: billingdesk's translated words for the code.",
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Smaller comes first.")
+    active = models.BooleanField(default=True, help_text="Offered to agents.")
+    text_required = models.BooleanField(
+        default=False, help_text="The agent must also explain in a few words."
+    )
+
+    class Meta:
+        ordering = ["kind", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="actionreason_once_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.code}"
+
+
 class ActionRequest(models.Model):
     """One submitted action. Its idempotency key is unique, so a form submitted twice (a
     double click, a browser retry) finds this row instead of acting again."""
@@ -76,6 +105,8 @@ class ActionRequest(models.Model):
             models.Index(fields=["account", "target_id", "kind"], name="actionreq_target_idx"),
             # What one agent moved in the last day.
             models.Index(fields=["requested_by", "created_at"], name="actionreq_agent_idx"),
+            # The console's list of agent actions: newest first, paged on (created_at, id).
+            models.Index(fields=["-created_at", "-id"], name="actionreq_listed_idx"),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User as AuthUser
 from billingdesk.accounts.models import ROLE_RANK, Role
 from billingdesk.accounts.selectors import role_of
 from billingdesk.actions.models import ActionKind
+from billingdesk.actions.reasons import reasons_for
 from billingdesk.billing.models import Charge, Coupon, Customer, Invoice, Mirrored, Subscription
 from billingdesk.core.errors import (
     AmountTooLarge,
@@ -323,10 +324,10 @@ def coupon_get(target: Mirrored, coupon_id: str) -> Coupon:
 def reason_clean(kind: ActionKind, reason_code: str, reason_text: str) -> tuple[str, str]:
     code = (reason_code or "").strip()
     text = (reason_text or "").strip()
-    codes = dict(settings.ACTION_REASON_CODES)
-    if code not in codes:
+    reason = next((r for r in reasons_for(kind) if r.code == code), None)
+    if reason is None:
         raise InvalidRequest("Choose a reason for this action.")
-    if (kind in settings.ACTION_REASON_TEXT_REQUIRED or code == "other") and not text:
+    if (kind in settings.ACTION_REASON_TEXT_REQUIRED or reason.text_required) and not text:
         raise InvalidRequest("Describe the reason in a few words.")
     if len(text) > 2000:
         raise InvalidRequest("The reason is longer than 2000 characters.")

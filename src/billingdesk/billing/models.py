@@ -14,6 +14,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 
 from billingdesk.gateways.interface import (
     ChargeStatus,
@@ -107,6 +109,15 @@ class Mirrored(models.Model):
 
     def __str__(self) -> str:
         return self.gateway_id
+
+
+# When a mirrored record happened, for the console's lists: the gateway's creation time, or
+# when the gateway gave none, its last change. Lists order and page by (LISTED_AT, id).
+LISTED_AT = Coalesce("gateway_created_at", "gateway_updated_at")
+
+
+def _listed_index(name: str) -> models.Index:
+    return models.Index(LISTED_AT.desc(), F("id").desc(), name=f"{name}_listed_idx")
 
 
 def _mirror_meta(name: str, *extra_indexes: models.Index) -> type:
@@ -250,6 +261,10 @@ class Charge(Mirrored):
         models.Index(fields=["card_last4"], name="charge_last4_idx"),
         # The revenue rollup recomputes one account's days (reports.rollups).
         models.Index(fields=["account", "gateway_created_at"], name="charge_account_created_idx"),
+        _listed_index("charge"),
+        models.Index(
+            F("status"), LISTED_AT.desc(), F("id").desc(), name="charge_status_listed_idx"
+        ),
     )
 
     @property
@@ -271,6 +286,7 @@ class Refund(Mirrored):
         "refund",
         models.Index(fields=["account", "charge_ref"], name="refund_charge_ref_idx"),
         models.Index(fields=["account", "gateway_created_at"], name="refund_account_created_idx"),
+        _listed_index("refund"),
     )
 
 
@@ -300,6 +316,7 @@ class Subscription(Mirrored):
         models.Index(fields=["account", "customer_ref"], name="sub_customer_ref_idx"),
         models.Index(fields=["customer"], name="sub_customer_idx"),
         models.Index(fields=["status"], name="sub_status_idx"),
+        _listed_index("sub"),
     )
 
 
@@ -369,6 +386,7 @@ class Dispute(Mirrored):
         "dispute",
         models.Index(fields=["account", "charge_ref"], name="dispute_charge_ref_idx"),
         models.Index(fields=["account", "gateway_created_at"], name="dispute_account_created_idx"),
+        _listed_index("dispute"),
     )
 
 

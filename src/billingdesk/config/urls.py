@@ -11,6 +11,7 @@ from billingdesk.gateways import views as gateway_views
 urlpatterns = [
     path("", config_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("login/", accounts_login.LoginView.as_view(), name="login"),
     path("login/code/", accounts_login.login_code, name="login-code"),
     path("account/two-factor/", accounts_login.two_factor, name="two-factor"),
@@ -32,3 +33,7 @@ urlpatterns = [
 
 # A styled page, never a traceback; 503 when the database is what failed.
 handler500 = "billingdesk.core.views.server_error"
+# Styled, with the signed-in user's navigation and somewhere to go next.
+handler400 = "billingdesk.core.views.bad_request"
+handler403 = "billingdesk.core.views.permission_denied"
+handler404 = "billingdesk.core.views.page_not_found"

@@ -312,6 +312,8 @@ class Document(models.Model):
             models.Index(fields=["person", "issued_at"], name="document_person_idx"),
             # The tax summary of a period (reports.selectors.tax).
             models.Index(fields=["issued_at"], name="document_issued_idx"),
+            # The console's documents list: newest first, paged on (issued_at, id).
+            models.Index(fields=["-issued_at", "-id"], name="document_listed_idx"),
         ]
 
     def __str__(self) -> str:

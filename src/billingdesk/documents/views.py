@@ -15,13 +15,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from billingdesk.accounts.models import Role
-from billingdesk.accounts.selectors import role_at_least
+from billingdesk.accounts.selectors import role_at_least, role_of
 from billingdesk.actions.audit import audit_record
 from billingdesk.billing.models import Person
 from billingdesk.core.tasks import enqueue_on_commit
@@ -98,9 +99,15 @@ def person_documents_api(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_GET
 @role_required(Role.READ_ONLY)
 def person_documents_page(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = get_object_or_404(Person, pk=person_id)
-    return render(
-        request,
-        "documents/person_documents.html",
-        {"person": person, "documents": documents_for_person(person_id=person_id)},
-    )
+    """The documents of one person, in the console's look (its navigation, its styles)."""
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise Http404(
+            _("No person %(id)s: merged into another, or never existed.") % {"id": person_id}
+        )
+    context = {
+        "person": person,
+        "documents": documents_for_person(person_id=person_id),
+        "role": role_of(request.user),
+    }
+    return render(request, "documents/person_documents.html", context)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from billingdesk.actions.models import ActionKind, ActionRequest
+from billingdesk.actions.reasons import reason_choices
 from billingdesk.actions.rules import period_end_cancel_supported
 from billingdesk.actions.services import (
     TAX_ID_TYPES,
@@ -95,7 +96,7 @@ def _context(
         "target_kind": target_kind,
         "slot": f"slot-{target_kind}-{target.pk}",
         "back": _back(request),
-        "reason_codes": settings.ACTION_REASON_CODES,
+        "reason_codes": reason_choices(kind),
         "text_required": kind in settings.ACTION_REASON_TEXT_REQUIRED,
         "tax_types": sorted(TAX_ID_TYPES.items()),
         # Braintree, for one, cancels at once: the form then offers only "now".

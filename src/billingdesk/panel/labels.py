@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from billingdesk.actions.models import ActionKind, AuditEntry
 from billingdesk.actions.rules import TAX_ID_TYPES
+from billingdesk.core.labels import label
 
 
 def audit_headline(entry: AuditEntry) -> str:
@@ -21,4 +22,4 @@ def audit_headline(entry: AuditEntry) -> str:
         if entry.result == "succeeded":
             return _("%(kind)s %(value)s added") % {"kind": kind, "value": value}
         return f"{kind} {value}"  # the result badge beside it says what became of it
-    return entry.action
+    return label(entry.action, "action")

@@ -44,6 +44,7 @@ from billingdesk.billing.models import (
     TaxId,
 )
 from billingdesk.core.html import SafeString, esc, html, join, url_attr
+from billingdesk.core.labels import label
 from billingdesk.core.money import active_locale, day_format, moment_format, money_format
 from billingdesk.documents.models import Document
 from billingdesk.panel.formatting import confidence_band
@@ -57,9 +58,8 @@ def _labels(model: type[Model], field: str) -> dict[Any, Any]:
 
 
 def _display(row: Model, field: str) -> str:
-    """``row.get_<field>_display()`` without building the choices dict each time."""
-    value = getattr(row, field)
-    return str(_labels(type(row), field).get(value, value))
+    """The plain, translated word for a stored code (``core.labels``), never the code."""
+    return label(getattr(row, field))
 
 
 def _truncated(text: str, length: int) -> str:
@@ -373,7 +373,7 @@ def _subscription(page: _Page, sub: Subscription) -> SafeString:
 
 
 def _refund(page: _Page, refund: Refund) -> SafeString:
-    reason = html("<span>{}</span>", refund.reason) if refund.reason else _EMPTY
+    reason = html("<span>{}</span>", label(refund.reason)) if refund.reason else _EMPTY
     return html(
         '<li data-refund="{}">\n'
         '    <div class="line"><span class="amt">{}</span>\n'
@@ -432,7 +432,7 @@ def _invoice(page: _Page, inv: Invoice) -> SafeString:
 
 
 def _dispute(page: _Page, dispute: Dispute) -> SafeString:
-    reason = html("<span>{}</span>", dispute.reason) if dispute.reason else _EMPTY
+    reason = html("<span>{}</span>", label(dispute.reason)) if dispute.reason else _EMPTY
     due = (
         html('<span class="bad">evidence due {}</span>', page.day(dispute.evidence_due_by))
         if dispute.evidence_due_by and dispute.status == "needs_response"
@@ -471,7 +471,7 @@ def _action(page: _Page, entry: AuditEntry) -> SafeString:
     reason = _EMPTY
     if entry.reason_code or entry.reason_text:
         text = html(": “{}”", entry.reason_text) if entry.reason_text else _EMPTY
-        reason = html('<div class="line muted">{}{}</div>', entry.reason_code, text)
+        reason = html('<div class="line muted">{}{}</div>', label(entry.reason_code), text)
     return html(
         '<li data-audit="{}">\n'
         '    <div class="line"><strong>{}</strong>{}\n'
@@ -483,7 +483,7 @@ def _action(page: _Page, entry: AuditEntry) -> SafeString:
         audit_headline(entry),
         amount,
         entry.result,
-        entry.result,
+        label(entry.result),
         at,
         entry.actor_name,
         approver,
@@ -756,6 +756,15 @@ def panel_parts(
 _TOKEN_SLOT = "__csrf_token__"
 
 
+def _corrects(doc: Document) -> str:
+    """ "corrects receipt R-2026-000012": what a credit note or replacement is for."""
+    original = label(doc.original_kind).lower()  # type: ignore[attr-defined]
+    number = doc.original_number  # type: ignore[attr-defined]
+    if doc.kind == "credit_note":
+        return _("corrects %(kind)s %(number)s") % {"kind": original, "number": number}
+    return _("replaces %(kind)s %(number)s") % {"kind": original, "number": number}
+
+
 def _documents(data: PanelData, *, role: Role, token: str, here: str) -> SafeString:
     """Our own invoices, receipts and credit notes: a line each, with PDF and resend."""
     documents = data.documents
@@ -766,7 +775,7 @@ def _documents(data: PanelData, *, role: Role, token: str, here: str) -> SafeStr
     items = []
     for doc in documents:
         corrects = (
-            html("<span>corrects {}</span>", doc.original_number)  # type: ignore[attr-defined]
+            html("<span>{}</span>", _corrects(doc))
             if doc.original_number is not None  # type: ignore[attr-defined]
             else _EMPTY
         )
@@ -784,7 +793,7 @@ def _documents(data: PanelData, *, role: Role, token: str, here: str) -> SafeStr
             if role != Role.READ_ONLY
             else _EMPTY
         )
-        kind = str(_labels(Document, "kind").get(doc.kind, doc.kind))
+        kind = label(doc.kind)
         items.append(
             html(
                 '<li>\n  <div class="line"><strong>{} {}</strong><span>{}</span></div>\n'

@@ -2,12 +2,19 @@
 
 from django.urls import path
 
-from billingdesk.panel import action_views, views
+from billingdesk.panel import action_views, lists, views
 
 urlpatterns = [
     path("console/", views.console, name="console"),
     path("console/person/<id:person_id>/", views.person_page, name="console-person"),
     path("console/approvals/", views.approvals, name="console-approvals"),
+    path("console/lists/", lists.lists, name="console-lists"),
+    path("console/lists/<slug:slug>/", lists.lists, name="console-list"),
+    path(
+        "console/person/<id:person_id>/charges/",
+        lists.person_charges_page,
+        name="console-person-charges",
+    ),
     path(
         "console/approvals/<id:request_id>/decide/",
         views.approval_decision,

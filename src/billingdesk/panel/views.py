@@ -19,11 +19,13 @@ from billingdesk.accounts.selectors import role_of
 from billingdesk.actions.models import ActionRequest
 from billingdesk.actions.services import approval_decide, request_outcome
 from billingdesk.core.errors import InvalidRequest, NotFound, OperationalError, UserFacingError
+from billingdesk.core.labels import choices as label_choices
 from billingdesk.documents.selectors import documents_for_person
 from billingdesk.gateways.models import GatewayAccount
 from billingdesk.panel.formatting import money_display
 from billingdesk.panel.offers import offer_actions
 from billingdesk.panel.render import charge_rows_html, panel_page, panel_parts, panel_version
+from billingdesk.panel.search_filters import SUBSCRIPTION_STATUSES, parse_search_filters
 from billingdesk.panel.selectors import (
     PANEL_ROWS,
     PERSON_PAGE_ROWS,
@@ -36,6 +38,9 @@ from billingdesk.panel.selectors import (
     person_search,
 )
 
+# Narrowing a search (``search_filters``): the query string's names.
+SEARCH_FILTERS = ("status", "charged_from", "charged_to")
+
 
 @login_required
 @require_GET
@@ -43,11 +48,17 @@ def console(request: HttpRequest) -> HttpResponse:
     """The search box, and the persons found for what was typed."""
     query = request.GET.get("q")
     account = request.GET.get("account") or ""
+    narrowing = {name: request.GET.get(name, "")[:40] for name in SEARCH_FILTERS}
     result: SearchResult | None = None
     error = ""
     if query is not None:
         try:
-            result = person_search(query, page=_page_number(request), account_id=account or None)
+            filters = parse_search_filters(
+                narrowing["status"], narrowing["charged_from"], narrowing["charged_to"]
+            )
+            result = person_search(
+                query, page=_page_number(request), account_id=account or None, filters=filters
+            )
         except InvalidRequest as exc:
             error = exc.message
     return render(
@@ -59,7 +70,9 @@ def console(request: HttpRequest) -> HttpResponse:
             "error": error,
             "account": account,
             "accounts": GatewayAccount.objects.order_by("name").values_list("pk", "name"),
-            "page_links": _search_pages(query or "", account, result),
+            "page_links": _search_pages(query or "", account, result, narrowing),
+            "narrowing": narrowing,
+            "subscription_statuses": label_choices(SUBSCRIPTION_STATUSES),
         },
         status=400 if error else 200,
     )
@@ -72,12 +85,15 @@ def _page_number(request: HttpRequest) -> int:
     return int(raw)
 
 
-def _search_pages(query: str, account: str, result: SearchResult | None) -> dict[str, str]:
+def _search_pages(
+    query: str, account: str, result: SearchResult | None, narrowing: dict[str, str]
+) -> dict[str, str]:
     """Links to the previous and next pages of results ('' where there is none)."""
     links = {"previous": "", "next": ""}
     if result is None:
         return links
     base = {"q": query, **({"account": account} if account else {})}
+    base.update({name: value for name, value in narrowing.items() if value})
     if result.page > 1:
         links["previous"] = "?" + urlencode({**base, "page": result.page - 1})
     if result.page < result.pages:

@@ -5,6 +5,8 @@ way the kernel writes them, and the http(s) allow-list for links built from outs
     {{ charge.created_at|day }}                 Dec 3, 2026
     {{ entry.at|moment }}                       Dec 3, 2026, 9:14 AM
     <a href="{{ invoice.hosted_url|safe_url }}">  '' unless http(s) or a path on this site
+    {{ refund.reason|label }}                   Requested by the customer (``core.labels``)
+    {{ action.kind|label:"action" }}            the word for that code as an action
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date, datetime
 from django import template
 
 from billingdesk.core.html import safe_url as _safe_url
+from billingdesk.core.labels import label as _label
 from billingdesk.core.money import day_format, moment_format, money_format
 
 register = template.Library()
@@ -40,3 +43,9 @@ def moment(value: datetime | None) -> str:
 def safe_url(value: object) -> str:
     """The URL if it is http(s) (or a path on this site), else '' (autoescaped as usual)."""
     return _safe_url(value)
+
+
+@register.filter
+def label(code: object, context: str = "") -> str:
+    """The plain, translated word for a stored code (``core.labels``), never the code."""
+    return _label(code, context)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.conf import settings
-
+from billingdesk.actions.models import ActionKind
+from billingdesk.actions.reasons import reason_choices
 from billingdesk.actions.services import ActionPreview
 from billingdesk.billing.models import Charge, Subscription
 from billingdesk.core.money import day_format
@@ -140,14 +140,14 @@ def _sub_item(sub: Subscription, can_act: bool) -> Component:
     return item
 
 
-def _reasons() -> Component:
+def _reasons(kind: str) -> Component:
     return {
         "type": "single-select",
         "id": "reason_code",
         "label": "Reason",
         "options": [
             {"type": "option", "id": code, "text": label}
-            for code, label in settings.ACTION_REASON_CODES[:10]
+            for code, label in reason_choices(kind)[:10]
         ],
     }
 
@@ -166,7 +166,7 @@ def refund_form(charge: Charge, stored: dict[str, Any]) -> dict[str, Any]:
                 "label": f"Amount in minor units (at most {charge.refundable})",
                 "value": str(charge.refundable),
             },
-            _reasons(),
+            _reasons(ActionKind.REFUND),
             {"type": "textarea", "id": "reason_text", "label": "Explain the reason"},
             {
                 "type": "button",
@@ -200,7 +200,7 @@ def cancel_form(sub: Subscription, stored: dict[str, Any]) -> dict[str, Any]:
                     {"type": "option", "id": "now", "text": "Now"},
                 ],
             },
-            _reasons(),
+            _reasons(ActionKind.CANCEL_SUBSCRIPTION),
             {"type": "textarea", "id": "reason_text", "label": "Explain the reason"},
             {
                 "type": "button",

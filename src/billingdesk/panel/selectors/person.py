@@ -255,7 +255,7 @@ def _documents_query(ids: list[int], limit: int) -> Query[Document]:
         lambda ids: (
             Document.objects.filter(person_id__in=ids)
             .only("kind", "number", "issued_at", "currency", "gross")
-            .annotate(original_number=F("original__number"))
+            .annotate(original_number=F("original__number"), original_kind=F("original__kind"))
             .order_by("-issued_at", "-id")[:limit]
         ),
     )

@@ -37,6 +37,7 @@ from billingdesk.billing.name_tokens import (
 from billingdesk.billing.selectors import person_resolve
 from billingdesk.core.errors import InvalidRequest
 from billingdesk.gateways.models import GatewayAccount
+from billingdesk.panel.search_filters import SearchFilters, persons_kept
 from billingdesk.panel.selectors.accounts import ACCOUNT_SECRETS
 
 # Longest query worth looking up (an email address can be 320 characters).
@@ -137,11 +138,18 @@ class _Found:
 
 
 def person_search(
-    query: str, limit: int = 20, *, page: int = 1, account_id: str | None = None
+    query: str,
+    limit: int = 20,
+    *,
+    page: int = 1,
+    account_id: str | None = None,
+    filters: SearchFilters | None = None,
 ) -> SearchResult:
     """Every person the text may designate, most certain first, ``limit`` a page.
 
-    ``account_id`` keeps the persons with a customer on that gateway account. Counts up to
+    ``account_id`` keeps the persons with a customer on that gateway account, ``filters``
+    those with a subscription in a status or a charge in a period
+    (``search_filters``). Counts up to
     ``MAX_MATCHES`` persons. Raises ``InvalidRequest`` (with a message for the agent) when the
     text cannot be looked up.
     """
@@ -199,6 +207,9 @@ def person_search(
         truncated |= _token_words(found, query_words(text), text, account)
     if account is not None:
         _keep_account(found, account)
+    if filters:
+        keep = persons_kept(list(found.best), filters)
+        found.best = {pid: reason for pid, reason in found.best.items() if pid in keep}
     total = len(found.best)
     pages = max(1, -(-min(total, MAX_MATCHES) // limit))
     return SearchResult(

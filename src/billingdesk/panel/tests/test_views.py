@@ -195,9 +195,9 @@ def test_panel_lists_documents_and_shows_a_message_once(
 
     body = resent.content.decode()
     assert body.count(f"{receipt.number} will be emailed to the customer again.") == 1
-    assert f"corrects {receipt.number}" in body
+    assert f"corrects {receipt.get_kind_display()} {receipt.number}" in body
     assert f'action="/documents/{credit_note.pk}/resend"' in body
     assert "will be emailed" not in agent.get(url).content.decode()
     read_only = client_as("read_only").get(url).content.decode()
     assert f'href="/documents/{receipt.pk}/pdf"' in read_only
-    assert "Resend" not in read_only
+    assert "Resend</button>" not in read_only  # (the audit line "Resend document" stays)

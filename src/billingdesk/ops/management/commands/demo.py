@@ -3,7 +3,8 @@
 Migrates the database, creates the demo administrator, seeds two sandbox gateway accounts
 (idempotently: running it again adds nothing), then runs a worker and the web server as child
 processes (their output goes to ``demo-server.log`` and ``demo-worker.log`` in the data
-directory) and prints where to go. Ctrl-C (or SIGTERM) stops both children before exiting.
+directory; earlier runs' logs are kept as ``.1`` … ``.5``) and prints where to go. Ctrl-C
+(or SIGTERM) stops both children before exiting.
 """
 
 from __future__ import annotations
@@ -73,6 +74,24 @@ def _port(value: str) -> int:
 
 # Exit codes of a child stopped by Ctrl-C or SIGTERM (the server and the worker exit 0).
 _STOPPED_BY_SIGNAL = {0, 130, -signal.SIGINT, -signal.SIGTERM}
+
+
+# Logs of earlier runs kept beside the current one (demo-server.log.1 is the previous run).
+KEPT_LOGS = 5
+
+
+def rotate_log(path: Path, keep: int = KEPT_LOGS) -> None:
+    """Shift ``path`` to ``path.1`` (``.1`` to ``.2``…), so a new run never overwrites a log.
+
+    The oldest beyond ``keep`` is dropped; an empty log (a run that wrote nothing) is not kept.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    for number in range(keep - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{number}")
+        if older.exists():
+            older.replace(path.with_name(f"{path.name}.{number + 1}"))
+    path.replace(path.with_name(f"{path.name}.1"))
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -289,6 +308,7 @@ class Command(BaseCommand):
         interrupted_by_tty = False
         try:
             for name, command in commands.items():
+                rotate_log(logs[name])
                 with logs[name].open("wb") as log:
                     children[name] = subprocess.Popen(  # noqa: S603
                         command, env=env, stdout=log, stderr=subprocess.STDOUT
