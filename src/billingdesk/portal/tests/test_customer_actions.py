@@ -83,8 +83,14 @@ def test_card_update_goes_to_the_gateway_page_of_the_persons_own_account(client)
     target = response["Location"]
     # The sandbox's hosted card page (a signed link for Ana's customer), back to the history.
     assert urlsplit(target).path.startswith("/sandbox/card/")
-    hosted = Client().get(urlsplit(target).path)
-    assert hosted.status_code == 200 and "/billing/?card=updated" in hosted.content.decode()
+    hosted = Client()
+    assert hosted.get(urlsplit(target).path).status_code == 200
+    done = hosted.post(urlsplit(target).path, {"number": "5555 5555 5555 4444",
+                       "exp_month": "12", "exp_year": "2040", "cvc": "123"})  # fmt: skip
+    assert done.status_code == 200 and "/billing/?card=updated" in done.content.decode()
+    # Once the gateway's news reaches the mirror, the new card is the one shown.
+    account_backfill(account=shop.account)
+    assert "•••• 4444" in client.get("/billing/card").content.decode()
     assert AuditEntry.objects.filter(action="card_update_start", person=shop.customer.person)
     # Bob's account is not Ana's: not found, and nothing started.
     assert client.post(f"/billing/card/{other.pk}").status_code == 404
