@@ -34,7 +34,7 @@ def person_addresses(person: Person) -> list[str]:
 
 def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # no-referrer would make form posts "Origin: null"
     return response
 
 

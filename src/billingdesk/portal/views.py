@@ -64,7 +64,10 @@ def _guarded(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["X-Frame-Options"] = "DENY"
     response["Content-Security-Policy"] = "frame-ancestors 'none'"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form
+    # posts, which Django's CSRF check rightly refuses. The link's token never reaches a
+    # page (``link_open`` answers no-referrer and redirects to the clean URL).
+    response.setdefault("Referrer-Policy", "same-origin")
     response["Content-Language"] = translation.get_language() or settings.LANGUAGE_CODE
     return response
 
@@ -123,7 +126,9 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
         "v": version,
         "until": int(time.time()) + services.SESSION_SECONDS,
     }
-    return redirect("portal:history")
+    response = redirect("portal:history")
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @require_GET
