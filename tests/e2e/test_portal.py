@@ -9,9 +9,13 @@ import pytest
 
 from billingdesk.panel.tests.factories import build_shop
 from billingdesk.portal.services import portal_link_create
-from billingdesk.portal.tests.conftest import no_sleep, smtp  # noqa: F401  (fixtures)
+from billingdesk.portal.tests import conftest as portal_fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The real SMTP server and the helpdesk clients' recorded back-off, as in the service tests.
+smtp = portal_fixtures.smtp
+no_sleep = portal_fixtures.no_sleep
 
 
 def test_customer_opens_the_link_and_reads_the_history(browser: Any, live_server: Any, settings):
@@ -76,10 +80,10 @@ def test_customer_asks_for_a_link_then_fixes_tax_id_and_asks_a_question(
     import re
 
     from billingdesk.documents.models import Document
+    from billingdesk.documents.tests.conftest import shop_create
     from billingdesk.gateways.sandbox.engine import SandboxEngine
     from billingdesk.gateways.sync import account_backfill
     from billingdesk.helpdesks.tests.conftest import wired
-    from billingdesk.documents.tests.conftest import shop_create
 
     settings.BASE_URL = live_server.url
     shop = shop_create("FR")

@@ -55,23 +55,27 @@ def agent_link(request: HttpRequest, person_id: int) -> HttpResponse:
         what = request.POST.get("do", "")
         ip = client_ip(request) or None
         user = request.user if request.user.is_authenticated else None
+
+        def audit(action: str, detail: str) -> None:
+            audit_record(
+                actor=user, action=action, result="succeeded", person_id=person.pk,
+                detail=detail, ip=ip,
+            )  # fmt: skip
+
         if what == "copy":
             context["link"] = services.portal_link_create(person=person)
-            audit_record(actor=user, action="portal_link_create", result="succeeded",
-                         person_id=person.pk, detail="link shown to the agent to copy", ip=ip)  # fmt: skip
+            audit("portal_link_create", "link shown to the agent to copy")
         elif what == "send" and request.POST.get("to", "") in addresses:
             to = request.POST["to"]
             language = request.POST.get("language", "")
             if language not in dict(settings.LANGUAGES):
                 language = translation.get_language() or settings.LANGUAGE_CODE
             enqueue_on_commit(portal_link_email_task, to, language, person.pk)
-            audit_record(actor=user, action="portal_link_send", result="succeeded",
-                         person_id=person.pk, detail=f"link emailed to {to}", ip=ip)  # fmt: skip
+            audit("portal_link_send", f"link emailed to {to}")
             context["sent_to"] = to
         elif what == "revoke":
             services.portal_link_revoke(person=person)
-            audit_record(actor=user, action="portal_link_revoke", result="succeeded",
-                         person_id=person.pk, detail="every billing link revoked", ip=ip)  # fmt: skip
+            audit("portal_link_revoke", "every billing link revoked")
             context["revoked"] = True
         else:
             context["problem"] = True

@@ -45,7 +45,9 @@ def _send(*, to: str, subject: str, template: str, context: dict[str, object]) -
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
     )
-    message.attach_alternative(render_to_string(f"portal/email/{template}.html", context), "text/html")
+    message.attach_alternative(
+        render_to_string(f"portal/email/{template}.html", context), "text/html"
+    )
     try:
         message.send(fail_silently=False)
     except (smtplib.SMTPException, OSError) as exc:

@@ -74,17 +74,15 @@ def _context_line(question: Question) -> str:
         return ""
     what = charge.description or charge.product or charge.gateway_id
     at = charge.gateway_created_at or charge.gateway_updated_at
+    amount = money_format(charge.amount, charge.currency, locale="en")
     return (
-        f"About the payment {charge.gateway_id} ({what}, "
-        f"{money_format(charge.amount, charge.currency, locale='en')}, {day_format(at, locale='en')})"
+        f"About the payment {charge.gateway_id} ({what}, {amount}, {day_format(at, locale='en')})"
     )
 
 
 def question_deliver(*, question_id: int) -> str:
     """Open the ticket for a stored question; idempotent (a delivered question is left)."""
-    question = (
-        Question.objects.select_related("person", "charge").filter(pk=question_id).first()
-    )
+    question = Question.objects.select_related("person", "charge").filter(pk=question_id).first()
     if question is None or question.status != Status.PENDING:
         return "nothing to do"
     connection = helpdesk_for_questions()

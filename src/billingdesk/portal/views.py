@@ -169,7 +169,7 @@ def _ip(request: HttpRequest) -> str | None:
 @require_http_methods(["GET", "POST"])
 @customer_page
 def link_request(request: HttpRequest) -> HttpResponse:
-    """"Send me my billing link": the same answer, at the same cost, for any address.
+    """ "Send me my billing link": the same answer, at the same cost, for any address.
 
     The look-up and the email happen in a background task; the request only validates the
     form, counts it against the per-address and per-IP limits (refusing when they cannot be
@@ -186,7 +186,9 @@ def link_request(request: HttpRequest) -> HttpResponse:
         (limits.rate_key("ip", client_ip(request)), limits.LINKS_PER_IP),
     )
     if not allowed:
-        return render(request, "portal/link_request.html", {"form": form, "limited": True}, status=429)
+        return render(
+            request, "portal/link_request.html", {"form": form, "limited": True}, status=429
+        )
     language = translation.get_language() or settings.LANGUAGE_CODE
     enqueue_on_commit(portal_link_email_task, email, language)
     return render(request, "portal/link_sent.html", {"email": email})
@@ -229,7 +231,11 @@ def card(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(
         request,
         "portal/card.html",
-        {"person": person, "places": account.card_places(person_id), "languages": settings.LANGUAGES},
+        {
+            "person": person,
+            "places": account.card_places(person_id),
+            "languages": settings.LANGUAGES,
+        },
     )
 
 
@@ -276,7 +282,9 @@ def _about(request: HttpRequest, person_id: int) -> tuple[Document | None, Charg
     if raw_charge:
         charge_id = parse_id(raw_charge)
         charge = (
-            Charge.objects.filter(pk=charge_id, customer__person_id=person_id, deleted=False).first()
+            Charge.objects.filter(
+                pk=charge_id, customer__person_id=person_id, deleted=False
+            ).first()
             if charge_id
             else None
         )
@@ -318,7 +326,9 @@ def ask(request: HttpRequest, person_id: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "portal/ask.html", context, status=400)
     if not email:
-        form.add_error(None, _("We have no email address to answer you at. Write to the support team."))
+        form.add_error(
+            None, _("We have no email address to answer you at. Write to the support team.")
+        )
         return render(request, "portal/ask.html", context, status=400)
     if not limits.rate_allow(
         (limits.rate_key("question", str(person_id)), limits.QUESTIONS_PER_PERSON)

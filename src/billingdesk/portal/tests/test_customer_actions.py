@@ -46,7 +46,7 @@ def _belgian_buyer(drain_tasks):
 def test_tax_id_added_on_the_page_reaches_the_gateway_and_corrects_the_invoices(
     client, drain_tasks
 ):
-    shop, first = _belgian_buyer(drain_tasks)
+    _, first = _belgian_buyer(drain_tasks)
     assert first.treatment == "oss" and first.tax > 0
     person = first.person
     _signed_in(client, person)
