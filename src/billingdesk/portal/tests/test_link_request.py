@@ -150,3 +150,28 @@ def test_link_button_is_on_the_console_person_page(client):
     page = client.get(f"/console/person/{shop.customer.person_id}/")
     assert page.status_code == 200
     assert f'href="/billing/agent/people/{shop.customer.person_id}"' in page.content.decode()
+
+
+def test_link_button_is_in_the_helpdesk_sidebar_for_agents_only():
+    from billingdesk.helpdesks.models import HelpdeskAgentLink
+    from billingdesk.helpdesks.tests import test_embed as embedded
+
+    shop = build_shop()
+    connection = embedded.conn(
+        "iframe", secrets={"signing_secret": "s3"}, allowed_frame_origins=[embedded.HOST]
+    )
+    button = f'href="/billing/agent/people/{shop.customer.person_id}"'
+    anonymous = Client()
+    url = embedded.iframe_url(connection, email="ana@example.com")
+    body = embedded.panel(anonymous, embedded.token_of(anonymous.get(url))).json()
+    assert button not in body["html"]  # read-only: nobody vouched for an agent
+    user = agent("agent", "jane")
+    user.email = "jane@acme.example"
+    user.save()
+    HelpdeskAgentLink.objects.create(
+        connection=connection, agent_email="jane@acme.example", user=user
+    )
+    vouched = Client()
+    url = embedded.iframe_url(connection, email="ana@example.com", agent="jane@acme.example")
+    body = embedded.panel(vouched, embedded.token_of(vouched.get(url))).json()
+    assert body["read_only"] is False and button in body["html"]
