@@ -54,15 +54,21 @@ def actor_label(user: User | None) -> str:
     return f"{full} ({name})" if full else name
 
 
-def audit_record(*, actor: User | None, action: str, result: str, **fields: Any) -> AuditEntry:
-    """Append one entry. Call it inside the transaction of the change it records."""
+def audit_record(
+    *, actor: User | None, action: str, result: str, actor_name: str = "", **fields: Any
+) -> AuditEntry:
+    """Append one entry. Call it inside the transaction of the change it records.
+
+    ``actor_name`` names an actor who is not a user (``customer <email>`` for what a customer
+    did on the billing pages); by default the user's label, or "system".
+    """
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
         entry = AuditEntry(
             seq=head.seq + 1,
             at=timezone.now(),
             actor=actor,
-            actor_name=actor_label(actor),
+            actor_name=actor_name[:300] or actor_label(actor),
             action=action,
             result=result,
             prev_hash=head.hash,

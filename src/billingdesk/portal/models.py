@@ -21,3 +21,57 @@ class PortalAccess(models.Model):
 
     def __str__(self) -> str:
         return f"billing link of {self.person} (v{self.version})"
+
+
+class RateHit(models.Model):
+    """One counted attempt against a rate limit (the link-by-email form, questions).
+
+    ``key`` is a SHA-256 of what is limited ("email:…", "ip:…", "person:…"), so the table holds
+    no addresses. Old rows are deleted as new ones are counted.
+    """
+
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="portal_ratehit_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Question(models.Model):
+    """A billing question a customer asked on the billing pages, stored before the helpdesk
+    is called so nothing is lost while it is down; a task turns it into a ticket."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "waiting to reach the helpdesk"
+        SENT = "sent", "ticket created"
+        NO_HELPDESK = "no_helpdesk", "no helpdesk with a ticket API is connected"
+        FAILED = "failed", "the helpdesk refused it"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="portal_questions")
+    email = models.CharField(max_length=320)
+    subject = models.CharField(max_length=250)
+    message = models.TextField()
+    language = models.CharField(max_length=8, blank=True)
+    # What it is about (optional): one of the person's documents or charges.
+    document = models.ForeignKey(
+        "documents.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    charge = models.ForeignKey(
+        "billing.Charge", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    ticket_id = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"question #{self.pk} of {self.person_id} [{self.status}]"

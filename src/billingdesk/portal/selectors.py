@@ -72,6 +72,7 @@ class Entry:
     status: str
     document_id: int | None = None
     document_number: str = ""
+    charge_id: int | None = None
 
 
 def _when(created: datetime | None, updated: datetime) -> datetime:
@@ -82,7 +83,7 @@ def history_for_person(*, person_id: int) -> list[Entry]:
     """The whole timeline, newest first (amounts and days in the active language)."""
     entries: list[Entry] = []
     charges = Charge.objects.filter(customer__person_id=person_id, deleted=False).only(
-        "gateway_created_at", "gateway_updated_at", "description", "product", "amount",
+        "pk", "gateway_created_at", "gateway_updated_at", "description", "product", "amount",
         "currency", "status",
     )  # fmt: skip
     for c in charges:
@@ -91,7 +92,7 @@ def history_for_person(*, person_id: int) -> list[Entry]:
             Entry(
                 kind="charge", at=at, what=c.description or c.product or str(KIND_WORDS["charge"]),
                 day=day_format(at), amount=money_format(c.amount, c.currency),
-                status=status_words("charge", c.status),
+                status=status_words("charge", c.status), charge_id=c.pk,
             )
         )  # fmt: skip
     refunds = Refund.objects.filter(charge__customer__person_id=person_id, deleted=False)

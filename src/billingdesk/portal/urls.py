@@ -2,12 +2,18 @@
 
 from django.urls import path
 
-from billingdesk.portal import views
+from billingdesk.portal import agent_views, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.history, name="history"),
     path("link/<str:token>", views.link_open, name="open"),
+    path("send-link", views.link_request, name="link-request"),
     path("documents/<id:document_id>/pdf", views.document_pdf, name="pdf"),
+    path("tax-id", views.tax_id, name="tax-id"),
+    path("card", views.card, name="card"),
+    path("card/<id:customer_id>", views.card_update, name="card-update"),
+    path("ask", views.ask, name="ask"),
+    path("agent/people/<id:person_id>", agent_views.agent_link, name="agent-link"),
 ]

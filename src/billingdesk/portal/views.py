@@ -18,15 +18,30 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billingdesk.billing.models import Person
+from billingdesk.accounts.throttle import client_ip
+from billingdesk.billing.identity import normalize_email
+from billingdesk.billing.models import Charge, Person
+from billingdesk.core.errors import (
+    CapabilityMissing,
+    NotFound,
+    OperationalError,
+    UserFacingError,
+)
+from billingdesk.core.parsing import parse_id
+from billingdesk.core.tasks import enqueue_on_commit
 from billingdesk.documents.models import Document
 from billingdesk.documents.views import pdf_response
-from billingdesk.portal import services
-from billingdesk.portal.selectors import history_for_person
+from billingdesk.portal import account, limits, services
+from billingdesk.portal.forms import LinkRequestForm, QuestionForm, TaxIdForm
+from billingdesk.portal.questions import question_ask
+from billingdesk.portal.selectors import KIND_WORDS, history_for_person
 from billingdesk.portal.services import LinkRefused, Refusal
+from billingdesk.portal.tasks import portal_link_email_task
 
 View = Callable[..., HttpResponse]
 PER_PAGE = 25
@@ -49,7 +64,10 @@ def _guarded(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["X-Frame-Options"] = "DENY"
     response["Content-Security-Policy"] = "frame-ancestors 'none'"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form
+    # posts, which Django's CSRF check rightly refuses. The link's token never reaches a
+    # page (``link_open`` answers no-referrer and redirects to the clean URL).
+    response.setdefault("Referrer-Policy", "same-origin")
     response["Content-Language"] = translation.get_language() or settings.LANGUAGE_CODE
     return response
 
@@ -108,7 +126,9 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
         "v": version,
         "until": int(time.time()) + services.SESSION_SECONDS,
     }
-    return redirect("portal:history")
+    response = redirect("portal:history")
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @require_GET
@@ -121,7 +141,13 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(
         request,
         "portal/history.html",
-        {"person": person, "page": page, "languages": settings.LANGUAGES},
+        {
+            "person": person,
+            "page": page,
+            "languages": settings.LANGUAGES,
+            "to_pay": account.invoices_to_pay(person_id),
+            "card_updated": request.GET.get("card") == "updated",
+        },
     )
 
 
@@ -134,3 +160,190 @@ def document_pdf(request: HttpRequest, person_id: int, document_id: int) -> Http
     if document is None:
         return render(request, "portal/refused.html", {"why": "missing"}, status=404)
     return pdf_response(document)
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return client_ip(request) or None
+
+
+@require_http_methods(["GET", "POST"])
+@customer_page
+def link_request(request: HttpRequest) -> HttpResponse:
+    """ "Send me my billing link": the same answer, at the same cost, for any address.
+
+    The look-up and the email happen in a background task; the request only validates the
+    form, counts it against the per-address and per-IP limits (refusing when they cannot be
+    counted) and enqueues, whether or not the address is known.
+    """
+    if request.method != "POST":
+        return render(request, "portal/link_request.html", {"form": LinkRequestForm()})
+    form = LinkRequestForm(request.POST)
+    if not form.is_valid():
+        return render(request, "portal/link_request.html", {"form": form}, status=400)
+    email = form.cleaned_data["email"]
+    allowed = limits.rate_allow(
+        (limits.rate_key("email", normalize_email(email)), limits.LINKS_PER_EMAIL),
+        (limits.rate_key("ip", client_ip(request)), limits.LINKS_PER_IP),
+    )
+    if not allowed:
+        return render(
+            request, "portal/link_request.html", {"form": form, "limited": True}, status=429
+        )
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    enqueue_on_commit(portal_link_email_task, email, language)
+    return render(request, "portal/link_sent.html", {"email": email})
+
+
+@require_http_methods(["GET", "POST"])
+@customer_page
+@session_person
+def tax_id(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=person_id)
+    context: dict[str, Any] = {"person": person, "languages": settings.LANGUAGES}
+    if request.method == "POST":
+        form = TaxIdForm(request.POST)
+        if form.is_valid():
+            try:
+                outcome = account.tax_id_update(
+                    person=person,
+                    country=form.cleaned_data["country"],
+                    value=form.cleaned_data["value"],
+                    ip=_ip(request),
+                )
+            except UserFacingError:
+                # VIES said the number is not registered (the offline checks passed).
+                form.add_error("value", _("This VAT number is not registered as active."))
+            else:
+                context["outcome"] = outcome
+        if not form.is_valid():
+            context["form"] = form
+            return render(request, "portal/tax_id.html", context, status=400)
+    context.setdefault("form", TaxIdForm())
+    context["tax_ids"] = account.tax_ids_of(person_id)
+    return render(request, "portal/tax_id.html", context)
+
+
+@require_GET
+@customer_page
+@session_person
+def card(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=person_id)
+    return render(
+        request,
+        "portal/card.html",
+        {
+            "person": person,
+            "places": account.card_places(person_id),
+            "languages": settings.LANGUAGES,
+        },
+    )
+
+
+@require_POST
+@customer_page
+@session_person
+def card_update(request: HttpRequest, person_id: int, customer_id: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=person_id)
+    back = request.build_absolute_uri(reverse("portal:history")) + "?card=updated"
+    try:
+        url = account.card_update_start(
+            person=person, customer_pk=customer_id, return_url=back, ip=_ip(request)
+        )
+    except NotFound:
+        return render(request, "portal/refused.html", {"why": "missing"}, status=404)
+    except CapabilityMissing:
+        problem = _("Your card for this account cannot be changed here. Ask the support team.")
+    except (UserFacingError, OperationalError):
+        problem = _("The payment provider could not open its card page. Try again in a moment.")
+    else:
+        return redirect(url)
+    return render(
+        request,
+        "portal/card.html",
+        {"person": person, "places": account.card_places(person_id), "problem": problem,
+         "languages": settings.LANGUAGES},
+        status=409,
+    )  # fmt: skip
+
+
+def _about(request: HttpRequest, person_id: int) -> tuple[Document | None, Charge | None, bool]:
+    """The person's document or charge named by ``?document=``/``?charge=``; False when an id
+    was given that is not theirs (treated as "not found")."""
+    document = charge = None
+    raw_doc = request.GET.get("document") or request.POST.get("document") or ""
+    raw_charge = request.GET.get("charge") or request.POST.get("charge") or ""
+    if raw_doc:
+        doc_id = parse_id(raw_doc)
+        document = (
+            Document.objects.filter(pk=doc_id, person_id=person_id).first() if doc_id else None
+        )
+        if document is None:
+            return None, None, False
+    if raw_charge:
+        charge_id = parse_id(raw_charge)
+        charge = (
+            Charge.objects.filter(
+                pk=charge_id, customer__person_id=person_id, deleted=False
+            ).first()
+            if charge_id
+            else None
+        )
+        if charge is None:
+            return None, None, False
+    return document, charge, True
+
+
+def _default_subject(document: Document | None, charge: Charge | None) -> str:
+    if document is not None:
+        kind = KIND_WORDS.get(document.kind, document.kind)
+        return _("Question about %(what)s") % {"what": f"{kind} {document.number}"}
+    if charge is not None:
+        what = charge.description or charge.product or str(KIND_WORDS["charge"])
+        return _("Question about %(what)s") % {"what": what}
+    return _("Question about my billing")
+
+
+@require_http_methods(["GET", "POST"])
+@customer_page
+@session_person
+def ask(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=person_id)
+    document, charge, found = _about(request, person_id)
+    if not found:
+        return render(request, "portal/refused.html", {"why": "missing"}, status=404)
+    context: dict[str, Any] = {
+        "person": person, "document": document, "charge": charge,
+        "languages": settings.LANGUAGES,
+    }  # fmt: skip
+    if request.method != "POST":
+        context["form"] = QuestionForm(initial={"subject": _default_subject(document, charge)})
+        return render(request, "portal/ask.html", context)
+    form = QuestionForm(request.POST)
+    context["form"] = form
+    email = person.primary_email or next(
+        (c.email for c in account.customers_of(person_id) if c.email), ""
+    )
+    if not form.is_valid():
+        return render(request, "portal/ask.html", context, status=400)
+    if not email:
+        form.add_error(
+            None, _("We have no email address to answer you at. Write to the support team.")
+        )
+        return render(request, "portal/ask.html", context, status=400)
+    if not limits.rate_allow(
+        (limits.rate_key("question", str(person_id)), limits.QUESTIONS_PER_PERSON)
+    ):
+        context["limited"] = True
+        return render(request, "portal/ask.html", context, status=429)
+    question = question_ask(
+        person=person, email=email, subject=form.cleaned_data["subject"],
+        message=form.cleaned_data["message"],
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        document=document, charge=charge, ip=_ip(request),
+    )  # fmt: skip
+    return render(
+        request,
+        "portal/asked.html",
+        {"person": person, "reference": f"Q-{question.pk}", "email": email,
+         "languages": settings.LANGUAGES},
+    )  # fmt: skip
