@@ -33,6 +33,14 @@ def test_customer_opens_the_link_and_reads_the_history(browser: Any, live_server
         history = page.locator("tbody").inner_text()
         for what in ("Annual plan", "Deposit", "Pro", "€50.00", "Paid", "Active"):
             assert what in history
+        # On a 375 px phone the history fits: nothing scrolls sideways.
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        wide = page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+            " > window.innerWidth).map(e => e.tagName + '.' + e.className + ' '"
+            " + Math.round(e.getBoundingClientRect().right)).slice(0, 8)"
+        )
+        assert width[0] <= width[1], (width, wide)
         page.click("a[hreflang=fr]")
         page.wait_for_url("**/billing/?lang=fr")
         body = page.locator("tbody").inner_text()
@@ -66,7 +74,9 @@ def documents_flushable(transactional_db: None):
             drop, create = triggers.POSTGRES_DROP[:1], triggers.POSTGRES_CREATE[1:]
         for sql in drop:
             cursor.execute(sql)
+        # Raw deletes skip Django's cascades: first the rows that point at documents.
         cursor.execute("DELETE FROM portal_question")
+        cursor.execute("DELETE FROM documents_documentemail")
         cursor.execute("DELETE FROM documents_document")
         for sql in create:
             cursor.execute(sql)
