@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from billingdesk.core.management.commands.demo import rotate_log
+from billingdesk.ops.management.commands.demo import rotate_log
 
 
 def test_a_new_run_shifts_the_previous_logs_and_drops_the_oldest(tmp_path: Path) -> None:
