@@ -20,7 +20,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("webhooks/<uuid:account_id>/", gateway_views.webhook_intake, name="webhook-intake"),
     # Providers' inbound email webhooks: /anymail/<esp>/inbound/ (docs/inbound-email.md).
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include("billingdesk.inbound.provider_urls")),
     path("sandbox/", include("billingdesk.gateways.sandbox.urls")),
     path("documents/", include("billingdesk.documents.urls")),
     path("billing/", include("billingdesk.portal.urls")),
