@@ -116,6 +116,17 @@ LABELS: dict[str, Promise] = {
 CONTEXT_LABELS: dict[tuple[str, str], Promise] = {
     ("action", "void"): _("Release authorisation"),
     ("charge", "pending"): pgettext_lazy("charge status", "Pending"),
+    # How a gateway record was matched to its person (billing.models.MatchMethod).
+    ("match_method", "manual"): _("linked by an agent"),
+    ("match_method", "gateway_id"): _("gateway customer id"),
+    ("match_method", "transaction_id"): _("charge or transaction id"),
+    ("match_method", "order_id"): _("order id"),
+    ("match_method", "email"): _("email"),
+    ("match_method", "secondary_email"): _("secondary email"),
+    ("match_method", "phone"): _("phone"),
+    ("match_method", "name"): _("name"),
+    ("match_method", "card_last4"): _("card last 4"),
+    ("match_method", "new"): _("first record of this person"),
 }
 
 

@@ -58,8 +58,9 @@ def _labels(model: type[Model], field: str) -> dict[Any, Any]:
 
 
 def _display(row: Model, field: str) -> str:
-    """The plain, translated word for a stored code (``core.labels``), never the code."""
-    return label(getattr(row, field))
+    """The plain, translated word for a stored code (``core.labels``, in the field's context
+    where the same code means something else elsewhere), never the code."""
+    return label(getattr(row, field), field)
 
 
 def _truncated(text: str, length: int) -> str:
