@@ -95,6 +95,7 @@ def _dummy_arguments(name: str) -> dict[str, object]:
             "description": "",
         },
         "card_update_start": {"customer_id": "c", "return_url": ""},
+        "dispute_evidence_submit": {**base, "dispute_id": "d", "evidence": {}},
     }[name]
 
 

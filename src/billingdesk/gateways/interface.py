@@ -44,6 +44,7 @@ class Capability(StrEnum):
     ADD_TAX_ID = "add_tax_id"
     PAYMENT_REQUEST = "payment_request"
     CARD_UPDATE = "card_update"
+    DISPUTE_EVIDENCE = "dispute_evidence"
 
 
 class ObjectKind(StrEnum):
@@ -383,6 +384,12 @@ class Connector(ABC):
     # one, so a retry never acts twice), returns an ActionResult, and raises a UserFacingError
     # (decline, over-refund, not allowed) or an OperationalError (network, 429, outage).
     # A connector overrides the ones its ``capabilities`` declare.
+
+    def dispute_evidence_submit(
+        self, *, dispute_id: str, evidence: Mapping[str, str], idempotency_key: str
+    ) -> ActionResult:
+        """Submit text evidence for a dispute (final at most gateways); returns the dispute."""
+        raise _missing(self, "submit dispute evidence")
 
     def refund_create(
         self, *, charge_id: str, amount: int | None, reason: str, idempotency_key: str

@@ -36,6 +36,7 @@ ACTION_METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.ADD_TAX_ID: ("tax_id_add",),
     Capability.PAYMENT_REQUEST: ("payment_request_create",),
     Capability.CARD_UPDATE: ("card_update_start",),
+    Capability.DISPUTE_EVIDENCE: ("dispute_evidence_submit",),
 }
 
 _CONNECTORS: dict[str, type[Connector]] = {}
