@@ -47,6 +47,7 @@ class Capability(StrEnum):
     # Read one object's current state (``object_fetch``): how the mirror settles two
     # different states of an object stamped with the same time.
     FETCH = "fetch"
+    DISPUTE_EVIDENCE = "dispute_evidence"
 
 
 class ObjectKind(StrEnum):
@@ -402,6 +403,12 @@ class Connector(ABC):
     # one, so a retry never acts twice), returns an ActionResult, and raises a UserFacingError
     # (decline, over-refund, not allowed) or an OperationalError (network, 429, outage).
     # A connector overrides the ones its ``capabilities`` declare.
+
+    def dispute_evidence_submit(
+        self, *, dispute_id: str, evidence: Mapping[str, str], idempotency_key: str
+    ) -> ActionResult:
+        """Submit text evidence for a dispute (final at most gateways); returns the dispute."""
+        raise _missing(self, "submit dispute evidence")
 
     def refund_create(
         self, *, charge_id: str, amount: int | None, reason: str, idempotency_key: str

@@ -37,6 +37,7 @@ ACTION_METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.PAYMENT_REQUEST: ("payment_request_create",),
     Capability.CARD_UPDATE: ("card_update_start",),
     Capability.FETCH: ("object_fetch",),
+    Capability.DISPUTE_EVIDENCE: ("dispute_evidence_submit",),
 }
 
 _CONNECTORS: dict[str, type[Connector]] = {}

@@ -13,7 +13,7 @@ https://docs.stripe.com/api/checkout/sessions.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -44,6 +44,58 @@ PAGE_SIZE = 100  # Stripe's maximum
 # Stripe's own refund reasons; anything else an agent writes travels in metadata.
 STRIPE_REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 IDEMPOTENCY_METADATA = "billingdesk_idempotency_key"
+# Stripe's text evidence fields (stripe-python ``_dispute.py`` class ``Evidence``); the file
+# fields (receipt, customer_communication, refund_policy...) take a File id and are not sent
+# from here yet. Limits: 20,000 characters a field, 150,000 in all (DisputesResource.d.ts).
+STRIPE_TEXT_EVIDENCE = frozenset(
+    {
+        "access_activity_log",
+        "billing_address",
+        "cancellation_policy_disclosure",
+        "cancellation_rebuttal",
+        "customer_email_address",
+        "customer_name",
+        "customer_purchase_ip",
+        "duplicate_charge_explanation",
+        "duplicate_charge_id",
+        "product_description",
+        "refund_policy_disclosure",
+        "refund_refusal_explanation",
+        "service_date",
+        "shipping_address",
+        "shipping_carrier",
+        "shipping_date",
+        "shipping_tracking_number",
+        "uncategorized_text",
+    }
+)
+EVIDENCE_FIELD_LIMIT = 20_000
+EVIDENCE_TOTAL_LIMIT = 150_000
+# Stripe accepts evidence only while the dispute waits for the merchant's answer.
+_ANSWERABLE = frozenset({"needs_response", "warning_needs_response"})
+
+
+def clean_evidence(evidence: Mapping[str, str]) -> dict[str, str]:
+    """The non-empty text fields of ``evidence``, checked against Stripe's names and limits
+    before anything is sent (a refused submission must not be half-sent)."""
+    unknown = sorted(set(evidence) - STRIPE_TEXT_EVIDENCE)
+    if unknown:
+        raise InvalidRequest(f"Unknown evidence field(s): {', '.join(unknown)}.")
+    cleaned = {k: v.strip() for k, v in evidence.items() if v and v.strip()}
+    if not cleaned:
+        raise InvalidRequest("The evidence is empty: write at least one field.")
+    for name, value in cleaned.items():
+        if len(value) > EVIDENCE_FIELD_LIMIT:
+            raise InvalidRequest(
+                f"Evidence field {name} is {len(value)} characters; "
+                f"the limit is {EVIDENCE_FIELD_LIMIT}."
+            )
+    total = sum(len(v) for v in cleaned.values())
+    if total > EVIDENCE_TOTAL_LIMIT:
+        raise InvalidRequest(
+            f"The evidence is {total} characters in all; the limit is {EVIDENCE_TOTAL_LIMIT}."
+        )
+    return cleaned
 
 
 class StripeActions(Connector):
@@ -306,6 +358,24 @@ class StripeActions(Connector):
             params["trial_period_days"] = trial_days
         sub = self.api.create("subscriptions", params, idempotency_key=idempotency_key)
         return self._result(mapping.subscription_bundle(sub, self._now()))
+
+    def dispute_evidence_submit(
+        self, *, dispute_id: str, evidence: Mapping[str, str], idempotency_key: str
+    ) -> ActionResult:
+        """POST /v1/disputes/{id} with ``evidence[...]`` and ``submit=true``: final, Stripe
+        "typically" takes one submission, so the live status is checked first."""
+        fields = clean_evidence(evidence)
+        live = self.api.retrieve("disputes", dispute_id)
+        status = str(live.get("status") or "")
+        if status not in _ANSWERABLE:
+            raise NotAllowed(f"This dispute is {status or 'closed'}: it takes no evidence now.")
+        submitted = self.api.update(
+            "disputes",
+            dispute_id,
+            {"evidence": fields, "submit": True},
+            idempotency_key=idempotency_key,
+        )
+        return self._result([mapping.dispute(submitted, self._now())])
 
     def invoice_send(self, *, invoice_id: str, idempotency_key: str) -> ActionResult:
         inv = self.api.retrieve("invoices", invoice_id)

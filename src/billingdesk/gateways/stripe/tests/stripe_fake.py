@@ -217,6 +217,8 @@ class StripeFake:
             return 200, {"object": "list", "data": [], "has_more": False, "url": "/v1/accounts"}
         if head == "balance" and method == "GET":
             return 200, {"object": "balance", "available": [], "pending": []}
+        if head == "disputes" and method == "POST" and len(parts) == 2:
+            return self._dispute_update(parts[1], p)
         if head == "disputes":
             return self._list_or_get("dispute", parts)
         if head == "charges" and method == "GET" and len(parts) == 2 and parts[1] in self.objects:
@@ -277,6 +279,31 @@ class StripeFake:
                 }
             )
         return None
+
+    def _dispute_update(self, dispute_id: str, p: dict[str, Any]) -> tuple[int, Any]:
+        """POST /v1/disputes/{id}: merge ``evidence``; ``submit`` (default true) sends it,
+        moving the dispute under review; a closed or reviewed dispute refuses."""
+        obj = self.objects.get(dispute_id)
+        if obj is None:
+            return _err(404, "invalid_request_error", "No such dispute", "resource_missing")
+        if obj.get("status") not in ("needs_response", "warning_needs_response"):
+            return _err(
+                400,
+                "invalid_request_error",
+                "This dispute is already closed or under review.",
+                "dispute_already_closed" if obj.get("status") in ("won", "lost") else "",
+            )
+        obj.setdefault("evidence", {}).update(p.get("evidence", {}))
+        details = obj.setdefault("evidence_details", {})
+        details["has_evidence"] = True
+        if p.get("submit", "true") == "true":
+            details["submission_count"] = int(details.get("submission_count") or 0) + 1
+            obj["status"] = (
+                "warning_under_review"
+                if obj["status"] == "warning_needs_response"
+                else "under_review"
+            )
+        return 200, obj
 
     def _list_or_get(self, kind: str, parts: list[str]) -> tuple[int, Any]:
         if len(parts) == 2:
