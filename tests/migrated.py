@@ -10,6 +10,7 @@ directory `migrate` left beside it (the installation's secret key file). The cop
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -47,27 +48,39 @@ def _copy_data_dir(template: Path, data_dir: Path) -> None:
     shutil.copytree(template, data_dir, copy_function=shutil.copy2, dirs_exist_ok=True)
 
 
+def _suffix(settings_env: tuple[tuple[str, str], ...]) -> str:
+    # Settings that change the installed apps (the RQ engine adds django_rq's tables) make
+    # another template.
+    return hashlib.sha256(repr(settings_env).encode()).hexdigest()[:10] if settings_env else ""
+
+
 @cache
-def _sqlite_template(cache_dir: Path) -> Path:
-    template = cache_dir / "sqlite"
+def _sqlite_template(cache_dir: Path, settings_env: tuple[tuple[str, str], ...] = ()) -> Path:
+    template = cache_dir / f"sqlite{_suffix(settings_env)}"
     template.mkdir(parents=True, exist_ok=True)
-    _migrate({"BILLINGDESK_DATA_DIR": str(template)})
+    _migrate({**dict(settings_env), "BILLINGDESK_DATA_DIR": str(template)})
     with closing(sqlite3.connect(template / SQLITE_NAME)) as db:  # all in the main file
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return template
 
 
-def sqlite_migrated(data_dir: Path, cache_dir: Path) -> Path:
-    """Make ``data_dir`` a migrated SQLite installation (migrated once under ``cache_dir``);
-    the database file."""
-    _copy_data_dir(_sqlite_template(cache_dir), data_dir)
+def sqlite_migrated(
+    data_dir: Path, cache_dir: Path, settings_env: dict[str, str] | None = None
+) -> Path:
+    """Make ``data_dir`` a migrated SQLite installation (migrated once under ``cache_dir``,
+    with ``settings_env`` set); the database file."""
+    _copy_data_dir(
+        _sqlite_template(cache_dir, tuple(sorted((settings_env or {}).items()))), data_dir
+    )
     return data_dir / SQLITE_NAME
 
 
 @cache
-def _postgres_template(database_url: str, cache_dir: Path) -> tuple[str, Path]:
+def _postgres_template(
+    database_url: str, cache_dir: Path, settings_env: tuple[tuple[str, str], ...] = ()
+) -> tuple[str, Path]:
     parts = urlsplit(database_url)
-    name = f"{parts.path.lstrip('/')}_migrated"
+    name = f"{parts.path.lstrip('/')}_migrated{_suffix(settings_env)}"
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -76,6 +89,7 @@ def _postgres_template(database_url: str, cache_dir: Path) -> tuple[str, Path]:
     data.mkdir(parents=True, exist_ok=True)
     _migrate(
         {
+            **dict(settings_env),
             "DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")),
             "BILLINGDESK_DATA_DIR": str(data),
         }
@@ -83,12 +97,20 @@ def _postgres_template(database_url: str, cache_dir: Path) -> tuple[str, Path]:
     return name, data
 
 
-def postgres_migrated(database_url: str, name: str, data_dir: Path, cache_dir: Path) -> str:
+def postgres_migrated(
+    database_url: str,
+    name: str,
+    data_dir: Path,
+    cache_dir: Path,
+    settings_env: dict[str, str] | None = None,
+) -> str:
     """Create (again) the database ``name`` on ``database_url``'s server, migrated, and make
     ``data_dir`` its installation's data directory; the database's URL."""
     parts = urlsplit(database_url)
     url = urlunsplit(parts._replace(path=f"/{name}"))
-    template, template_data = _postgres_template(url, cache_dir)
+    template, template_data = _postgres_template(
+        url, cache_dir, tuple(sorted((settings_env or {}).items()))
+    )
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

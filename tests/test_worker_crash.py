@@ -204,22 +204,29 @@ def installation(tmp_path: Path, migrated_cache: Path) -> Iterator[Installation]
         "BILLINGDESK_WORKER_SWEEP": "1",
         "BILLINGDESK_WEBHOOK_DRAIN_DELAY": "0",
     }
-    database_url = None
-    # Migrated once per session and copied (tests/migrated.py): migrating is not the subject.
-    if os.environ.get("DATABASE_URL"):
-        parts = urlsplit(os.environ["DATABASE_URL"])
-        name = f"{parts.path.lstrip('/') or 'billingdesk'}_crash"
-        database_url = postgres_migrated(os.environ["DATABASE_URL"], name, tmp_path, migrated_cache)
-        env["DATABASE_URL"] = database_url
-    else:
-        sqlite_migrated(tmp_path, migrated_cache)
+    engine_env: dict[str, str] = {}
     if _engine() == "rq":
         import redis
 
         redis_url = os.environ.get("BILLINGDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
         redis.Redis.from_url(redis_url).flushdb()
-        env["BILLINGDESK_TASK_BACKEND"] = "django_tasks_rq.RQBackend"
-        env["BILLINGDESK_REDIS_URL"] = redis_url
+        engine_env = {
+            "BILLINGDESK_TASK_BACKEND": "django_tasks_rq.RQBackend",
+            "BILLINGDESK_REDIS_URL": redis_url,
+        }
+        env |= engine_env
+    database_url = None
+    # Migrated once per session and copied (tests/migrated.py): migrating is not the subject.
+    # The engine's settings go to the template too (RQ installs django_rq's tables).
+    if os.environ.get("DATABASE_URL"):
+        parts = urlsplit(os.environ["DATABASE_URL"])
+        name = f"{parts.path.lstrip('/') or 'billingdesk'}_crash"
+        database_url = postgres_migrated(
+            os.environ["DATABASE_URL"], name, tmp_path, migrated_cache, engine_env
+        )
+        env["DATABASE_URL"] = database_url
+    else:
+        sqlite_migrated(tmp_path, migrated_cache, engine_env)
     site = Installation(tmp=tmp_path, env=env, database_url=database_url)
     try:
         yield site
