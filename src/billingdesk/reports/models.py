@@ -40,3 +40,29 @@ class RevenueDay(models.Model):
     @property
     def net(self) -> int:
         return self.gross - self.refunds - self.disputes_lost
+
+
+class SubscriptionPrice(models.Model):
+    """A subscription's monthly price from ``at`` on: a row each time the mirror writes a
+    different price (amount x quantity over the billing period), so expansion and
+    contraction MRR can be told apart from new and churned MRR. The price is kept exact, as
+    the fraction ``mrr_num / mrr_den`` of minor units of ``currency``.
+
+    History starts when billingdesk first sees the subscription: a backfilled subscription
+    whose price changed before that has one row, at its creation, with its current price."""
+
+    account = models.ForeignKey(GatewayAccount, on_delete=models.CASCADE, related_name="+")
+    subscription_ref = models.CharField(max_length=255)  # the gateway's subscription id
+    at = models.DateTimeField()
+    currency = models.CharField(max_length=3)
+    mrr_num = models.BigIntegerField()
+    mrr_den = models.BigIntegerField(default=1)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "subscription_ref", "at"], name="subprice_ref_idx"),
+            models.Index(fields=["at"], name="subprice_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_ref} {self.at:%Y-%m-%d} {self.currency}"

@@ -1,5 +1,7 @@
 """Keep the revenue rollup in step with the mirror: in the mirror's upsert transaction, the
-days a write of charges, refunds or disputes touched are recomputed (``reports.rollups``)."""
+days a write of charges, refunds or disputes touched are recomputed (``reports.rollups``),
+and the subscriptions written get a price-history row when their price changed
+(``reports.prices``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from django.dispatch import receiver
 from billingdesk.billing.models import Charge, Dispute, Refund
 from billingdesk.billing.signals import mirror_changed
 from billingdesk.gateways.interface import ObjectKind
+from billingdesk.reports.prices import prices_record
 from billingdesk.reports.rollups import days_touched, revenue_days_refresh
 
 _MODELS: dict[str, type[Charge | Refund | Dispute]] = {
@@ -25,6 +28,9 @@ def on_mirror_changed(
 ) -> None:
     model = _MODELS.get(kind)
     ids = [*created, *updated]
+    if kind == ObjectKind.SUBSCRIPTION and ids:
+        prices_record(account_id=account.pk, ids=ids)
+        return
     if model is None or not ids:
         return
     days = days_touched(model=model, ids=ids)
