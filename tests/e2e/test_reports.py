@@ -93,4 +93,5 @@ def test_refund_reasons_chart_bad_filter_and_workbook(
     with page.expect_download() as download:
         page.click("text=Workbook (XLSX)")
     assert download.value.suggested_filename == "tax-2026-05-01-2026-05-31.xlsx"
-    assert open(download.value.path(), "rb").read(2) == b"PK"  # a zip: an OOXML workbook
+    with open(download.value.path(), "rb") as workbook:
+        assert workbook.read(2) == b"PK"  # a zip: an OOXML workbook
