@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 
 from billingdesk.reports.prices import prices_seed
 from billingdesk.reports.rollups import revenue_rollup_rebuild
+from billingdesk.reports.taxdays import tax_days_rebuild
 
 
 class Command(BaseCommand):
@@ -25,5 +26,9 @@ class Command(BaseCommand):
         rows = revenue_rollup_rebuild()
         seconds = time.perf_counter() - began
         self.stdout.write(f"revenue rollup rebuilt: {rows} rows in {seconds:.1f} s")
+        began = time.perf_counter()
+        taxes = tax_days_rebuild()
+        seconds = time.perf_counter() - began
+        self.stdout.write(f"tax rollup rebuilt: {taxes} rows in {seconds:.1f} s")
         seeded = prices_seed()
         self.stdout.write(f"subscription price history: {seeded} first rows added")
