@@ -151,6 +151,7 @@ class PayPalFake:
         self.certs: dict[str, bytes] = {}
         self.requests: list[tuple[str, str]] = []
         self.failures: list[tuple[int, str]] = []
+        self.search_windows: list[tuple[str, str]] = []  # Transaction Search (start, end)
         self.lock = threading.RLock()
         self._ids = itertools.count(1)
         self._clock = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -904,6 +905,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "INVALID_PARAMETER_SYNTAX",
                 "start_date and end_date are required.",
             ) from None
+        fake.search_windows.append((q("start_date"), q("end_date")))
         if end - start > MAX_WINDOW or end < start:
             raise ApiError(
                 400,
