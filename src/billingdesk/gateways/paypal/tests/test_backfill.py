@@ -4,6 +4,7 @@ disputes, against the fake PayPal API over HTTP."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from tests.fakes.paypal_api import Merchant, PayPalFake, parse_time
@@ -48,7 +49,7 @@ def test_history_is_read_in_windows_of_at_most_31_days_over_three_years(
     assert all(end - start <= timedelta(days=31) for start, end in windows)
     # Oldest first, each window after the last, back to three years before the run.
     assert windows == sorted(windows)
-    assert all(b[0] > a[1] for a, b in zip(windows, windows[1:], strict=False))
+    assert all(b[0] > a[1] for a, b in pairwise(windows))
     assert now - windows[0][0] >= timedelta(days=3 * 365 - 1)
     assert len(windows) == 36  # 1095 days / 31: calls grow with windows and pages only
 
