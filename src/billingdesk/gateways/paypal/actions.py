@@ -56,7 +56,6 @@ class PayPalActions(gw.Connector):
     timeout: tuple[float, float] = client.DEFAULT_TIMEOUT
     max_retries: int = client.DEFAULT_MAX_RETRIES
     retry_base_delay: float = client.DEFAULT_RETRY_BASE_DELAY
-    # Buyer approval: what the panel tells the agent before creating a subscription.
     subscription_approval_note: ClassVar[str] = (
         "PayPal does not start it on its own: the customer must approve it through the link "
         "PayPal returns, which you then send them. Nothing is billed until they do."
