@@ -262,6 +262,10 @@ class PayPalConnector(PayPalActions):
             objects = self._event_objects(event_type, resource)
         except KeyError as exc:
             raise MalformedPayload(f"PayPal {event_type} resource lacks {exc}") from None
+        except NotFound:
+            # The payment or order the event names is not readable with this app's
+            # credentials (made by another app, or gone): nothing to mirror from it.
+            objects = []
         return gw.ParsedEvent(id=event["id"], type=event_type, created=created, objects=objects)
 
     def _event_objects(self, event_type: str, resource: JSON) -> list[gw.GatewayObject]:

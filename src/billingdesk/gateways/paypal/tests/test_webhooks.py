@@ -212,3 +212,18 @@ def test_an_order_event_brings_its_payer_as_the_customer(
     )
     assert Charge.objects.get(account=account, gateway_id=capture["id"]).customer == customer
     assert fake.calls("/v2/checkout/orders/") == 0  # the event holds the order
+
+
+def test_an_event_naming_an_order_this_app_cannot_read_is_kept_and_ignored(
+    fake: PayPalFake, signer: PayPalSigner, account: GatewayAccount
+) -> None:
+    capture = {
+        "id": "3C0THERAPP000001",
+        "status": "COMPLETED",
+        "amount": {"currency_code": "EUR", "value": "5.00"},
+        "supplementary_data": {"related_ids": {"order_id": "5O0THERAPP00001"}},
+    }
+    assert _deliver(fake, signer, account, _event("PAYMENT.CAPTURE.COMPLETED", capture)) == 200
+    _processed(account)
+    assert not Charge.objects.filter(account=account).exists()
+    assert fake.calls("/v2/checkout/orders/5O0THERAPP00001") == 1
