@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def _add(
     fake: PayPalFake, secret: str, *, webhook_id: str = "WH-1", environment: str = "sandbox"
-) -> str:  # noqa: E501
+) -> str:
     out = StringIO()
     credentials = {
         "client_id": "app1", "client_secret": secret, "environment": environment,
