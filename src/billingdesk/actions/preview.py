@@ -73,6 +73,18 @@ def action_preview(
     )  # fmt: skip
 
 
+def _approval_note(target: Mirrored) -> list[str]:
+    """What the gateway needs before a new subscription starts (PayPal: the customer's
+    approval through a link), as the connector declares it."""
+    from billingdesk.gateways.registry import connector_class
+
+    try:
+        note = connector_class(target.account.kind).subscription_approval_note  # type: ignore[attr-defined]
+    except UserFacingError:
+        return []
+    return [note] if note else []
+
+
 def _date(value: datetime | None) -> str:
     return day_format(value) if value else "an unknown date"
 
@@ -118,7 +130,8 @@ def _effect_lines(kind: ActionKind, target: Mirrored, p: dict[str, Any]) -> list
         ]
     if kind is ActionKind.CREATE_SUBSCRIPTION:
         trial = f" with a {p['trial_days']}-day trial" if p.get("trial_days") else ""
-        return [f"Subscribe the customer to {p['plan']}, quantity {p['quantity']}{trial}."]
+        lines = [f"Subscribe the customer to {p['plan']}, quantity {p['quantity']}{trial}."]
+        return lines + _approval_note(target)
     if kind is ActionKind.APPLY_COUPON:
         coupon = coupon_get(target, p["coupon_id"])
         what = "subscription" if isinstance(target, Subscription) else "customer"

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "billingdesk.actions",
     "billingdesk.gateways.stripe",
     "billingdesk.gateways.braintree",
+    "billingdesk.gateways.paypal",
     "billingdesk.documents",
     "billingdesk.helpdesks",
     "billingdesk.portal",
@@ -171,6 +172,9 @@ TASK_RESULT_RETENTION_DAYS = _env_float("BILLINGDESK_TASK_RESULT_RETENTION_DAYS"
 # A backfill run (by `billingdesk sync` in a terminal, with no job) untouched this long has
 # no process left and is resumed by a worker.
 SYNC_STALE_SECONDS = _env_float("BILLINGDESK_SYNC_STALE_AFTER", 120, minimum=0)
+# PayPal webhooks are verified offline; with this on, a delivery whose certificate cannot be
+# downloaded is verified by PayPal's postback instead (docs/gateways/paypal.md).
+PAYPAL_WEBHOOK_POSTBACK_FALLBACK = _env_bool("BILLINGDESK_PAYPAL_POSTBACK_FALLBACK", False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -351,6 +351,9 @@ class Connector(ABC):
     backfill_kinds: ClassVar[tuple[ObjectKind, ...]] = BACKFILL_ORDER
     # HTTP header carrying the webhook signature (for documentation and intake logging).
     signature_header: ClassVar[str] = ""
+    # Said before a subscription is created when the gateway needs the customer's approval
+    # first (PayPal answers with a link to send them): empty when it starts at once.
+    subscription_approval_note: ClassVar[str] = ""
 
     def __init__(self, account: GatewayAccount) -> None:
         self.account = account
