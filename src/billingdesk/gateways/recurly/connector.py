@@ -243,8 +243,8 @@ class RecurlyConnector(RecurlyActions):
         except NotFound:
             if kind is not gw.ObjectKind.CUSTOMER:
                 raise
-            # An account Recurly no longer has (deleted or redacted).
-            objects = [gw.GwCustomer(id=str(data["id"]), updated=created, deleted=True)]
+            # An account Recurly no longer has (deleted or redacted), as of this read.
+            objects = [gw.GwCustomer(id=str(data["id"]), updated=self._now(), deleted=True)]
         return gw.ParsedEvent(id=event_id, type=event_type, created=created, objects=objects)
 
 

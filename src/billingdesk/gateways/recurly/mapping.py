@@ -93,6 +93,17 @@ def wire_amount(amount: int, currency: str) -> float:
     return value
 
 
+def stored(value: Any) -> Any:
+    """The vendor payload as the mirror keeps it (JSON): amounts as their exact decimal text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): stored(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [stored(v) for v in value]
+    return value
+
+
 def _account_id(obj: Mapping[str, Any]) -> str | None:
     account = obj.get("account")
     if isinstance(account, Mapping) and account.get("id"):
@@ -118,7 +129,7 @@ def customer_bundle(account: Mapping[str, Any], fetched: datetime) -> list[gw.Ga
             id=ident,
             updated=updated,
             created=when(account.get("created_at")),
-            raw=account,
+            raw=stored(account),
             email=str(account.get("email") or ""),
             name=name or company,
             country=str(address.get("country") or "").upper()[:2],
@@ -154,7 +165,7 @@ def payment_method(
         id=str(info["id"]),
         updated=_updated(info, fetched),
         created=when(info.get("created_at")),
-        raw=info,
+        raw=stored(info),
         customer_id=account_id,
         method_type="card" if kind == "credit_card" else kind,
         brand=str(method.get("card_type") or "").lower(),
@@ -181,7 +192,7 @@ def coupon(c: Mapping[str, Any], fetched: datetime, currency: str) -> gw.GwCoupo
         id=str(c.get("code") or c["id"]),
         updated=_updated(c, fetched),
         created=when(c.get("created_at")),
-        raw=c,
+        raw=stored(c),
         name=str(c.get("name") or c.get("code") or ""),
         percent_off_bp=int(Decimal(str(percent)) * 100) if percent is not None else None,
         amount_off=minor(chosen["amount"], str(chosen["currency"])) if chosen else None,
@@ -204,7 +215,7 @@ def discount(
         id=str(redemption["id"]),
         updated=_updated(redemption, fetched),
         created=when(redemption.get("created_at")),
-        raw=redemption,
+        raw=stored(redemption),
         coupon_id=str(c.get("code") or c.get("id") or ""),
         customer_id=account_id,
         subscription_id=subscription_id or redemption.get("subscription_id"),
@@ -243,7 +254,7 @@ def subscription_bundle(
             id=ident,
             updated=_updated(sub, fetched),
             created=when(sub.get("created_at")),
-            raw=sub,
+            raw=stored(sub),
             customer_id=account_id,
             status=_SUBSCRIPTION_STATUS.get(state, gw.SubscriptionStatus.ACTIVE),
             product=product,
@@ -285,7 +296,7 @@ def invoice(inv: Mapping[str, Any], fetched: datetime) -> gw.GwInvoice:
         id=str(inv["id"]),
         updated=_updated(inv, fetched),
         created=when(inv.get("created_at")),
-        raw=inv,
+        raw=stored(inv),
         customer_id=_account_id(inv),
         status=_INVOICE_STATUS.get(state, gw.InvoiceStatus.OPEN),
         currency=currency,
@@ -339,7 +350,7 @@ def transaction(
             id=ident,
             updated=updated,
             created=when(txn.get("created_at")),
-            raw=txn,
+            raw=stored(txn),
             charge_id=str(original),
             amount=amount,
             currency=currency,
@@ -357,7 +368,7 @@ def transaction(
         id=ident,
         updated=updated,
         created=when(txn.get("created_at")),
-        raw=txn,
+        raw=stored(txn),
         customer_id=_account_id(txn),
         amount=amount,
         currency=currency,
