@@ -97,7 +97,8 @@ def test_listings_are_sorted_by_updated_at_ascending_with_begin_time(
     assert emails == ["p0@example.com", "p1@example.com", "p2@example.com", "p3@example.com"]
     assert ("GET", "/accounts") in fake.requests
     # An account changed meanwhile moves to the end: the resumed run reads it again.
-    fake.set_account(site, list(site.accounts)[0], at=T0 + timedelta(hours=1), email="new@x.org")
+    first_id = next(iter(site.accounts))
+    fake.set_account(site, first_id, at=T0 + timedelta(hours=1), email="new@x.org")
     third = connector.list_page(gw.ObjectKind.CUSTOMER, second.next_cursor)
     assert [o.email for o in third.objects if isinstance(o, gw.GwCustomer)] == [
         "p4@example.com",

@@ -87,8 +87,14 @@ def test_thin_notifications_are_refetched_for_each_object_type(
         ("n5", "payment", invoice["transactions"][0], "succeeded"),
     ]
     for uuid, object_type, object_id, event in notes:
-        payload = {"uuid": uuid, "id": object_id, "object_type": object_type,
-                   "event_type": event, "event_time": at, "account_code": alice["code"]}  # fmt: skip
+        payload = {
+            "uuid": uuid,
+            "id": object_id,
+            "object_type": object_type,
+            "event_type": event,
+            "event_time": at,
+            "account_code": alice["code"],
+        }
         assert _deliver(account, payload) == 200
     statuses = set(WebhookEvent.objects.filter(account=account).values_list("status", flat=True))
     assert statuses == {WebhookEvent.Status.PROCESSED}
