@@ -113,6 +113,6 @@ def test_check_credentials_verifies_the_key_and_the_subdomain(
 ) -> None:
     connector.check_credentials()
     connector.account.credentials = {**connector.account.credentials, "subdomain": "other"}
-    del connector.api
+    connector.__dict__.pop("api", None)  # a new client for the new credentials
     with pytest.raises(InvalidRequest, match="does not reach the site 'other'"):
         connector.check_credentials()
