@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 from billingdesk.core.errors import InvalidRequest, MalformedPayload, NotFound, SignatureInvalid
 from billingdesk.gateways import interface as gw
 from billingdesk.gateways.recurly import client, mapping
-from billingdesk.gateways.recurly.actions import RecurlyActions
+from billingdesk.gateways.recurly.actions import RecurlyActions, credit_invoice_lines
 
 SIGNATURE_HEADER = "recurly-signature"
 SIGNATURE_TOLERANCE = 5 * 60 * 1000  # milliseconds, either way (Recurly's default)
@@ -100,6 +100,32 @@ class RecurlyConnector(RecurlyActions):
     )
     signature_header = SIGNATURE_HEADER
     page_size: ClassVar[int] = client.MAX_LIMIT
+
+    @classmethod
+    def preview_notes(cls, *, action: str, target: Any, params: Mapping[str, Any]) -> list[str]:
+        """A refund's credit invoice; whether a cancellation ends now, without refund, or at
+        term end (read from the mirror: the preview calls nobody)."""
+        if action == "refund" and hasattr(target, "refundable"):
+            invoice = getattr(target, "invoice", None)
+            if invoice is None:
+                return []
+            card = (
+                f"{target.card_brand} •••• {target.card_last4}" if target.card_last4 else "the card"
+            )
+            return credit_invoice_lines(
+                str(invoice.number).removeprefix("CR-") or str(invoice.gateway_id),
+                int(params.get("amount") or target.refundable),
+                int(target.refundable),
+                str(target.currency),
+                card,
+            )
+        if action == "cancel_subscription":
+            if params.get("at_period_end"):
+                return [
+                    "Recurly cancels it at the end of the term: until then it can be reactivated."
+                ]
+            return ["Recurly terminates it now, without a refund (refund=none)."]
+        return []
 
     # --- backfill ------------------------------------------------------------------------
     def list_page(self, kind: gw.ObjectKind, cursor: str | None) -> gw.Page:
