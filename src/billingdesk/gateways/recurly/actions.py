@@ -91,42 +91,56 @@ class RecurlyActions(Connector):
     def _plans(self) -> dict[str, dict[str, Any]]:
         """Every plan by code (its interval), read once for this connector."""
         if self._plan_table is None:
-            table: dict[str, dict[str, Any]] = {}
-            page = self.api.page(
-                "list_plans", params={"limit": client.MAX_LIMIT}, retries=self.read_retries
-            )
-            while True:
-                table.update({str(p.get("code")): p for p in page["data"]})
-                if not page.get("has_more") or not page.get("next"):
-                    break
-                page = self.api.follow(str(page["next"]), retries=self.read_retries)
-            self._plan_table = table
+            plans = self._listing("list_plans", params={"limit": client.MAX_LIMIT})
+            self._plan_table = {str(p.get("code")): p for p in plans}
         return self._plan_table
 
-    def _refunds_by_account(self, account_ids: Iterable[str]) -> dict[str, int]:
-        """Minor units refunded per purchase, from the refund transactions of these accounts
-        (one listing each: Recurly gives a purchase a ``refunded`` flag, not an amount)."""
+    def _listing(self, method: str, *args: Any, params: Mapping[str, Any]) -> list[Any]:
+        """Every item of a listing, page after page (Recurly's ``next`` links)."""
+        page = self.api.page(method, *args, params=params, retries=self.read_retries)
+        items = list(page["data"])
+        while page.get("has_more") and page.get("next"):
+            page = self.api.follow(str(page["next"]), retries=self.read_retries)
+            items.extend(page["data"])
+        return items
+
+    def _refunded(self, purchases: list[Mapping[str, Any]]) -> dict[str, int]:
+        """Minor units refunded per purchase, for the purchases Recurly flags ``refunded``
+        (it gives a purchase that flag, not an amount), from the refund transactions.
+
+        A refund is made after its purchase and makes the purchase's ``updated_at``, so the
+        refunds of these purchases were all created between the earliest purchase's
+        ``created_at`` and the latest ``updated_at``: one site-wide listing of that window
+        (``type=refund``), or one listing per account when the window holds more pages than
+        there are accounts (a HEAD request tells)."""
+        flagged = [p for p in purchases if p.get("refunded")]
+        if not flagged:
+            return {}
+        accounts = sorted({str((p.get("account") or {}).get("id")) for p in flagged} - {"None"})
+        window = {
+            "type": "refund",
+            "sort": "created_at",
+            "order": "asc",
+            "begin_time": min(str(p.get("created_at")) for p in flagged),
+            "end_time": max(str(p.get("updated_at")) for p in flagged),
+            "limit": client.MAX_LIMIT,
+        }
+        total = self.api.count("list_transactions", params=window) if len(accounts) > 1 else None
         refunds: list[Mapping[str, Any]] = []
-        for account_id in sorted(set(account_ids)):
-            page = self.api.page(
-                "list_account_transactions",
-                account_id,
-                params={"type": "refund", "limit": client.MAX_LIMIT},
-                retries=self.read_retries,
-            )
-            while True:
-                refunds.extend(page["data"])
-                if not page.get("has_more") or not page.get("next"):
-                    break
-                page = self.api.follow(str(page["next"]), retries=self.read_retries)
-        return mapping.refunded_amounts(refunds)
+        if total is not None and -(-total // client.MAX_LIMIT) <= len(accounts):
+            refunds = self._listing("list_transactions", params=window)
+        else:
+            for account_id in accounts:
+                refunds += self._listing(
+                    "list_account_transactions",
+                    account_id,
+                    params={"type": "refund", "limit": client.MAX_LIMIT},
+                )
+        wanted = {str(p["id"]) for p in flagged}
+        return {k: v for k, v in mapping.refunded_amounts(refunds).items() if k in wanted}
 
     def _charge_objects(self, txn: Mapping[str, Any]) -> list[GatewayObject]:
-        refunded: dict[str, int] = {}
-        account_id = (txn.get("account") or {}).get("id")
-        if txn.get("refunded") and account_id:
-            refunded = self._refunds_by_account([str(account_id)])
-        obj = mapping.transaction(txn, self._now(), refunded)
+        obj = mapping.transaction(txn, self._now(), self._refunded([txn]))
         return [obj] if obj is not None else []
 
     def _charge(self, charge_id: str) -> tuple[dict[str, Any], GwCharge]:

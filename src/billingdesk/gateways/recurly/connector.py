@@ -11,8 +11,8 @@ asks from that time again (``begin_time`` is inclusive) and skips those ids, so 
 even in another process, continues where it stopped, and an object changed during the run is
 read again at its new place instead of being missed. Should more objects share one second than
 a page can skip, the page follows Recurly's own ``next`` link instead. A purchase's refunded
-amount comes from its account's refund transactions (one listing per account with a refunded
-purchase in the page).
+amount comes from the refund transactions (``RecurlyActions._refunded``: one listing of the
+page's refund window, or one per account when that is fewer calls).
 
 Webhooks are Recurly's JSON notifications, signed in the ``recurly-signature`` header
 (``<unix ms>,<hex>[,<hex>…]``, each ``hex(HMAC-SHA256(key, "<ms>." + body))``; several during
@@ -196,16 +196,13 @@ class RecurlyConnector(RecurlyActions):
         elif kind is gw.ObjectKind.INVOICE:
             objects.extend(mapping.invoice(item, fetched) for item in items)
         else:
-            refunded_accounts = [
-                str((i.get("account") or {}).get("id"))
-                for i in items
-                if i.get("refunded") and (i.get("account") or {}).get("id")
-            ]
-            refunded = self._refunds_by_account(refunded_accounts) if refunded_accounts else {}
+            refunded = self._refunded(items)
             for item in items:
                 obj = mapping.transaction(item, fetched, refunded)
                 if obj is not None:
                     objects.append(obj)
+            # Charges first: a refund then finds its charge on insert.
+            objects.sort(key=lambda o: isinstance(o, gw.GwRefund))
         return objects
 
     def estimate_total(self, kind: gw.ObjectKind) -> int | None:

@@ -160,3 +160,28 @@ def test_the_total_is_estimated_with_a_head_request(
     assert connector.estimate_total(gw.ObjectKind.CUSTOMER) == 3
     assert ("HEAD", "/accounts") in fake.requests
     assert connector.estimate_total(gw.ObjectKind.DISPUTE) is None
+
+
+@pytest.mark.parametrize("window_pages", [1, 0], ids=["one window listing", "per account"])
+def test_refunded_amounts_are_exact_by_either_listing(
+    fake: RecurlyFake,
+    site: Site,
+    connector: RecurlyConnector,
+    monkeypatch: pytest.MonkeyPatch,
+    window_pages: int,
+) -> None:
+    purchases = []
+    for n in range(3):
+        person = fake.add_account(site, email=f"r{n}@example.com")
+        fake.add_card(site, person["id"])
+        invoice = fake.purchase(site, person["id"], "20.00")
+        fake._refund(site, invoice, {"type": "amount", "amount": "1.50"})
+        fake._refund(site, invoice, {"type": "amount", "amount": str(n + 1)})
+        purchases.append(invoice["transactions"][0])
+    if not window_pages:  # a window too large to list: one listing per account instead
+        monkeypatch.setattr(connector.api, "count", lambda *a, **k: 10**6)
+    page = connector.list_page(gw.ObjectKind.CHARGE, None)
+    charges = {o.id: o.amount_refunded for o in page.objects if isinstance(o, gw.GwCharge)}
+    assert charges == {purchases[n]: 150 + (n + 1) * 100 for n in range(3)}
+    per_account = [p for m, p in fake.requests if p.startswith("/accounts/")]
+    assert len(per_account) == (0 if window_pages else 3)
