@@ -149,9 +149,9 @@ def test_the_reference_connector_is_registered_only_when_enabled(tmp_path: Path)
             check=True,
         ).stdout.strip()
 
-    assert registered() == "['braintree', 'custom', 'sandbox', 'stripe']"
+    assert registered() == "['braintree', 'custom', 'recurly', 'sandbox', 'stripe']"
     enabled = registered(BILLINGDESK_EXTRA_APPS="billingdesk.gateways.reference")
-    assert enabled == "['braintree', 'custom', 'reference', 'sandbox', 'stripe']"
+    assert enabled == "['braintree', 'custom', 'recurly', 'reference', 'sandbox', 'stripe']"
 
 
 def test_a_connector_declaring_more_or_less_than_it_implements_stops_start_up(
