@@ -353,7 +353,9 @@ class RecurlyActions(Connector):
         if coupon_id:
             body["coupon_codes"] = [coupon_id]
         if trial_days:
-            body["trial_ends_at"] = (self._now() + timedelta(days=trial_days)).isoformat()
+            # Whole days (midnight UTC), so a retry of this request sends the same body.
+            today = self._now().replace(hour=0, minute=0, second=0)
+            body["trial_ends_at"] = (today + timedelta(days=trial_days + 1)).isoformat()
         sub = self._write("create_subscription", body=body, key=idempotency_key)
         return self._result(self._subscription_objects(sub))
 
