@@ -152,7 +152,7 @@ def test_the_reference_connector_is_registered_only_when_enabled(tmp_path: Path)
 
     # The built-in connectors (the list grows with each new gateway), never the reference.
     default = ast.literal_eval(registered())
-    assert {"braintree", "custom", "paypal", "sandbox", "stripe"} <= set(default)
+    assert {"braintree", "custom", "paypal", "recurly", "sandbox", "stripe"} <= set(default)
     assert "reference" not in default
     enabled = registered(BILLINGDESK_EXTRA_APPS="billingdesk.gateways.reference")
     assert ast.literal_eval(enabled) == sorted([*default, "reference"])

@@ -110,6 +110,19 @@ REMOTE = {"braintree", "reference", "stripe", "custom"}
 REMOTE.add("paypal")
 
 
+def _recurly(request: pytest.FixtureRequest) -> GatewayHarness:
+    from tests.contract.recurly_harness import RecurlyHarness
+    from tests.fakes.recurly_api import RecurlyFake
+
+    fake = RecurlyFake().__enter__()
+    request.addfinalizer(lambda: fake.__exit__(None, None, None))
+    return RecurlyHarness(fake)
+
+
+GATEWAY_HARNESSES.update(recurly=_recurly)
+REMOTE.add("recurly")
+
+
 def _installed(path: str) -> Callable[[pytest.FixtureRequest], GatewayHarness]:
     module, _, name = path.partition(":")
     cls = getattr(import_module(module), name)

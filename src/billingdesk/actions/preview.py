@@ -18,6 +18,7 @@ from billingdesk.core.errors import (
     UserFacingError,
 )
 from billingdesk.core.money import Money, day_format
+from billingdesk.gateways.registry import connector_class
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ def action_preview(
     amount, currency = money_of(kind, target, clean)
     money = Money(amount, currency) if amount is not None and currency else None
     lines = _effect_lines(kind, target, clean)
+    lines += _gateway_notes(kind, target, clean)
     from billingdesk.actions.limits import awaiting_approval, limit_refusal
 
     target_kind = type(target).__name__.lower()
@@ -83,6 +85,16 @@ def _approval_note(target: Mirrored) -> list[str]:
     except UserFacingError:
         return []
     return [note] if note else []
+def _gateway_notes(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> list[str]:
+    """What the target's gateway says the action will make there (``Connector.preview_notes``)."""
+    account = getattr(target, "account", None)
+    if account is None:
+        return []
+    try:
+        cls = connector_class(account.kind)
+    except UserFacingError:
+        return []
+    return cls.preview_notes(action=kind.value, target=target, params=params)
 
 
 def _date(value: datetime | None) -> str:

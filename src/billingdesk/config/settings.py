@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "billingdesk.gateways.stripe",
     "billingdesk.gateways.braintree",
     "billingdesk.gateways.paypal",
+    "billingdesk.gateways.recurly",
     "billingdesk.documents",
     "billingdesk.helpdesks",
     "billingdesk.portal",

@@ -369,6 +369,14 @@ class Connector(ABC):
         one, so it says yes to any captured charge with nothing refunded."""
         return status == ChargeStatus.AUTHORIZED
 
+    @classmethod
+    def preview_notes(cls, *, action: str, target: Any, params: Mapping[str, Any]) -> list[str]:
+        """Lines this gateway adds to an action's preview: what the action will make at the
+        gateway, in its own terms (e.g. the credit invoice an invoice-based refund issues),
+        read from the mirrored ``target`` and the cleaned ``params`` without calling the
+        gateway. ``action`` is the action kind's value; [] by default."""
+        return []
+
     # --- connection ----------------------------------------------------------------------
     @abstractmethod
     def check_credentials(self) -> None:
