@@ -30,6 +30,7 @@ from tests.contract.harness import (
     ReferenceHarness,
     SandboxHarness,
     StripeHarness,
+    WooCommerceHarness,
 )
 
 GATEWAY_HARNESSES: dict[str, Callable[[pytest.FixtureRequest], GatewayHarness]] = {}
@@ -82,6 +83,18 @@ GATEWAY_HARNESSES.update(
 )
 # Those that talk to a remote service, so can time out, be rate-limited, refuse a key.
 REMOTE = {"braintree", "reference", "stripe", "custom"}
+
+
+def _woocommerce(request: pytest.FixtureRequest) -> GatewayHarness:
+    from tests.fakes.woocommerce_api import WooFake
+
+    fake = WooFake().__enter__()
+    request.addfinalizer(lambda: fake.__exit__(None, None, None))
+    return WooCommerceHarness(fake)
+
+
+GATEWAY_HARNESSES["woocommerce"] = _woocommerce
+REMOTE.add("woocommerce")
 
 
 def _installed(path: str) -> Callable[[pytest.FixtureRequest], GatewayHarness]:

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "billingdesk.actions",
     "billingdesk.gateways.stripe",
     "billingdesk.gateways.braintree",
+    "billingdesk.gateways.woocommerce",
     "billingdesk.documents",
     "billingdesk.helpdesks",
     "billingdesk.portal",
