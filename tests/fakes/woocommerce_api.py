@@ -110,6 +110,8 @@ class WooFake:
         self.shops: dict[str, Shop] = {}
         self.failures: list[tuple[int, int]] = []  # (status, remaining)
         self.calls = 0
+        # (method, route after /wc/v3, query without the oauth_ parameters) of each request.
+        self.log: list[tuple[str, str, dict[str, str]]] = []
         self._ids = itertools.count(100)
         self._lock = threading.RLock()
         self._tls = tls
@@ -358,7 +360,8 @@ class WooFake:
         return sub
 
     def touch(self, obj: dict[str, Any], at: datetime | None = None) -> None:
-        at = at or self.tick()
+        """Modified now (objects are created a month ago, in a row, by ``tick``)."""
+        at = at or max(self.tick(), datetime.now(UTC).replace(microsecond=0))
         obj["date_modified"] = obj["date_modified_gmt"] = fmt(at)
 
     # --- refunds ---------------------------------------------------------------------------
@@ -432,7 +435,7 @@ class WooFake:
         )
         if amount == remaining:
             order["status"] = "refunded"
-        self.touch(order, at)
+        self.touch(order)
         return 201, refund
 
 
@@ -514,6 +517,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name in list(query):
             if name.startswith("oauth_"):
                 query.pop(name)
+        with fake._lock:
+            fake.log.append((method, "/" + "/".join(segments[5:]), dict(query)))
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
