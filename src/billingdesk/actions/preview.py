@@ -46,6 +46,8 @@ def action_preview(
     amount, currency = money_of(kind, target, clean)
     money = Money(amount, currency) if amount is not None and currency else None
     lines = _effect_lines(kind, target, clean)
+    if kind is ActionKind.REFUND and isinstance(target, Charge):
+        lines += _gateway_refund_lines(target)
     from billingdesk.actions.limits import awaiting_approval, limit_refusal
 
     target_kind = type(target).__name__.lower()
@@ -71,6 +73,18 @@ def action_preview(
         kind=kind, allowed=True, lines=lines, amount=money, needs_approval=bool(approval),
         params=clean,
     )  # fmt: skip
+
+
+def _gateway_refund_lines(charge: Charge) -> list[str]:
+    """What the connector adds about this refund (e.g. WooCommerce: whether the shop's
+    payment method refunds automatically); nothing if the gateway cannot be asked now."""
+    from billingdesk.core.errors import BillingdeskError
+    from billingdesk.gateways.registry import connector_for
+
+    try:
+        return connector_for(charge.account).refund_preview(charge_id=charge.gateway_id)
+    except BillingdeskError:
+        return []
 
 
 def _date(value: datetime | None) -> str:

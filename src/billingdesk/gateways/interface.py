@@ -426,6 +426,11 @@ class Connector(ABC):
         """Refund ``amount`` minor units of a charge (None = all that remains)."""
         raise _missing(self, "refund")
 
+    def refund_preview(self, *, charge_id: str) -> list[str]:
+        """Lines for the refund's confirm step that only the gateway can tell (who moves
+        the money, whether it can); may ask the gateway. [] when there is nothing to add."""
+        return []
+
     def charge_authorize(
         self,
         *,

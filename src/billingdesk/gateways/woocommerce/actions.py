@@ -141,6 +141,17 @@ class WooCommerceActions(Connector):
             raise InvalidRequest("Choose at least one line item to refund.")
         return self._refund(charge_id, None, reason, idempotency_key, lines=lines, restock=restock)
 
+    def refund_preview(self, *, charge_id: str) -> list[str]:
+        automatic, title = self.refund_support(self._order(charge_id))
+        if automatic:
+            return [
+                f"WooCommerce asks the order's payment method ({title}) to send the money back."
+            ]
+        return [
+            f"The order's payment method ({title}) cannot refund automatically: WooCommerce "
+            "will refuse. Refund it with the payment provider instead."
+        ]
+
     def refund_support(self, order: Mapping[str, Any]) -> tuple[bool, str]:
         """Whether the order's payment method refunds automatically, and its title."""
         method = str(order.get("payment_method") or "")
