@@ -55,6 +55,10 @@ from billingdesk.gateways.woocommerce.mapping import IDEMPOTENCY_META
 _REFUNDABLE = frozenset(
     {ChargeStatus.CAPTURED, ChargeStatus.PARTIALLY_REFUNDED, ChargeStatus.REFUNDED}
 )
+# The statuses an agent may set (``refunded`` only comes from a refund).
+_ORDER_STATUSES = frozenset(
+    {"pending", "processing", "on-hold", "completed", "cancelled", "failed"}
+)
 NO_SUBSCRIPTIONS = (
     "This shop has no WooCommerce Subscriptions extension (its API has no /subscriptions)."
 )
@@ -320,6 +324,44 @@ class WooCommerceActions(Connector):
             return ActionResult(objects=[mapping.subscription(current, self._now())])
         kept = [{"id": line["id"]} for line in lines if "id" in line]
         return self._subscription_put(subscription_id, {"coupon_lines": [*kept, {"code": code}]})
+
+    def subscription_hold(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
+        """Put an active subscription on hold (no renewals until it is reactivated)."""
+        current = self._subscription(subscription_id)
+        status = str(current.get("status") or "")
+        if status == "on-hold":
+            return ActionResult(objects=[mapping.subscription(current, self._now())])
+        if status != "active":
+            raise NotAllowed(
+                f"Only an active subscription can be put on hold; this one is {status}."
+            )
+        return self._subscription_put(subscription_id, {"status": "on-hold"})
+
+    # --- orders ----------------------------------------------------------------------------
+    def order_note_send(self, *, order_id: str, note: str, idempotency_key: str) -> ActionResult:
+        """Add a note to the customer on an order: WooCommerce emails it to them (its
+        "Customer note" email) and shows it in their account."""
+        text = (note or "").strip()
+        if not text:
+            raise InvalidRequest("Write the note to send to the customer.")
+        order = self._order(order_id)
+        body = {"note": text, "customer_note": True}
+        self.api.request("POST", f"/orders/{_seg(order_id)}/notes", json=body)
+        return ActionResult(objects=mapping.order_bundle(order, self._now()))
+
+    def order_status_set(self, *, order_id: str, status: str, idempotency_key: str) -> ActionResult:
+        """Move an order to another status (``completed``, ``on-hold``, ``cancelled``…);
+        refunds go through ``refund_create``, never a status."""
+        if status not in _ORDER_STATUSES:
+            raise InvalidRequest(
+                f"{status!r} is not an order status; use one of "
+                f"{', '.join(sorted(_ORDER_STATUSES))}."
+            )
+        order = self._order(order_id)
+        if order.get("status") == status:
+            return ActionResult(objects=mapping.order_bundle(order, self._now()))
+        data = self.api.request("PUT", f"/orders/{_seg(order_id)}", json={"status": status}).data
+        return ActionResult(objects=mapping.order_bundle(data, self._now()))
 
     # --- payment requests ------------------------------------------------------------------
     def payment_request_create(

@@ -185,3 +185,34 @@ def test_a_zero_decimal_currency_is_converted_without_a_scale(fake: WooFake, db:
     assert tokyo.gateway_refunds == [(order["id"], "500")]
     charge = next(o for o in result.objects if isinstance(o, gw.GwCharge))
     assert (charge.amount, charge.amount_refunded, charge.currency) == (1500, 500, "JPY")
+
+
+def test_a_subscription_is_put_on_hold(
+    fake: WooFake, shop: Shop, connector: WooCommerceConnector
+) -> None:
+    sub = fake.add_subscription(shop, customer=fake.add_customer(shop, email="h@example.com"))
+    result = connector.subscription_hold(subscription_id=str(sub["id"]), idempotency_key="h")
+    held = result.objects[0]
+    assert isinstance(held, gw.GwSubscription) and held.status == gw.SubscriptionStatus.PAUSED
+    assert shop.subscriptions[sub["id"]]["status"] == "on-hold"
+
+
+def test_a_note_to_the_customer_and_an_order_status_change(
+    fake: WooFake, shop: Shop, connector: WooCommerceConnector
+) -> None:
+    order = _order(fake, shop)
+    connector.order_note_send(
+        order_id=str(order["id"]), note="Your parcel left today.", idempotency_key="n"
+    )
+    assert shop.notes[order["id"]][0]["customer_note"] is True  # type: ignore[index]
+    with pytest.raises(InvalidRequest):
+        connector.order_note_send(order_id=str(order["id"]), note=" ", idempotency_key="n2")
+    result = connector.order_status_set(
+        order_id=str(order["id"]), status="completed", idempotency_key="s"
+    )
+    assert shop.orders[order["id"]]["status"] == "completed"  # type: ignore[index]
+    assert isinstance(result.objects[0], gw.GwCharge)
+    with pytest.raises(InvalidRequest, match="not an order status"):
+        connector.order_status_set(
+            order_id=str(order["id"]), status="refunded", idempotency_key="s2"
+        )
