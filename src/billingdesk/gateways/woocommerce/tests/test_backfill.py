@@ -78,6 +78,9 @@ def test_an_agent_finds_the_customer_by_order_number(
         emails = [c.email for hit in hits for c in hit.customers]
         assert emails == ["ana@example.com"], typed
         assert hits[0].matched_by == "order id"
+    # The payment plugin's id (a Stripe charge, a PayPal capture) finds the order too.
+    hits = person_search("ch_3Pstripe").hits
+    assert [c.email for hit in hits for c in hit.customers] == ["ana@example.com"]
 
 
 def test_a_shop_without_the_subscriptions_extension_is_detected_not_assumed(
