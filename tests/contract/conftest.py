@@ -31,6 +31,7 @@ from tests.contract.harness import (
     ReferenceHarness,
     SandboxHarness,
     StripeHarness,
+    WooCommerceHarness,
 )
 
 GATEWAY_HARNESSES: dict[str, Callable[[pytest.FixtureRequest], GatewayHarness]] = {}
@@ -121,6 +122,18 @@ def _recurly(request: pytest.FixtureRequest) -> GatewayHarness:
 
 GATEWAY_HARNESSES.update(recurly=_recurly)
 REMOTE.add("recurly")
+
+
+def _woocommerce(request: pytest.FixtureRequest) -> GatewayHarness:
+    from tests.fakes.woocommerce_api import WooFake
+
+    fake = WooFake().__enter__()
+    request.addfinalizer(lambda: fake.__exit__(None, None, None))
+    return WooCommerceHarness(fake)
+
+
+GATEWAY_HARNESSES["woocommerce"] = _woocommerce
+REMOTE.add("woocommerce")
 
 
 def _installed(path: str) -> Callable[[pytest.FixtureRequest], GatewayHarness]:

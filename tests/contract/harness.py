@@ -824,3 +824,144 @@ class PayPalHarness:
             yield
             account.credentials = credentials
             account.save(update_fields=["credentials"])
+
+
+# --- WooCommerce, the REST API client against the fake shop ----------------------------------
+class WooCommerceHarness:
+    """WooCommerce through its REST API, at ``tests.fakes.woocommerce_api`` over plain HTTP
+    (so OAuth 1.0a signed requests). WooCommerce signs a delivery's body only: no time, no
+    nonce (``signs_time = False``), so the contract's stale/future cases check instead that
+    a replay is a duplicate. The topic travels in ``X-WC-Webhook-Topic``, so this harness
+    gives ``signed_delivery``; the signature is computed here, not with the connector's
+    code."""
+
+    kind = "woocommerce"
+    remote = True
+    signs_time = False
+
+    def __init__(self, fake: Any) -> None:
+        self.fake = fake
+        self._accounts = 0
+
+    def _account(self, name: str, secret: str) -> GatewayAccount:
+        self._accounts += 1
+        shop = self.fake.shop(f"s{self._accounts}", secret="cs_current")
+        return GatewayAccount.objects.create(
+            kind=self.kind,
+            name=name,
+            default_currency="EUR",
+            credentials={
+                "site_url": self.fake.site_url(shop),
+                "consumer_key": shop.key,
+                "consumer_secret": secret,
+            },
+        )
+
+    def account(self, name: str = "Contract shop") -> GatewayAccount:
+        return self._account(name, "cs_current")
+
+    def account_with_bad_credentials(self) -> GatewayAccount:
+        return self._account("Revoked", "cs_revoked")
+
+    def connector(self, account: GatewayAccount) -> gw.Connector:
+        connector = connector_for(account)
+        connector.timeout = (2.0, 0.5)  # type: ignore[attr-defined]
+        connector.read_retries = 0  # type: ignore[attr-defined]
+        return connector
+
+    def _shop(self, account: GatewayAccount) -> Any:
+        return self.fake.shops[account.credentials["site_url"].rsplit("/", 1)[1]]
+
+    def set_page_size(self, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+        from billingdesk.gateways.woocommerce.connector import WooCommerceConnector
+
+        monkeypatch.setattr(WooCommerceConnector, "page_size", size)
+
+    def seed_customers(self, account: GatewayAccount, emails: list[str]) -> None:
+        for email in emails:
+            self.fake.add_customer(self._shop(account), email=email)
+
+    def customer_event(
+        self, account: GatewayAccount, *, event_id: str, customer_id: str, email: str, at: datetime
+    ) -> bytes:
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        customer = {
+            "id": customer_id,
+            "date_created_gmt": stamp,
+            "date_modified_gmt": stamp,
+            "email": email,
+            "first_name": "",
+            "last_name": "",
+            "role": "customer",
+            "username": email.split("@")[0],
+            "billing": {"email": email, "country": "FR"},
+            "meta_data": [],
+        }
+        return json.dumps(customer).encode()
+
+    def unknown_event(self, account: GatewayAccount, *, event_id: str) -> bytes:
+        return json.dumps({"id": 501, "name": "Mug", "type": "simple", "sku": "MUG"}).encode()
+
+    def sign(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> dict[str, str]:
+        return self.signed_delivery(account, body, secret=secret, at=at)[0]
+
+    def signed_delivery(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """What WooCommerce POSTs (``WC_Webhook::deliver``); ``at`` is not signed."""
+        import base64
+        import hashlib
+        import hmac
+
+        topic = "product.updated" if b'"sku"' in body else "customer.updated"
+        key = (secret or account.webhook_secret).encode()
+        digest = base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-WC-Webhook-Source": account.credentials["site_url"] + "/",
+            "X-WC-Webhook-Topic": topic,
+            "X-WC-Webhook-Resource": topic.split(".")[0],
+            "X-WC-Webhook-Event": topic.split(".")[1],
+            "X-WC-Webhook-Signature": digest,
+            "X-WC-Webhook-ID": "7",
+            "X-WC-Webhook-Delivery-ID": str(at or int(time.time())),
+        }
+        return headers, body
+
+    def captured_charge(self, account: GatewayAccount, amount: int) -> str:
+        shop = self._shop(account)
+        customer = self.fake.add_customer(shop, email="paid@example.com")
+        order = self.fake.add_order(
+            shop, customer=customer, items=[("Lamp", 1, f"{Decimal(amount) / 100:.2f}")]
+        )
+        return str(order["id"])
+
+    def declining_customer(self, account: GatewayAccount) -> str:  # pragma: no cover
+        raise AssertionError("WooCommerce takes no payments through its API")
+
+    @contextmanager
+    def failing(self, account: GatewayAccount, failure: str) -> Iterator[None]:
+        if failure == "rate_limit":
+            self.fake.fail_next(429, times=100)
+            yield
+            self.fake.failures.clear()
+            return
+        with _silent_server() as url:
+            credentials = dict(account.credentials)
+            account.credentials = {**credentials, "site_url": url}
+            account.save(update_fields=["credentials"])
+            yield
+            account.credentials = credentials
+            account.save(update_fields=["credentials"])

@@ -48,6 +48,8 @@ def action_preview(
     money = Money(amount, currency) if amount is not None and currency else None
     lines = _effect_lines(kind, target, clean)
     lines += _gateway_notes(kind, target, clean)
+    if kind is ActionKind.REFUND and isinstance(target, Charge):
+        lines += _gateway_refund_lines(target)
     from billingdesk.actions.limits import awaiting_approval, limit_refusal
 
     target_kind = type(target).__name__.lower()
@@ -85,6 +87,8 @@ def _approval_note(target: Mirrored) -> list[str]:
     except UserFacingError:
         return []
     return [note] if note else []
+
+
 def _gateway_notes(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> list[str]:
     """What the target's gateway says the action will make there (``Connector.preview_notes``)."""
     account = getattr(target, "account", None)
@@ -95,6 +99,18 @@ def _gateway_notes(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -
     except UserFacingError:
         return []
     return cls.preview_notes(action=kind.value, target=target, params=params)
+
+
+def _gateway_refund_lines(charge: Charge) -> list[str]:
+    """What the connector adds about this refund (e.g. WooCommerce: whether the shop's
+    payment method refunds automatically); nothing if the gateway cannot be asked now."""
+    from billingdesk.core.errors import BillingdeskError
+    from billingdesk.gateways.registry import connector_for
+
+    try:
+        return connector_for(charge.account).refund_preview(charge_id=charge.gateway_id)
+    except BillingdeskError:
+        return []
 
 
 def _date(value: datetime | None) -> str:

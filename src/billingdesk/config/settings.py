@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "billingdesk.gateways.braintree",
     "billingdesk.gateways.paypal",
     "billingdesk.gateways.recurly",
+    "billingdesk.gateways.woocommerce",
     "billingdesk.documents",
     "billingdesk.helpdesks",
     "billingdesk.portal",

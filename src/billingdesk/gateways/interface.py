@@ -404,6 +404,16 @@ class Connector(ABC):
     def parse_webhook(self, body: bytes) -> ParsedEvent:
         """Full parse into mirror objects (may call the gateway to re-fetch thin events)."""
 
+    def read_delivery(self, *, headers: Mapping[str, str], body: bytes) -> EventEnvelope:
+        """Event id and type of a verified delivery, for a gateway that names the event in a
+        header (WooCommerce's ``X-WC-Webhook-Topic``); by default ``read_envelope``."""
+        return self.read_envelope(body)
+
+    def parse_delivery(self, body: bytes, *, event_type: str) -> ParsedEvent:
+        """Full parse of a stored delivery, given the type ``read_delivery`` found (a
+        gateway whose body alone does not say what it is); by default ``parse_webhook``."""
+        return self.parse_webhook(body)
+
     def answer_challenge(self, params: Mapping[str, str]) -> str | None:
         """The text a gateway's endpoint check (a GET with query ``params``) expects, or None
         if this connector has no such check; ``InvalidRequest`` for a malformed challenge."""
@@ -426,6 +436,11 @@ class Connector(ABC):
     ) -> ActionResult:
         """Refund ``amount`` minor units of a charge (None = all that remains)."""
         raise _missing(self, "refund")
+
+    def refund_preview(self, *, charge_id: str) -> list[str]:
+        """Lines for the refund's confirm step that only the gateway can tell (who moves
+        the money, whether it can); may ask the gateway. [] when there is nothing to add."""
+        return []
 
     def charge_authorize(
         self,

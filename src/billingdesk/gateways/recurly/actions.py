@@ -249,7 +249,7 @@ class RecurlyActions(Connector):
         objects.append(fresh)
         return self._result(objects)
 
-    def refund_preview(self, *, charge_id: str, amount: int | None) -> list[str]:
+    def credit_invoice_preview(self, *, charge_id: str, amount: int | None) -> list[str]:
         """What a refund of this payment will make at Recurly: the credit invoice, in words."""
         _, charge = self._charge(charge_id)
         if charge.invoice_id is None:

@@ -34,7 +34,7 @@ def test_a_refund_by_amount_makes_a_credit_invoice(
     fake: RecurlyFake, site: Site, connector: RecurlyConnector
 ) -> None:
     invoice, txn = _paid(fake, site)
-    assert connector.refund_preview(charge_id=txn, amount=1200) == [
+    assert connector.credit_invoice_preview(charge_id=txn, amount=1200) == [
         f"Recurly will issue a credit invoice of $12.00 against invoice #{invoice['number']}, "
         "and refund $12.00 to visa •••• 4242.",
         f"$38.00 of invoice #{invoice['number']} will remain refundable.",
