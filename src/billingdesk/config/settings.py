@@ -397,3 +397,35 @@ BILLINGDESK_PORTAL_LINK_SECONDS = _env_int("BILLINGDESK_PORTAL_LINK_DAYS", 7, mi
 BILLINGDESK_PORTAL_SESSION_SECONDS = (
     _env_int("BILLINGDESK_PORTAL_SESSION_MINUTES", 30, minimum=1) * 60
 )
+
+
+# --- single sign-on for agents (issue 22): OpenID Connect, code flow with PKCE -------------
+# Off unless BILLINGDESK_OIDC_CLIENT_ID is set; see docs/sso.md. mozilla-django-oidc runs the
+# flow; billingdesk.config.sso adds the issuer/audience checks, identities by issuer+subject,
+# role mapping from the IdP's groups and the audit.
+INSTALLED_APPS += ["mozilla_django_oidc"]
+AUTHENTICATION_BACKENDS += ["billingdesk.config.sso.SSOBackend"]
+OIDC_RP_CLIENT_ID = os.environ.get("BILLINGDESK_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("BILLINGDESK_OIDC_CLIENT_SECRET", "")
+OIDC_OP_ISSUER = os.environ.get("BILLINGDESK_OIDC_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("BILLINGDESK_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("BILLINGDESK_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("BILLINGDESK_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("BILLINGDESK_OIDC_JWKS_ENDPOINT", "")
+OIDC_OP_LOGOUT_ENDPOINT = os.environ.get("BILLINGDESK_OIDC_LOGOUT_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("BILLINGDESK_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("BILLINGDESK_OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = 10
+OIDC_TOKEN_USE_BASIC_AUTH = _env_bool("BILLINGDESK_OIDC_TOKEN_BASIC_AUTH", True)
+OIDC_AUTHENTICATE_CLASS = "billingdesk.config.sso.SSOStartView"
+OIDC_CALLBACK_CLASS = "billingdesk.config.sso.SSOCallbackView"
+# How long an SSO session lasts before it is checked with the IdP again (seconds).
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = _env_int("BILLINGDESK_SSO_RECHECK_SECONDS", 900, minimum=60)
+BILLINGDESK_SSO_LABEL = os.environ.get("BILLINGDESK_SSO_LABEL", "Sign in with single sign-on")
+BILLINGDESK_SSO_ROLES = os.environ.get("BILLINGDESK_SSO_ROLES", "")
+BILLINGDESK_SSO_GROUPS_CLAIM = os.environ.get("BILLINGDESK_SSO_GROUPS_CLAIM", "groups")
+# Passwords only for superusers (a way in when the IdP is down); everyone else signs in by SSO.
+BILLINGDESK_SSO_ONLY = _env_bool("BILLINGDESK_SSO_ONLY", False)
+MIDDLEWARE += ["billingdesk.config.sso.SSORefresh"]
