@@ -175,9 +175,51 @@ def parse(raw: bytes) -> Parsed:
 
 
 # --- redaction of the raw message ------------------------------------------------------------
+_ID_HEADERS = re.compile(
+    r"^(?:Message-ID|In-Reply-To|References|Resent-Message-ID)[ \t]*:(.*(?:\r?\n[ \t].*)*)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_BOUNDARY = re.compile(r"boundary[ \t]*=[ \t]*(?:\"([^\"\r\n]{1,200})\"|([^\s;\"]{1,200}))", re.I)
+_KEEP = "\x00bdkeep{}\x00"
+
+
+def _letters(number: int) -> str:
+    out = ""
+    while True:
+        number, rest = divmod(number, 26)
+        out += chr(97 + rest)
+        if not number:
+            return out
+
+
+def _structural(text: str) -> list[str]:
+    """Message identifiers and MIME boundaries in a raw message: machine-made digit runs.
+
+    A Message-ID such as ``<176500000012.4242.4111111111111111.doc5@shop>`` (``make_msgid``'s
+    random part) or a boundary ``===============4111111111111111111==`` passes the Luhn test
+    one time in ten. Masking it would break threading (``In-Reply-To`` no longer names the
+    document's email) or the MIME structure, so these are left as they are; a boundary is
+    kept only when it really delimits parts (a ``--boundary`` line).
+    """
+    head = re.split(r"\r?\n\r?\n", text, maxsplit=1)[0]
+    kept: list[str] = []
+    for header in _ID_HEADERS.finditer(head):
+        kept += re.findall(r"<[^<>\s]{1,300}>", header.group(1))
+    for found in _BOUNDARY.finditer(text):
+        boundary = found.group(1) or found.group(2)
+        if re.search(r"^--" + re.escape(boundary), text, re.MULTILINE):
+            kept.append(boundary)
+    return sorted(set(kept), key=len, reverse=True)
+
+
 def _redact_bytes(raw: bytes) -> tuple[bytes, int]:
     text = raw.decode("latin-1")  # byte-for-byte: digits and separators are ASCII
+    kept = _structural(text)
+    for index, token in enumerate(kept):
+        text = text.replace(token, _KEEP.format(_letters(index)))
     new, count = redact(text)
+    for index, token in enumerate(kept):
+        new = new.replace(_KEEP.format(_letters(index)), token)
     return new.encode("latin-1", errors="replace"), count
 
 
