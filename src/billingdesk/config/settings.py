@@ -226,6 +226,10 @@ BILLINGDESK_INBOUND_MAX_BYTES = _env_int(
     "BILLINGDESK_INBOUND_MAX_BYTES", 10 * 2**20, minimum=64 * 2**10
 )
 BILLINGDESK_INBOUND_HELPDESK = os.environ.get("BILLINGDESK_INBOUND_HELPDESK", "")
+# Largest single file forwarded to the helpdesk ticket (the stored message keeps them all).
+BILLINGDESK_INBOUND_ATTACHMENT_MAX_BYTES = _env_int(
+    "BILLINGDESK_INBOUND_ATTACHMENT_MAX_BYTES", 10 * 2**20, minimum=0
+)
 BILLINGDESK_INBOUND_RATE_PER_HOUR = _env_int("BILLINGDESK_INBOUND_RATE_PER_HOUR", 10, minimum=1)
 # django-anymail inbound webhooks (/anymail/<esp>/inbound/): the Basic-auth secret(s) and the
 # per-provider signing keys anymail reads (see docs/inbound-email.md).

@@ -17,7 +17,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
-from billingdesk.inbound.pan import redact
+from billingdesk.inbound.pan import contains_pan, redact
 
 _PARSER = BytesParser(policy=policy.default)
 
@@ -31,6 +31,7 @@ class Attachment:
     filename: str
     content_type: str
     size: int
+    data: bytes = b""
 
 
 @dataclass(slots=True)
@@ -167,6 +168,7 @@ def parse(raw: bytes) -> Parsed:
                     filename=str(part.get_filename() or ""),
                     content_type=part.get_content_type(),
                     size=len(payload) if isinstance(payload, bytes) else 0,
+                    data=payload if isinstance(payload, bytes) else b"",
                 )
             )
     except Exception:  # noqa: S110 - a broken attachment does not hide the text
@@ -231,6 +233,27 @@ def redact_bytes(raw: bytes) -> tuple[bytes, int]:
     return _redact_bytes(raw)
 
 
+WITHHELD = (
+    "[billingdesk: the attachment {name} ({ctype}) was removed before it was stored: it "
+    "contained what looks like a card number.]"
+)
+
+
+def _binary_withheld(part: Message) -> bool:
+    """A non-text attachment whose bytes hold a card number (a CSV sent as octet-stream, an
+    uncompressed PDF…) replaced by a short text saying so; True if it was. What cannot be read
+    as text (images, compressed PDFs) is kept: no scan can see a number in it."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes) or not contains_pan(payload.decode("latin-1")):
+        return False
+    name = part.get_filename() or "attachment"
+    notice = WITHHELD.format(name=redact(name)[0], ctype=part.get_content_type())
+    part.set_content(  # type: ignore[attr-defined]
+        notice, disposition="attachment", filename=redact(name)[0] + ".removed.txt"
+    )
+    return True
+
+
 def redact_mime(raw: bytes) -> tuple[bytes, int]:
     """The message with card numbers masked in its headers and every text part (decoded, so a
     quoted-printable or base64 part is covered too), and how many were masked.
@@ -253,7 +276,12 @@ def redact_mime(raw: bytes) -> tuple[bytes, int]:
                 changed = True
                 message.replace_header(name, new)
         for part in message.walk():
-            if part.is_multipart() or part.get_content_maintype() != "text":
+            if part.is_multipart() or part.get_content_maintype() == "message":
+                continue
+            if part.get_content_maintype() != "text":
+                if _binary_withheld(part):
+                    count += 1
+                    changed = True
                 continue
             text = part_text(part)
             new, found = redact(text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from billingdesk.core.errors import InvalidRequest
-from billingdesk.helpdesks.http import HelpdeskHttp, pick, require
+from billingdesk.helpdesks.http import HelpdeskHttp, form_fields, pick, require
 from billingdesk.helpdesks.interface import (
     ConnectionCheck,
     Note,
@@ -26,6 +26,8 @@ def _unwrap(data: Any) -> Any:
 
 
 class ChatwootClient(TicketClient):
+    attachment_limit = 40 * 2**20  # UNCONFIRMED: Chatwoot's default maximum upload size
+
     def _http(self) -> HelpdeskHttp:
         c = self.connection
         base = require(c.setting("base_url"), "Chatwoot address (base_url)")
@@ -100,12 +102,21 @@ class ChatwootClient(TicketClient):
         return TicketRef(ticket_id=cid, url=f"{base}/app/accounts/{account}/conversations/{cid}")
 
     def note_add(self, ticket_id: str, note: Note) -> str:
-        data = self._http().json(
-            "POST",
-            f"/conversations/{ticket_id}/messages",
-            json_body={"content": note.markdown, "message_type": "outgoing", "private": True},
-            ok=(200, 201),
-        )
+        body = {"content": note.markdown, "message_type": "outgoing", "private": True}
+        path = f"/conversations/{ticket_id}/messages"
+        if note.attachments:  # files need a multipart form (``attachments[]``)
+            files = [
+                (
+                    "attachments[]",
+                    (a.filename, a.data, a.content_type or "application/octet-stream"),
+                )
+                for a in note.attachments
+            ]
+            data = self._http().json(
+                "POST", path, data=form_fields(body), files=files, ok=(200, 201)
+            )
+        else:
+            data = self._http().json("POST", path, json_body=body, ok=(200, 201))
         return str(data.get("id", ""))
 
     def check(self) -> ConnectionCheck:
