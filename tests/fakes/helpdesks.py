@@ -81,7 +81,10 @@ def multipart(content_type: str, raw: bytes) -> dict[str, Any]:
     files: list[dict[str, Any]] = []
     for part in message.iter_parts():  # type: ignore[attr-defined]
         name = str(part.get_param("name", header="content-disposition") or "")
-        data = part.get_payload(decode=True) or b""
+        if part.get_content_maintype() == "message":  # parsed into a message: its bytes
+            data = part.get_payload(0).as_bytes()
+        else:
+            data = part.get_payload(decode=True) or b""
         filename = part.get_filename()
         if filename is not None:
             files.append(upload_record(name, filename, part.get_content_type(), data))
