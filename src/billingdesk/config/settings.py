@@ -242,6 +242,10 @@ ANYMAIL = {
         "POSTAL_WEBHOOK_KEY": os.environ.get("BILLINGDESK_POSTAL_WEBHOOK_KEY"),
         "MANDRILL_WEBHOOK_KEY": os.environ.get("BILLINGDESK_MANDRILL_WEBHOOK_KEY"),
         "RESEND_INBOUND_SECRET": os.environ.get("BILLINGDESK_RESEND_INBOUND_SECRET"),
+        # Resend's and Brevo's inbound webhooks carry no message: anymail fetches it (and
+        # Brevo's attachments) from their API with these keys.
+        "RESEND_API_KEY": os.environ.get("BILLINGDESK_RESEND_API_KEY"),
+        "BREVO_API_KEY": os.environ.get("BILLINGDESK_BREVO_API_KEY"),
     }.items()
     if value
 }
