@@ -230,6 +230,8 @@ BILLINGDESK_INBOUND_HELPDESK = os.environ.get("BILLINGDESK_INBOUND_HELPDESK", ""
 BILLINGDESK_INBOUND_ATTACHMENT_MAX_BYTES = _env_int(
     "BILLINGDESK_INBOUND_ATTACHMENT_MAX_BYTES", 10 * 2**20, minimum=0
 )
+# Threads of `billingdesk mail-in` storing messages at once (each holds a database connection).
+BILLINGDESK_INBOUND_STORE_THREADS = _env_int("BILLINGDESK_INBOUND_STORE_THREADS", 16, minimum=1)
 BILLINGDESK_INBOUND_RATE_PER_HOUR = _env_int("BILLINGDESK_INBOUND_RATE_PER_HOUR", 10, minimum=1)
 # django-anymail inbound webhooks (/anymail/<esp>/inbound/): the Basic-auth secret(s) and the
 # per-provider signing keys anymail reads (see docs/inbound-email.md).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -95,4 +96,12 @@ def listener(
         kwargs["require_starttls"] = require_starttls
     handler = InboundHandler("lmtp" if lmtp else "smtp")
     cls = _LMTPController if lmtp else Controller
-    return cls(handler, hostname=host, port=port, **kwargs)
+    # Storing waits on the database (a commit per message), not on the CPU: as many threads
+    # (each with its own connection) as the MTA opens sessions, so their commits overlap.
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(
+        ThreadPoolExecutor(
+            max_workers=settings.BILLINGDESK_INBOUND_STORE_THREADS, thread_name_prefix="mail-in"
+        )
+    )
+    return cls(handler, hostname=host, port=port, loop=loop, **kwargs)
