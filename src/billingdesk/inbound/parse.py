@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
@@ -254,6 +255,43 @@ def _binary_withheld(part: Message) -> bool:
     return True
 
 
+_FAST = BytesParser(policy=policy.compat32)
+
+
+def _text_of(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    if part.get_content_maintype() != "text":
+        return payload.decode("latin-1")
+    try:
+        return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+    except LookupError:
+        return payload.decode("latin-1")
+
+
+def _may_hold_a_card(raw: bytes) -> bool:
+    """Whether any free-text header or part (decoded) holds a card number, read with the
+    cheap compat32 parser: most messages hold none, and then the expensive rewrite is
+    skipped (the modern policy's header objects cost milliseconds a message)."""
+    try:
+        message = _FAST.parsebytes(raw)
+        for name in _TEXT_HEADERS:
+            value = message.get(name)
+            if value is not None:
+                unfolded = re.sub(r"\r?\n(?=[ \t])", "", str(value))
+                if contains_pan(str(make_header(decode_header(unfolded)))):
+                    return True
+        for part in message.walk():
+            if part.is_multipart() or part.get_content_maintype() == "message":
+                continue
+            if contains_pan(_text_of(part)):
+                return True
+    except Exception:
+        return True  # let the full pass decide
+    return False
+
+
 def redact_mime(raw: bytes) -> tuple[bytes, int]:
     """The message with card numbers masked in its headers and every text part (decoded, so a
     quoted-printable or base64 part is covered too), and how many were masked.
@@ -261,6 +299,9 @@ def redact_mime(raw: bytes) -> tuple[bytes, int]:
     A message that cannot be parsed or re-serialised is masked on its bytes instead.
     """
     count = 0
+    if not _may_hold_a_card(raw):
+        final, found = _redact_bytes(raw)
+        return final, found
     try:
         message = parse_bytes(raw)
         changed = False
