@@ -611,6 +611,7 @@ class ChatwootFake(HelpdeskFake):
         self.route("POST", base + r"/contacts", self.contact_create)
         self.route("GET", base + r"/contacts/search", self.contact_search)
         self.route("POST", base + r"/contacts/(\d+)/contact_inboxes", self.contact_inbox)
+        self.route("GET", base + r"/contacts/(\d+)/conversations", self.contact_conversations)
         self.route("POST", base + r"/conversations", self.conversation_create)
         self.route("POST", base + r"/conversations/(\d+)/messages", self.message_create)
         self.route("GET", base + r"/inboxes", lambda _b: (200, {"payload": [{"id": 1}]}, {}))
@@ -658,9 +659,28 @@ class ChatwootFake(HelpdeskFake):
             {},
         )
 
+    def contact_conversations(self, _body: Any, cid: str) -> Answer:
+        """``GET /contacts/{id}/conversations``: the contact's conversations (``payload``)."""
+        if int(cid) not in self.contacts:
+            return 404, {"error": "Resource could not be found"}, {}
+        found = [
+            {
+                "id": conv["id"],
+                "inbox_id": conv.get("inbox_id"),
+                "status": conv.get("status"),
+                "custom_attributes": conv.get("custom_attributes") or {},
+            }
+            for conv in self.conversations.values()
+            if str(conv.get("contact_id")) == cid
+        ]
+        return 200, {"payload": found}, {}
+
     def conversation_create(self, body: Any) -> Answer:
         if not isinstance(body, dict) or not body.get("source_id"):
             return 422, {"message": "source_id is required"}, {}
+        attributes = body.get("custom_attributes", {})
+        if not isinstance(attributes, dict):
+            return 422, {"message": "custom_attributes must be an object"}, {}
         conv = self.new_id()
         self.conversations[conv] = {"id": conv, **body, "messages": []}
         return 200, {"id": conv, "account_id": self.account, "inbox_id": body.get("inbox_id")}, {}

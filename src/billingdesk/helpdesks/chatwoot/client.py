@@ -20,6 +20,8 @@ from billingdesk.helpdesks.interface import (
     TicketRef,
 )
 
+KEY_ATTRIBUTE = "billingdesk_key"  # the conversation's custom attribute holding our key
+
 
 def _unwrap(data: Any) -> Any:
     return data.get("payload", data) if isinstance(data, dict) else data
@@ -84,22 +86,49 @@ class ChatwootClient(TicketClient):
         inbox = int(inbox_text)
         http = self._http()
         contact_id, source_id = self._contact(http, inbox, draft)
-        conv = http.json(
-            "POST",
-            "/conversations",
-            json_body={
-                "source_id": source_id,
-                "inbox_id": inbox,
-                "contact_id": int(contact_id) if contact_id.isdigit() else contact_id,
-                "status": "open",
-                "message": {"content": draft.message or draft.subject},
-            },
-            ok=(200, 201),
-        )
+        body: dict[str, Any] = {
+            "source_id": source_id,
+            "inbox_id": inbox,
+            "contact_id": int(contact_id) if contact_id.isdigit() else contact_id,
+            "status": "open",
+            "message": {"content": draft.message or draft.subject},
+        }
+        if draft.external_id:  # found again by ``ticket_find`` after a crash
+            body["custom_attributes"] = {KEY_ATTRIBUTE: draft.external_id}
+        conv = http.json("POST", "/conversations", json_body=body, ok=(200, 201))
         cid = pick(conv, "id", name="Chatwoot", what="a conversation id")
         base = self.connection.setting("base_url").rstrip("/")
         account = self.connection.setting("account_id")
         return TicketRef(ticket_id=cid, url=f"{base}/app/accounts/{account}/conversations/{cid}")
+
+    def ticket_find(self, draft: TicketDraft) -> TicketRef | None:
+        """The contact's conversations (``GET /contacts/{id}/conversations``) searched for
+        the one whose custom attribute holds our key."""
+        if not draft.external_id:
+            return None
+        http = self._http()
+        found = _unwrap(
+            http.json("GET", "/contacts/search", params={"q": draft.requester_email}, ok=(200,))
+        )
+        contacts = [c for c in found or [] if isinstance(c, dict) and c.get("id")]
+        base = self.connection.setting("base_url").rstrip("/")
+        account = self.connection.setting("account_id")
+        for contact in contacts:
+            listed = _unwrap(
+                http.json("GET", f"/contacts/{contact['id']}/conversations", ok=(200,))
+            )
+            for conv in listed or []:
+                if not isinstance(conv, dict):
+                    continue
+                attributes = conv.get("custom_attributes") or {}
+                if (
+                    isinstance(attributes, dict)
+                    and attributes.get(KEY_ATTRIBUTE) == draft.external_id
+                ):
+                    cid = str(conv["id"])
+                    url = f"{base}/app/accounts/{account}/conversations/{cid}"
+                    return TicketRef(ticket_id=cid, url=url, created=False)
+        return None
 
     def note_add(self, ticket_id: str, note: Note) -> str:
         body = {"content": note.markdown, "message_type": "outgoing", "private": True}

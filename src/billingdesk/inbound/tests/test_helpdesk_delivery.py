@@ -129,7 +129,7 @@ def test_files_beyond_the_limits_stay_with_the_stored_message(
         assert f"message-{row.pk}.eml" in description
 
 
-@pytest.mark.parametrize("kind", ["zendesk", "helpscout", "freshdesk", "front"])
+@pytest.mark.parametrize("kind", ["zendesk", "helpscout", "freshdesk", "front", "chatwoot"])
 def test_crash_between_helpdesk_create_and_record_opens_one_ticket(
     kind: str, receipt: Receipt, monkeypatch: pytest.MonkeyPatch, settings: Any, no_sleep: Any
 ) -> None:
