@@ -232,6 +232,12 @@ BILLINGDESK_INBOUND_MAX_BYTES = _env_int(
     "BILLINGDESK_INBOUND_MAX_BYTES", 10 * 2**20, minimum=64 * 2**10
 )
 BILLINGDESK_INBOUND_HELPDESK = os.environ.get("BILLINGDESK_INBOUND_HELPDESK", "")
+# Largest single file forwarded to the helpdesk ticket (the stored message keeps them all).
+BILLINGDESK_INBOUND_ATTACHMENT_MAX_BYTES = _env_int(
+    "BILLINGDESK_INBOUND_ATTACHMENT_MAX_BYTES", 10 * 2**20, minimum=0
+)
+# Threads of `billingdesk mail-in` storing messages at once (each holds a database connection).
+BILLINGDESK_INBOUND_STORE_THREADS = _env_int("BILLINGDESK_INBOUND_STORE_THREADS", 16, minimum=1)
 BILLINGDESK_INBOUND_RATE_PER_HOUR = _env_int("BILLINGDESK_INBOUND_RATE_PER_HOUR", 10, minimum=1)
 # django-anymail inbound webhooks (/anymail/<esp>/inbound/): the Basic-auth secret(s) and the
 # per-provider signing keys anymail reads (see docs/inbound-email.md).
@@ -244,6 +250,10 @@ ANYMAIL = {
         "POSTAL_WEBHOOK_KEY": os.environ.get("BILLINGDESK_POSTAL_WEBHOOK_KEY"),
         "MANDRILL_WEBHOOK_KEY": os.environ.get("BILLINGDESK_MANDRILL_WEBHOOK_KEY"),
         "RESEND_INBOUND_SECRET": os.environ.get("BILLINGDESK_RESEND_INBOUND_SECRET"),
+        # Resend's and Brevo's inbound webhooks carry no message: anymail fetches it (and
+        # Brevo's attachments) from their API with these keys.
+        "RESEND_API_KEY": os.environ.get("BILLINGDESK_RESEND_API_KEY"),
+        "BREVO_API_KEY": os.environ.get("BILLINGDESK_BREVO_API_KEY"),
     }.items()
     if value
 }
