@@ -186,7 +186,6 @@ class ZendeskFake(HelpdeskFake):
             ticket["comments"].append(comment)
         return 200, {"ticket": {"id": int(tid)}, "audit": {"id": self.new_id()}}, {}
 
-
     def comment_add(self, tid: int, *, author: str, body: str, role: str = "end-user") -> None:
         """Seed a comment written by ``author`` (an end-user is the customer)."""
         user = self.users.setdefault(
@@ -194,7 +193,12 @@ class ZendeskFake(HelpdeskFake):
         )
         ticket = self.tickets.setdefault(tid, {"id": tid, "comments": []})
         ticket["comments"].append(
-            {"body": body, "public": True, "author_id": user["id"], "created_at": "2026-11-02T10:00:00Z"}
+            {
+                "body": body,
+                "public": True,
+                "author_id": user["id"],
+                "created_at": "2026-11-02T10:00:00Z",
+            }
         )
 
     def comments_list(self, _body: Any, tid: str) -> Answer:

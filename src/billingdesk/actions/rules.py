@@ -115,9 +115,12 @@ def state_refusal(
             kind is ActionKind.CAPTURE and target.status != ChargeStatus.AUTHORIZED
         ):
             return "Only an authorised, uncaptured payment can be captured or voided."
-    if isinstance(target, Dispute) and kind in DISPUTE_KINDS:
-        if target.status not in DISPUTE_ANSWERABLE:
-            return f"This dispute is {target.get_status_display()}: it takes no answer now."  # type: ignore[attr-defined]
+    if (
+        isinstance(target, Dispute)
+        and kind in DISPUTE_KINDS
+        and target.status not in DISPUTE_ANSWERABLE
+    ):
+        return f"This dispute is {target.get_status_display()}: it takes no answer now."  # type: ignore[attr-defined]
     ended = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
     if (
         isinstance(target, Subscription)

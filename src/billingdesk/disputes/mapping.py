@@ -41,7 +41,12 @@ PLANS: dict[str, ReasonPlan] = {
     "subscription_canceled": ReasonPlan(
         cover_field="cancellation_rebuttal",
         file_field="cancellation_policy",
-        fields=(*_CUSTOMER, "cancellation_policy_disclosure", "service_date", "product_description"),
+        fields=(
+            *_CUSTOMER,
+            "cancellation_policy_disclosure",
+            "service_date",
+            "product_description",
+        ),
         cover=(
             "The customer was charged {amount} on {charge_date} for {product}, a subscription "
             "that was active for the period {period}. {cancellation}Our cancellation policy is "

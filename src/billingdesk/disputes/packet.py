@@ -14,7 +14,6 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db.models import Q
-from django.utils import timezone
 
 from billingdesk.actions.models import AuditEntry
 from billingdesk.billing.models import Charge, Customer, Dispute, Refund, Subscription
@@ -115,7 +114,8 @@ def _charge_section(charge: Charge, out: Assembly) -> None:
 def _purchase_ip(charge: Charge) -> str:
     """The buyer's IP where the gateway recorded it (a metadata ``ip``/``customer_ip``)."""
     raw = charge.raw if isinstance(charge.raw, dict) else {}
-    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    found = raw.get("metadata")
+    meta: dict[str, object] = found if isinstance(found, dict) else {}
     for key in ("customer_ip", "ip", "ip_address"):
         value = meta.get(key) or raw.get(key)
         if isinstance(value, str) and 3 <= len(value) <= 45:
@@ -166,9 +166,8 @@ def _customer_section(customer: Customer | None, out: Assembly) -> None:
 
 
 def _subscription(charge: Charge) -> Subscription | None:
-    if charge.invoice_id is not None and charge.invoice is not None:
-        if charge.invoice.subscription is not None:
-            return charge.invoice.subscription
+    if charge.invoice is not None and charge.invoice.subscription is not None:
+        return charge.invoice.subscription
     if charge.customer_id is None:
         return None
     return (
@@ -283,7 +282,7 @@ def _policy_section(account: GatewayAccount, out: Assembly) -> None:
     if policy is None or not policy.refund_policy.strip():
         out.notes.append(
             "No refund policy is configured for this gateway account or its brand, so the "
-            "packet has none: add one in the admin (Disputes › Refund policies)."
+            "packet has none: add one in the admin (Disputes, Refund policies)."
         )
         return
     lines = [policy.refund_policy.strip()]

@@ -72,7 +72,9 @@ def dispute_reminders_send(*, now: datetime | None = None, base_url: str = "") -
         if _send(dispute, left, sorted(people), base_url):
             with transaction.atomic():
                 case = DisputeCase.objects.select_for_update().get(pk=case.pk)
-                case.reminders_sent = sorted({*case.reminders_sent, threshold})
+                # The earlier reminders this one stands for are not sent late.
+                passed = {d for d in settings.DISPUTE_REMINDER_DAYS if d >= threshold}
+                case.reminders_sent = sorted({*case.reminders_sent, *passed})
                 case.save(update_fields=["reminders_sent"])
             sent += 1
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from billingdesk.core.money import day_format, money_format
 from billingdesk.gateways.interface import DisputeStatus
 from billingdesk.panel.dispute_banner import ANSWERABLE, URGENT_DAYS, days_left, deadline_text
 from billingdesk.panel.lists import Cell, ListSpec
+
 
 @dataclass(frozen=True, slots=True)
 class DisputeCard:

@@ -7,9 +7,7 @@ from billingdesk.disputes import views
 urlpatterns = [
     path("console/disputes/", views.disputes_list, name="disputes-list"),
     path("console/disputes/<id:dispute_id>/", views.dispute_review, name="dispute-review"),
-    path(
-        "console/disputes/<id:dispute_id>/submit/", views.dispute_submit, name="dispute-submit"
-    ),
+    path("console/disputes/<id:dispute_id>/submit/", views.dispute_submit, name="dispute-submit"),
     path(
         "console/disputes/<id:dispute_id>/accept/",
         views.dispute_accept_view,

@@ -114,7 +114,9 @@ def _review(
         "dispute": dispute,
         "card": dispute_card(dispute),
         "packet": packet,
-        "cover": cover if cover is not None else (packet.fields.get(packet.cover_field, "") if packet else ""),
+        "cover": cover
+        if cover is not None
+        else (packet.fields.get(packet.cover_field, "") if packet else ""),
         "other_fields": {k: v for k, v in packet.fields.items() if k != packet.cover_field}
         if packet
         else {},

@@ -80,7 +80,9 @@ def dispute_banner_html(disputes: Iterable[Dispute]) -> SafeString:
                 label(dispute.reason) or _("no reason given"),
                 dispute.status,
                 label(dispute.status),
-                html(' · <span class="{}">{}</span>', "bad" if urgent else "", deadline_text(dispute))
+                html(
+                    ' · <span class="{}">{}</span>', "bad" if urgent else "", deadline_text(dispute)
+                )
                 if dispute.status in ANSWERABLE
                 else SafeString(""),
                 html(' · <a href="{}">{}</a>', url_attr(url), _("Review the evidence"))

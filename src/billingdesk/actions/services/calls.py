@@ -99,7 +99,9 @@ def _call(
 
 def _files(digests: dict[str, str]) -> dict[str, bytes]:
     """The stored files a request names, each checked against its digest."""
-    rows = {row.sha256: bytes(row.data) for row in ActionFile.objects.filter(pk__in=digests.values())}
+    rows = {
+        row.sha256: bytes(row.data) for row in ActionFile.objects.filter(pk__in=digests.values())
+    }
     files = {}
     for name, digest in digests.items():
         data = rows.get(digest)

@@ -109,7 +109,10 @@ def build_case(
     charge.refresh_from_db()
     assert charge.customer is not None
     HelpdeskTicket.objects.create(
-        connection=connection, external_id="t-1", ticket_id="501", person_id=charge.customer.person_id
+        connection=connection,
+        external_id="t-1",
+        ticket_id="501",
+        person_id=charge.customer.person_id,
     )
     zendesk.comment_add(501, author="ada@example.com", body=MESSAGE)
     zendesk.comment_add(501, author="agent@acme.example", body="Of course!", role="agent")
