@@ -1,6 +1,7 @@
 """The bank's decision arrives by webhook (``charge.dispute.closed``) and updates the mirror
-and the review page (no answer offered once decided). And the customer's messages are read
-through the helpdesk's own API client."""
+(a won dispute gives the charge back its paid state, also when a later copy of the charge
+still says "disputed", as Stripe's does) and the review page (no answer once decided).
+And the customer's messages are read through the helpdesk's own API client."""
 
 from __future__ import annotations
 
@@ -31,9 +32,13 @@ def _closed(status: str) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("status", ["won", "lost"])
+@pytest.mark.parametrize(("status", "charge_status"), [("won", "captured"), ("lost", "disputed")])
 def test_the_decision_by_webhook_updates_the_mirror(
-    case: Case, client: Client, drain_tasks: Callable[[], None], status: str
+    case: Case,
+    client: Client,
+    drain_tasks: Callable[[], None],
+    status: str,
+    charge_status: str,
 ) -> None:
     assert Charge.objects.get(pk=case.charge.pk).status == "disputed"
     response = post_event(
@@ -43,6 +48,8 @@ def test_the_decision_by_webhook_updates_the_mirror(
     drain_tasks()
 
     assert Dispute.objects.get(pk=case.dispute.pk).status == status
+    # Won, the charge is paid again (refunds offered); lost, the money stays held.
+    assert Charge.objects.get(pk=case.charge.pk).status == charge_status
     client.force_login(case.agent)
     page = client.get(reverse("dispute-review", args=[case.dispute.pk])).content.decode()
     assert status.title() in page and 'id="submit-form"' not in page
@@ -61,3 +68,18 @@ def test_zendesk_messages_are_read_page_by_page_with_their_authors(case: Case) -
     ]
     assert messages[0].body == MESSAGE
     assert len(case.zendesk.calls("GET", r"/api/v2/tickets/501/comments\.json")) == 2
+
+
+def test_a_won_charge_stays_paid_when_the_gateway_still_flags_it_disputed(
+    case: Case, client: Client, drain_tasks: Callable[[], None]
+) -> None:
+    post_event(client, case.account, event_json("charge.dispute.closed", _closed("won")))
+    drain_tasks()
+    charge = {
+        "id": "ch_1", "object": "charge", "amount": 4200, "amount_captured": 4200,
+        "amount_refunded": 0, "captured": True, "refunded": False, "status": "succeeded",
+        "currency": "eur", "customer": "cus_1", "created": 1900000000, "disputed": True,
+    }  # fmt: skip
+    post_event(client, case.account, event_json("charge.updated", charge, event_id="evt_2"))
+    drain_tasks()
+    assert Charge.objects.get(pk=case.charge.pk).status == "captured"
