@@ -14,6 +14,11 @@ urlpatterns = [
         name="dispute-accept",
     ),
     path(
+        "console/disputes/<id:dispute_id>/assign/",
+        views.dispute_assign_view,
+        name="dispute-assign",
+    ),
+    path(
         "console/disputes/<id:dispute_id>/packets/<id:packet_id>.pdf",
         views.packet_pdf,
         name="dispute-packet-pdf",

@@ -21,10 +21,10 @@ from billingdesk.actions.services import request_outcome
 from billingdesk.billing.models import Dispute
 from billingdesk.core.errors import OperationalError, UserFacingError
 from billingdesk.core.parsing import parse_id
-from billingdesk.disputes.models import EvidencePacket
+from billingdesk.disputes.models import DisputeCase, EvidencePacket
 from billingdesk.disputes.packet import file_limit, packet_assemble
 from billingdesk.disputes.selectors import DISPUTES_LIST, dispute_card
-from billingdesk.disputes.services import dispute_accept, dispute_answer_submit
+from billingdesk.disputes.services import dispute_accept, dispute_answer_submit, dispute_assign
 from billingdesk.gateways.interface import Capability
 from billingdesk.gateways.registry import connector_for
 from billingdesk.panel.lists import ListFilterError, ListFilters, list_page, parse_filters
@@ -129,6 +129,9 @@ def _review(
         "supported": supported,
         "limit_mb": file_limit(dispute.account) / 1_000_000,
         "answers": _answers(dispute),
+        "assignee": DisputeCase.objects.filter(dispute=dispute)
+        .values_list("assigned_to__username", flat=True)
+        .first(),
     }
     return render(request, "disputes/review.html", context, status=status)
 
@@ -208,6 +211,17 @@ def dispute_accept_view(request: HttpRequest, dispute_id: int) -> HttpResponse:
         }
         return _review(request, dispute, error=message, status=503)
     return _finish(request, dispute, done)
+
+
+@login_required
+@require_POST
+def dispute_assign_view(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    """Take the dispute (its deadline reminders then come to you too)."""
+    dispute = _dispute_or_404(dispute_id)
+    if ROLE_RANK[role_of(request.user)] < ROLE_RANK[Role.AGENT]:
+        return HttpResponseForbidden(_("Your role is read-only."))
+    dispute_assign(dispute=dispute, user=_user(request))
+    return redirect("dispute-review", dispute_id=dispute.pk)
 
 
 @login_required

@@ -168,3 +168,26 @@ def test_reminders_go_once_and_never_submit(case: Case) -> None:
     (message,) = mail.outbox
     assert message.to == ["fiona@acme.example"] and "dp_1" in message.subject
     assert [p for m, p in case.stripe.requests if m == "POST"] == []
+
+
+def test_taking_a_dispute_sends_its_reminders_to_you_too(case: Case) -> None:
+    case.agent.email = "alice@acme.example"
+    case.agent.save()
+    client = _client(case)
+    assert client.post(reverse("dispute-assign", args=[case.dispute.pk])).status_code == 302
+    assert (
+        "Assigned to alice"
+        in client.get(reverse("dispute-review", args=[case.dispute.pk])).content.decode()
+    )
+
+    dispute_reminders_send(now=timezone.now() + timedelta(days=3))
+    (message,) = mail.outbox
+    assert message.to == ["alice@acme.example"]
+
+
+def test_a_read_only_agent_cannot_take_or_answer_a_dispute(case: Case) -> None:
+    client = Client()
+    client.force_login(agent("read_only", "vera"))
+    assert client.post(reverse("dispute-assign", args=[case.dispute.pk])).status_code == 403
+    page = client.get(reverse("dispute-review", args=[case.dispute.pk])).content.decode()
+    assert 'id="submit-form"' not in page
