@@ -191,3 +191,10 @@ def test_a_read_only_agent_cannot_take_or_answer_a_dispute(case: Case) -> None:
     assert client.post(reverse("dispute-assign", args=[case.dispute.pk])).status_code == 403
     page = client.get(reverse("dispute-review", args=[case.dispute.pk])).content.decode()
     assert 'id="submit-form"' not in page
+
+
+def test_the_generic_action_forms_do_not_take_dispute_answers(case: Case) -> None:
+    client = _client(case)
+    for kind in ("dispute_submit", "dispute_accept"):
+        url = f"/console/actions/{kind}/charge/{case.charge.pk}/review/"
+        assert client.post(url, {"key": "k"}).status_code == 404
