@@ -113,6 +113,15 @@ def test_finance_approval_as_a_setting(case: Case, settings: object) -> None:
     assert request.status == ActionRequest.Status.PENDING_APPROVAL
     assert case.stripe.calls("POST", "/v1/disputes") == 0
 
+    # Finance sees it among the approvals and approves: only then is it submitted.
+    finance = Client()
+    finance.force_login(agent("finance", "fiona"))
+    assert finance.get(reverse("console-approvals")).status_code == 200
+    finance.post(reverse("console-approval-decide", args=[request.pk]), {"decision": "approve"})
+    request.refresh_from_db()
+    assert request.status == ActionRequest.Status.SUCCEEDED
+    assert case.stripe.calls("POST", "/v1/disputes/dp_1") == 1
+
 
 def test_a_disputed_charge_is_shown_disputed_and_cannot_be_refunded(case: Case) -> None:
     charge = Charge.objects.get(pk=case.charge.pk)
