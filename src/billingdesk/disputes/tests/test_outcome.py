@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 
 from billingdesk.billing.models import Charge, Dispute
 from billingdesk.gateways.stripe.tests.helpers import event_json, post_event
 from billingdesk.helpdesks.registry import provider_for
+from billingdesk.reports.models import RevenueDay
 
 from .conftest import MESSAGE, Case
 
@@ -50,6 +52,9 @@ def test_the_decision_by_webhook_updates_the_mirror(
     assert Dispute.objects.get(pk=case.dispute.pk).status == status
     # Won, the charge is paid again (refunds offered); lost, the money stays held.
     assert Charge.objects.get(pk=case.charge.pk).status == charge_status
+    # The revenue report counts a lost dispute, and no won one.
+    lost = RevenueDay.objects.filter(account=case.account).aggregate(total=Sum("disputes_lost"))
+    assert (lost["total"] or 0) == (4200 if status == "lost" else 0)
     client.force_login(case.agent)
     page = client.get(reverse("dispute-review", args=[case.dispute.pk])).content.decode()
     assert status.title() in page and 'id="submit-form"' not in page
