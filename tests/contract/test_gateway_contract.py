@@ -117,6 +117,7 @@ def _dummy_arguments(name: str) -> dict[str, object]:
         "card_update_start": {"customer_id": "c", "return_url": ""},
         "object_fetch": {"kind": gw.ObjectKind.CUSTOMER, "object_id": "c"},
         "dispute_evidence_submit": {**base, "dispute_id": "d", "evidence": {}},
+        "dispute_accept": {**base, "dispute_id": "d"},
     }[name]
 
 

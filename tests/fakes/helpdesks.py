@@ -241,6 +241,9 @@ class ZendeskFake(HelpdeskFake):
         self.route("GET", r"/api/v2/tickets\.json", self.ticket_list)
         self.route("PUT", r"/api/v2/tickets/(\d+)\.json", self.ticket_update)
         self.route("POST", r"/api/v2/uploads\.json", self.upload)
+        self.route("GET", r"/api/v2/tickets/(\d+)/comments\.json", self.comments_list)
+        self.users: dict[str, dict[str, Any]] = {}  # by email: the side-loaded authors
+        self.comments_page_size = 100
         self.route(
             "GET", r"/api/v2/users/me\.json", lambda _b: (200, {"user": {"email": self.email}}, {})
         )
@@ -295,6 +298,49 @@ class ZendeskFake(HelpdeskFake):
             comment = {**comment, "attachments": [self.uploads[t] for t in tokens]}
             ticket["comments"].append(comment)
         return 200, {"ticket": {"id": int(tid)}, "audit": {"id": self.new_id()}}, {}
+
+    def comment_add(self, tid: int, *, author: str, body: str, role: str = "end-user") -> None:
+        """Seed a comment written by ``author`` (an end-user is the customer)."""
+        user = self.users.setdefault(
+            author, {"id": self.new_id(), "email": author, "name": author, "role": role}
+        )
+        ticket = self.tickets.setdefault(tid, {"id": tid, "comments": []})
+        ticket["comments"].append(
+            {
+                "body": body,
+                "public": True,
+                "author_id": user["id"],
+                "created_at": "2026-11-02T10:00:00Z",
+            }
+        )
+
+    def comments_list(self, _body: Any, tid: str) -> Answer:
+        """GET /api/v2/tickets/{id}/comments.json: offset pages (``page``) with ``next_page``,
+        and ``include=users`` side-loading the authors."""
+        ticket = self.tickets.get(int(tid))
+        if ticket is None:
+            return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+        query = self.requests[-1].query
+        page = int(query.get("page") or 1)
+        size = self.comments_page_size
+        rows = [
+            {"id": i + 1, "public": True, "author_id": None, "created_at": "", **c}
+            for i, c in enumerate(ticket["comments"])
+        ]
+        chunk = rows[(page - 1) * size : page * size]
+        more = len(rows) > page * size
+        answer: dict[str, Any] = {
+            "comments": chunk,
+            "next_page": f"{self.url}/api/v2/tickets/{tid}/comments.json?page={page + 1}"
+            "&include=users"
+            if more
+            else None,
+            "count": len(rows),
+        }
+        if query.get("include") == "users":
+            ids = {c.get("author_id") for c in chunk}
+            answer["users"] = [u for u in self.users.values() if u["id"] in ids]
+        return 200, answer, {}
 
 
 # --- Help Scout (§2.3) ---------------------------------------------------------------------

@@ -18,9 +18,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from billingdesk.accounts.models import ROLE_RANK, Role
 from billingdesk.accounts.selectors import money_limit, role_of
 from billingdesk.actions.models import ActionKind, ActionRequest
 from billingdesk.actions.rules import User
@@ -75,6 +77,12 @@ def limit_refusal(
 ) -> str:
     """Why this agent may not do (or, with ``approving``, approve) this alone; '' if they may."""
     kind = ActionKind(kind)
+    if (
+        kind in (ActionKind.DISPUTE_SUBMIT, ActionKind.DISPUTE_ACCEPT)
+        and settings.DISPUTE_ANSWER_NEEDS_APPROVAL
+        and ROLE_RANK[role_of(user)] < ROLE_RANK[Role.FINANCE]
+    ):
+        return "Answering a dispute needs finance's approval (a setting of this installation)."
     if kind not in MONEY_KINDS or amount is None:
         return ""
     limit = money_limit(role=role_of(user), kind=kind.value, currency=currency)

@@ -20,6 +20,8 @@ class ActionKind(models.TextChoices):
     APPLY_COUPON = "apply_coupon", "apply coupon"
     ADD_TAX_ID = "add_tax_id", "add tax id"
     PAYMENT_REQUEST = "payment_request", "payment request"
+    DISPUTE_SUBMIT = "dispute_submit", "answer a dispute"
+    DISPUTE_ACCEPT = "dispute_accept", "accept a dispute"
 
 
 class ActionReason(models.Model):
@@ -111,6 +113,19 @@ class ActionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.target_id} [{self.status}]"
+
+
+class ActionFile(models.Model):
+    """A file an action sends (a dispute's evidence packet), stored by its SHA-256 before
+    the request is claimed: the request's params name the digest, so what the gateway is
+    sent is exactly what the agent reviewed, even when a retry or the sweep sends it."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"file {self.sha256[:12]} ({len(self.data)} bytes)"
 
 
 class AuditEntry(models.Model):

@@ -46,6 +46,8 @@ DEFAULT_REASONS: dict[str, tuple[str, ...]] = {
     ActionKind.SEND_INVOICE: _COMMON,
     ActionKind.ADD_TAX_ID: _COMMON,
     ActionKind.APPLY_COUPON: ("goodwill", "service_issue", "requested_by_customer", "other"),
+    ActionKind.DISPUTE_SUBMIT: ("evidence_complete", "other"),
+    ActionKind.DISPUTE_ACCEPT: ("refund_due", "evidence_missing", "fraud_confirmed", "other"),
 }
 
 

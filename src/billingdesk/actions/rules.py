@@ -11,7 +11,15 @@ from billingdesk.accounts.models import ROLE_RANK, Role
 from billingdesk.accounts.selectors import role_of
 from billingdesk.actions.models import ActionKind
 from billingdesk.actions.reasons import reasons_for
-from billingdesk.billing.models import Charge, Coupon, Customer, Invoice, Mirrored, Subscription
+from billingdesk.billing.models import (
+    Charge,
+    Coupon,
+    Customer,
+    Dispute,
+    Invoice,
+    Mirrored,
+    Subscription,
+)
 from billingdesk.core.errors import (
     AmountTooLarge,
     CapabilityMissing,
@@ -24,6 +32,7 @@ from billingdesk.gateways.interface import (
     Capability,
     ChargeStatus,
     Connector,
+    DisputeStatus,
     SubscriptionStatus,
 )
 from billingdesk.gateways.registry import connector_class, connector_for
@@ -42,6 +51,8 @@ TARGETS: dict[ActionKind, tuple[type[Mirrored], ...]] = {
     ActionKind.APPLY_COUPON: (Customer, Subscription),
     ActionKind.ADD_TAX_ID: (Customer,),
     ActionKind.PAYMENT_REQUEST: (Customer,),
+    ActionKind.DISPUTE_SUBMIT: (Dispute,),
+    ActionKind.DISPUTE_ACCEPT: (Dispute,),
 }
 
 _CAPABILITY: dict[ActionKind, Capability] = {
@@ -55,7 +66,16 @@ _CAPABILITY: dict[ActionKind, Capability] = {
     ActionKind.APPLY_COUPON: Capability.APPLY_COUPON,
     ActionKind.ADD_TAX_ID: Capability.ADD_TAX_ID,
     ActionKind.PAYMENT_REQUEST: Capability.PAYMENT_REQUEST,
+    ActionKind.DISPUTE_SUBMIT: Capability.DISPUTE_EVIDENCE,
+    ActionKind.DISPUTE_ACCEPT: Capability.DISPUTE_EVIDENCE,
 }
+
+# The dispute statuses that wait for the merchant's answer (evidence or acceptance).
+DISPUTE_ANSWERABLE = (DisputeStatus.NEEDS_RESPONSE, DisputeStatus.WARNING)
+DISPUTE_KINDS = frozenset({ActionKind.DISPUTE_SUBMIT, ActionKind.DISPUTE_ACCEPT})
+# Evidence limits checked before a request is claimed (the connector checks its own too).
+_EVIDENCE_FIELDS = 40
+_EVIDENCE_TEXT_LIMIT = 20_000
 
 # Tax id types agents may add (the gateways' common vocabulary, Stripe's names).
 TAX_ID_TYPES = {
@@ -95,6 +115,12 @@ def state_refusal(
             kind is ActionKind.CAPTURE and target.status != ChargeStatus.AUTHORIZED
         ):
             return "Only an authorised, uncaptured payment can be captured or voided."
+    if (
+        isinstance(target, Dispute)
+        and kind in DISPUTE_KINDS
+        and target.status not in DISPUTE_ANSWERABLE
+    ):
+        return f"This dispute is {target.get_status_display()}: it takes no answer now."  # type: ignore[attr-defined]
     ended = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
     if (
         isinstance(target, Subscription)
@@ -311,7 +337,44 @@ def params_clean(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> 
             "currency": _currency(params, target),
             "description": _text(params, "description", required=True, limit=500),
         }
+    if kind is ActionKind.DISPUTE_ACCEPT:
+        return {}
+    if kind is ActionKind.DISPUTE_SUBMIT:
+        return _evidence_clean(params)
     raise InvalidRequest(f"{kind} does not apply to this record")
+
+
+def _evidence_clean(params: dict[str, Any]) -> dict[str, Any]:
+    """``{"evidence": {field: text}, "files": {field: sha256}}``: the text fields the
+    gateway takes, and the stored files (``ActionFile``) its file fields take."""
+    from billingdesk.actions.models import ActionFile
+
+    evidence = params.get("evidence")
+    files = params.get("files") or {}
+    if not isinstance(evidence, dict) or not isinstance(files, dict):
+        raise InvalidRequest("The evidence must be a set of named fields.")
+    if len(evidence) + len(files) > _EVIDENCE_FIELDS:
+        raise InvalidRequest("The evidence has too many fields.")
+    text: dict[str, str] = {}
+    for name, value in evidence.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise InvalidRequest("Each evidence field must be text.")
+        if len(value) > _EVIDENCE_TEXT_LIMIT:
+            raise InvalidRequest(
+                f"Evidence field {name} is longer than {_EVIDENCE_TEXT_LIMIT} characters."
+            )
+        if value.strip():
+            text[name] = value.strip()
+    if not text:
+        raise InvalidRequest("The evidence is empty: write the cover text at least.")
+    digests = {str(k): str(v) for k, v in files.items()}
+    if len(set(digests.values()) - _stored(ActionFile, digests.values())):
+        raise InvalidRequest("An evidence file is missing; assemble the packet again.")
+    return {"evidence": text, "files": digests}
+
+
+def _stored(model: Any, digests: Any) -> set[str]:
+    return set(model.objects.filter(pk__in=list(digests)).values_list("pk", flat=True))
 
 
 def coupon_get(target: Mirrored, coupon_id: str) -> Coupon:

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "billingdesk.inbound",
     "anymail",
     "billingdesk.reports",
+    "billingdesk.disputes",
     "billingdesk.config",
     "billingdesk.ops",
 ]
@@ -340,6 +341,12 @@ PANEL_POLL_SECONDS = _env_float("BILLINGDESK_PANEL_POLL", 10, minimum=1)
 # ACTIONS_SWEEP_SECONDS): the gateway is asked again with the same idempotency key. Past
 # ACTION_RECONCILE_MAX_SECONDS (below the gateways' key lifetime, 24 h at Stripe) it is marked
 # "unknown: check the gateway" instead.
+# Disputes (``billingdesk.disputes``): whether an agent's answer (evidence or acceptance)
+# waits for finance's approval, and how many days before the deadline reminders go out.
+DISPUTE_ANSWER_NEEDS_APPROVAL = _env_bool("BILLINGDESK_DISPUTE_ANSWER_NEEDS_APPROVAL", False)
+DISPUTE_REMINDER_DAYS = [
+    int(day) for day in _env_list("BILLINGDESK_DISPUTE_REMINDER_DAYS", "5,2,1") if day.isdigit()
+]
 ACTION_CLAIM_TIMEOUT_SECONDS = _env_float("BILLINGDESK_ACTION_CLAIM_TIMEOUT", 300, minimum=0)
 ACTION_RECONCILE_MAX_SECONDS = _env_float(
     "BILLINGDESK_ACTION_RECONCILE_MAX_AGE", 12 * 3600, minimum=0

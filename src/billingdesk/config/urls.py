@@ -28,6 +28,7 @@ urlpatterns = [
     path("billing/", include("billingdesk.portal.urls")),
     path("reports/", include("billingdesk.reports.urls")),
     path("", include("billingdesk.panel.urls")),
+    path("", include("billingdesk.disputes.urls")),
     path("", include("billingdesk.helpdesks.urls")),
     path("api/v1/", api_v1.urls),
     path("admin/", admin.site.urls),

@@ -88,6 +88,18 @@ LABELS: dict[str, Promise] = {
     "general": _("General"),
     "expired_or_canceled_card": _("Expired or canceled card"),
     "order_fulfilled": _("Order shipped or service delivered"),
+    # Dispute reasons (Stripe's) and the reasons an agent answers or accepts one
+    "bank_cannot_process": _("Bank could not process"),
+    "check_returned": _("Check returned"),
+    "customer_initiated": _("Started by the customer"),
+    "debit_not_authorized": _("Debit not authorised"),
+    "incorrect_account_details": _("Incorrect account details"),
+    "insufficient_funds": _("Insufficient funds"),
+    "noncompliant": _("Not compliant with network rules"),
+    "evidence_complete": _("The evidence answers the claim"),
+    "refund_due": _("The customer is owed the money"),
+    "evidence_missing": _("Not enough evidence to answer"),
+    "fraud_confirmed": _("The payment was fraudulent"),
     # Kinds of actions
     "refund": _("Refund"),
     "capture": _("Capture"),
@@ -98,6 +110,8 @@ LABELS: dict[str, Promise] = {
     "apply_coupon": _("Apply coupon"),
     "add_tax_id": _("Add VAT or tax number"),
     "payment_request": _("Payment request"),
+    "dispute_submit": _("Answer a dispute"),
+    "dispute_accept": _("Accept a dispute"),
     "document_resend": _("Resend document"),
     "approval_decide": _("Approval decision"),
     # What a search was looked up as

@@ -426,10 +426,21 @@ class Connector(ABC):
     # A connector overrides the ones its ``capabilities`` declare.
 
     def dispute_evidence_submit(
-        self, *, dispute_id: str, evidence: Mapping[str, str], idempotency_key: str
+        self,
+        *,
+        dispute_id: str,
+        evidence: Mapping[str, str],
+        idempotency_key: str,
+        files: Mapping[str, bytes] | None = None,
     ) -> ActionResult:
-        """Submit text evidence for a dispute (final at most gateways); returns the dispute."""
+        """Submit text evidence for a dispute (final at most gateways); returns the dispute.
+        ``files``: PDF documents by the gateway's file-evidence field (uploaded first, so a
+        refused file leaves the dispute unanswered rather than half-answered)."""
         raise _missing(self, "submit dispute evidence")
+
+    def dispute_accept(self, *, dispute_id: str, idempotency_key: str) -> ActionResult:
+        """Concede a dispute (irreversible: it is lost); returns the dispute."""
+        raise _missing(self, "accept a dispute")
 
     def refund_create(
         self, *, charge_id: str, amount: int | None, reason: str, idempotency_key: str

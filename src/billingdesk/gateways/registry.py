@@ -37,7 +37,7 @@ ACTION_METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.PAYMENT_REQUEST: ("payment_request_create",),
     Capability.CARD_UPDATE: ("card_update_start",),
     Capability.FETCH: ("object_fetch",),
-    Capability.DISPUTE_EVIDENCE: ("dispute_evidence_submit",),
+    Capability.DISPUTE_EVIDENCE: ("dispute_evidence_submit", "dispute_accept"),
 }
 
 _CONNECTORS: dict[str, type[Connector]] = {}

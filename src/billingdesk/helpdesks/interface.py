@@ -95,6 +95,17 @@ class TicketRef:
 
 
 @dataclass(frozen=True, slots=True)
+class TicketMessage:
+    """One message of a ticket as the helpdesk keeps it (dispute evidence quotes them)."""
+
+    author: str  # an email or a name, as the helpdesk gives it
+    body: str  # plain text
+    at: str  # ISO 8601, as the helpdesk gives it
+    from_customer: bool
+    public: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionCheck:
     ok: bool
     detail: str
@@ -134,6 +145,15 @@ class TicketClient(ABC):
     @abstractmethod
     def check(self) -> ConnectionCheck:
         """A harmless authenticated read proving the credentials work."""
+
+    def ticket_messages(self, ticket_id: str) -> list[TicketMessage]:
+        """The ticket's messages, oldest first (private notes excluded). A helpdesk whose
+        client cannot read them says so with ``CapabilityMissing``."""
+        from billingdesk.core.errors import CapabilityMissing
+
+        raise CapabilityMissing(
+            f"billingdesk cannot read ticket messages from {type(self).__name__} yet."
+        )
 
 
 class Provider(ABC):

@@ -85,9 +85,12 @@ class TypedParams:
 
 def action_kind(value: str) -> ActionKind:
     try:
-        return ActionKind(value)
+        kind = ActionKind(value)
     except ValueError:
         raise InvalidRequest(f"There is no action {value!r}.") from None
+    if kind not in PARAM_FIELDS:  # answered on its own page (a dispute's review)
+        raise InvalidRequest(f"{kind.label.capitalize()} has no form here.")
+    return kind
 
 
 def minor_to_text(amount: int, currency: str) -> str:

@@ -47,6 +47,7 @@ from billingdesk.core.html import SafeString, esc, html, join, url_attr
 from billingdesk.core.labels import label
 from billingdesk.core.money import active_locale, day_format, moment_format, money_format
 from billingdesk.documents.models import Document
+from billingdesk.panel.dispute_banner import dispute_banner_html
 from billingdesk.panel.formatting import confidence_band
 from billingdesk.panel.labels import audit_headline
 from billingdesk.panel.selectors import PanelData, Section
@@ -592,6 +593,7 @@ def sections_html(data: PanelData, *, compact: bool, back: str = "") -> SafeStri
         return html("{}\n  {}", rows(section.rows, render, f"No {name}."), page.more(section, name))
 
     parts = [
+        dispute_banner_html(data.disputes.rows),
         _card(
             "records",
             "Gateway records",

@@ -7,12 +7,13 @@ retryable unless the gateway refused the action.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
 from django.db import transaction
 
-from billingdesk.actions.models import ActionKind, ActionRequest
+from billingdesk.actions.models import ActionFile, ActionKind, ActionRequest
 from billingdesk.actions.rules import TARGETS, target_connector
 from billingdesk.actions.services.auditing import _audit
 from billingdesk.billing.models import Mirrored, Subscription
@@ -87,7 +88,27 @@ def _call(
             description=p["description"],
             idempotency_key=key,
         )
+    if kind is ActionKind.DISPUTE_SUBMIT:
+        return connector.dispute_evidence_submit(
+            dispute_id=gid, evidence=p["evidence"], files=_files(p["files"]), idempotency_key=key
+        )
+    if kind is ActionKind.DISPUTE_ACCEPT:
+        return connector.dispute_accept(dispute_id=gid, idempotency_key=key)
     raise InvalidRequest(f"unknown action {kind}")
+
+
+def _files(digests: dict[str, str]) -> dict[str, bytes]:
+    """The stored files a request names, each checked against its digest."""
+    rows = {
+        row.sha256: bytes(row.data) for row in ActionFile.objects.filter(pk__in=digests.values())
+    }
+    files = {}
+    for name, digest in digests.items():
+        data = rows.get(digest)
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            raise InvalidRequest(f"The evidence file for {name} is missing or damaged.")
+        files[name] = data
+    return files
 
 
 def _target_of(request: ActionRequest) -> Mirrored:

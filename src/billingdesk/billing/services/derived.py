@@ -1,8 +1,8 @@
 """State one mirrored object holds about another, settled after each batch.
 
-A dispute marks its charge disputed, a payment method gives its card to charges that saw
-none, an invoice links the charge it names, and a payment attempt is superseded by the
-charge it became.
+A dispute marks its charge disputed (a won one gives it back its paid state), a payment
+method gives its card to charges that saw none, an invoice links the charge it names, and a
+payment attempt is superseded by the charge it became.
 """
 
 from __future__ import annotations
@@ -21,6 +21,13 @@ from billingdesk.gateways.models import GatewayAccount
 # Disputes that hold the charge's money: nothing may be refunded while one is open or lost.
 _DISPUTE_HOLDS = (DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW, DisputeStatus.LOST)
 _SETTLED = (ChargeStatus.CAPTURED, ChargeStatus.PARTIALLY_REFUNDED, ChargeStatus.REFUNDED)
+
+
+def _settled(captured: int, refunded: int) -> ChargeStatus:
+    """A paid charge's status from its amounts, once no dispute holds it any more."""
+    if refunded and refunded >= captured:
+        return ChargeStatus.REFUNDED
+    return ChargeStatus.PARTIALLY_REFUNDED if refunded else ChargeStatus.CAPTURED
 
 
 def _charges_completed(
@@ -42,6 +49,9 @@ def _charges_completed(
             deleted=False,
         ).values_list("charge_ref", flat=True)
     )
+    # A gateway may keep flagging a charge disputed after the merchant won (Stripe's
+    # ``disputed`` stays true): once every dispute of it is won, it is paid again.
+    released = _released([c.id for c in charges if c.status == ChargeStatus.DISPUTED], account)
     cardless = {c.payment_method_id for c in charges if c.payment_method_id and not c.card_last4}
     cards: dict[str, tuple[str, str]] = {}
     if cardless:
@@ -63,7 +73,7 @@ def _charges_completed(
                 "charge_ref", "gateway_id"
             )
         )
-    if not (disputed or cards or invoices):
+    if not (disputed or released or cards or invoices):
         return objects
     completed: list[GatewayObject] = []
     for obj in objects:
@@ -71,6 +81,8 @@ def _charges_completed(
             changes: dict[str, Any] = {}
             if obj.id in disputed:
                 changes["status"] = ChargeStatus.DISPUTED
+            elif obj.id in released:
+                changes["status"] = _settled(obj.amount_captured or obj.amount, obj.amount_refunded)
             if obj.payment_method_id in cards and not obj.card_last4:
                 changes["card_brand"], changes["card_last4"] = cards[obj.payment_method_id]
             if not obj.invoice_id:
@@ -95,6 +107,27 @@ def _charges_disputed(account: GatewayAccount, disputes: Sequence[Mirrored]) -> 
         Charge.objects.filter(account=account, gateway_id__in=refs, status__in=_SETTLED).update(
             status=ChargeStatus.DISPUTED
         )
+    won = {
+        row.charge_ref
+        for row in disputes
+        if isinstance(row, Dispute) and row.status == DisputeStatus.WON and not row.deleted
+    }
+    released = _released(sorted(won - refs), account)
+    for charge in Charge.objects.filter(
+        account=account, gateway_id__in=released, status=ChargeStatus.DISPUTED
+    ).only("pk", "amount", "amount_captured", "amount_refunded"):
+        status = _settled(charge.amount_captured or charge.amount, charge.amount_refunded)
+        Charge.objects.filter(pk=charge.pk).update(status=status)
+
+
+def _released(charge_refs: Sequence[str], account: GatewayAccount) -> set[str]:
+    """Of these charges, those with disputes that were all won (none holding the money)."""
+    if not charge_refs:
+        return set()
+    rows = Dispute.objects.filter(account=account, charge_ref__in=charge_refs, deleted=False)
+    won = set(rows.filter(status=DisputeStatus.WON).values_list("charge_ref", flat=True))
+    held = set(rows.filter(status__in=_DISPUTE_HOLDS).values_list("charge_ref", flat=True))
+    return won - held
 
 
 def _payment_methods_settle(account: GatewayAccount, methods: Sequence[Mirrored]) -> None:

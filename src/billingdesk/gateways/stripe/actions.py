@@ -69,6 +69,23 @@ STRIPE_TEXT_EVIDENCE = frozenset(
         "uncategorized_text",
     }
 )
+# The evidence fields that take a File id (uploaded with purpose=dispute_evidence).
+STRIPE_FILE_EVIDENCE = frozenset(
+    {
+        "cancellation_policy",
+        "customer_communication",
+        "customer_signature",
+        "duplicate_charge_documentation",
+        "receipt",
+        "refund_policy",
+        "service_documentation",
+        "shipping_documentation",
+        "uncategorized_file",
+    }
+)
+# files.stripe.com takes dispute evidence as PDF, JPEG or PNG of at most 5 MB
+# (https://stripe.com/docs/guides/file-upload); billingdesk sends PDF only.
+EVIDENCE_FILE_LIMIT = 5 * 1024 * 1024
 EVIDENCE_FIELD_LIMIT = 20_000
 EVIDENCE_TOTAL_LIMIT = 150_000
 # Stripe accepts evidence only while the dispute waits for the merchant's answer.
@@ -96,6 +113,23 @@ def clean_evidence(evidence: Mapping[str, str]) -> dict[str, str]:
             f"The evidence is {total} characters in all; the limit is {EVIDENCE_TOTAL_LIMIT}."
         )
     return cleaned
+
+
+def clean_evidence_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The file evidence, checked against Stripe's file fields, type and size limit before
+    anything is uploaded."""
+    unknown = sorted(set(files) - STRIPE_FILE_EVIDENCE)
+    if unknown:
+        raise InvalidRequest(f"Unknown evidence file field(s): {', '.join(unknown)}.")
+    for name, data in files.items():
+        if not data.startswith(b"%PDF-"):
+            raise InvalidRequest(f"Evidence file {name} is not a PDF.")
+        if len(data) > EVIDENCE_FILE_LIMIT:
+            raise InvalidRequest(
+                f"Evidence file {name} is {len(data)} bytes; Stripe takes at most "
+                f"{EVIDENCE_FILE_LIMIT} bytes a file."
+            )
+    return dict(files)
 
 
 class StripeActions(Connector):
@@ -360,15 +394,31 @@ class StripeActions(Connector):
         return self._result(mapping.subscription_bundle(sub, self._now()))
 
     def dispute_evidence_submit(
-        self, *, dispute_id: str, evidence: Mapping[str, str], idempotency_key: str
+        self,
+        *,
+        dispute_id: str,
+        evidence: Mapping[str, str],
+        idempotency_key: str,
+        files: Mapping[str, bytes] | None = None,
     ) -> ActionResult:
         """POST /v1/disputes/{id} with ``evidence[...]`` and ``submit=true``: final, Stripe
-        "typically" takes one submission, so the live status is checked first."""
-        fields = clean_evidence(evidence)
+        "typically" takes one submission, so the live status is checked first. Files go to
+        files.stripe.com first (``purpose=dispute_evidence``); their ids fill the file fields
+        of the one submitting request, so a refused upload submits nothing."""
+        fields: dict[str, str] = clean_evidence(evidence)
+        documents = clean_evidence_files(files or {})
         live = self.api.retrieve("disputes", dispute_id)
         status = str(live.get("status") or "")
         if status not in _ANSWERABLE:
             raise NotAllowed(f"This dispute is {status or 'closed'}: it takes no evidence now.")
+        for name, data in sorted(documents.items()):
+            uploaded = self.api.file_upload(
+                data=data,
+                filename=f"{dispute_id}-{name}.pdf",
+                purpose="dispute_evidence",
+                idempotency_key=f"{idempotency_key}:file:{name}",
+            )
+            fields[name] = str(uploaded["id"])
         submitted = self.api.update(
             "disputes",
             dispute_id,
@@ -376,6 +426,15 @@ class StripeActions(Connector):
             idempotency_key=idempotency_key,
         )
         return self._result([mapping.dispute(submitted, self._now())])
+
+    def dispute_accept(self, *, dispute_id: str, idempotency_key: str) -> ActionResult:
+        """POST /v1/disputes/{id}/close: the dispute is conceded (lost), irreversibly."""
+        live = self.api.retrieve("disputes", dispute_id)
+        status = str(live.get("status") or "")
+        if status not in _ANSWERABLE:
+            raise NotAllowed(f"This dispute is {status or 'closed'}: it cannot be accepted now.")
+        closed = self.api.act("disputes", "close", dispute_id, {}, idempotency_key=idempotency_key)
+        return self._result([mapping.dispute(closed, self._now())])
 
     def invoice_send(self, *, invoice_id: str, idempotency_key: str) -> ActionResult:
         inv = self.api.retrieve("invoices", invoice_id)

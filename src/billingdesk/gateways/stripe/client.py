@@ -17,6 +17,7 @@ rate limits https://docs.stripe.com/rate-limits.
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 import threading
@@ -106,7 +107,8 @@ class StripeApi:
         self.http = CountingRequestsClient(timeout=timeout)
         bases: dict[str, str] = {}
         if api_base:
-            bases["api"] = api_base.rstrip("/")
+            # A test double or proxy serves files.stripe.com's uploads at the same address.
+            bases["api"] = bases["files"] = api_base.rstrip("/")
         self._sdk = stripe.StripeClient(
             secret_key,
             base_addresses=cast(Any, bases),
@@ -206,6 +208,22 @@ class StripeApi:
         svc = self._service(resource)
         options = self._write_options(idempotency_key)
         return self._call(lambda: svc.update(object_id, params=dict(params), options=options))
+
+    def file_upload(
+        self, *, data: bytes, filename: str, purpose: str, idempotency_key: str
+    ) -> JSON:
+        """``POST https://files.stripe.com/v1/files`` (multipart), e.g. dispute evidence."""
+        options = self._write_options(idempotency_key)
+
+        def upload() -> Any:
+            part = io.BytesIO(data)
+            part.name = filename
+            return self._sdk.v1.files.create(
+                params={"file": part, "purpose": purpose},  # type: ignore[typeddict-item]
+                options=options,
+            )
+
+        return self._call(upload)
 
     def act(
         self,

@@ -12,8 +12,12 @@ from billingdesk.helpdesks.interface import (
     Note,
     TicketClient,
     TicketDraft,
+    TicketMessage,
     TicketRef,
 )
+
+# Zendesk pages comments 100 at a time; a ticket holds at most 5000 (reference §4.2).
+_MAX_COMMENT_PAGES = 50
 
 
 class ZendeskClient(TicketClient):
@@ -82,6 +86,35 @@ class ZendeskClient(TicketClient):
         data = http.json("PUT", f"/api/v2/tickets/{ticket_id}.json", json_body=body, ok=(200,))
         audit = data.get("audit") or {}
         return str(audit.get("id", ""))
+
+    def ticket_messages(self, ticket_id: str) -> list[TicketMessage]:
+        """``GET /api/v2/tickets/{id}/comments.json?include=users``: public comments, with
+        their authors side-loaded (an ``end-user`` is the customer), following ``next_page``.
+        https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/"""
+        http = self._http()
+        url = f"/api/v2/tickets/{ticket_id}/comments.json"
+        params: dict[str, str] | None = {"include": "users"}
+        messages: list[TicketMessage] = []
+        for _page in range(_MAX_COMMENT_PAGES):
+            data = http.json("GET", url, params=params, ok=(200,))
+            users = {str(u.get("id")): u for u in data.get("users") or [] if isinstance(u, dict)}
+            for comment in data.get("comments") or []:
+                if not isinstance(comment, dict) or comment.get("public") is False:
+                    continue
+                user = users.get(str(comment.get("author_id")), {})
+                messages.append(
+                    TicketMessage(
+                        author=str(user.get("email") or user.get("name") or ""),
+                        body=str(comment.get("plain_body") or comment.get("body") or ""),
+                        at=str(comment.get("created_at") or ""),
+                        from_customer=user.get("role") == "end-user",
+                    )
+                )
+            url = str(data.get("next_page") or "")
+            params = None  # the next page's URL carries its own query
+            if not url:
+                break
+        return messages
 
     def check(self) -> ConnectionCheck:
         data = self._http().json("GET", "/api/v2/users/me.json", ok=(200,))

@@ -12,6 +12,7 @@ It records every request it sees, so tests can count API calls from the server's
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import threading
@@ -52,6 +53,29 @@ def parse_form(body: str) -> dict[str, Any]:
     return root
 
 
+def _parse_multipart(body: str, ctype: str) -> tuple[dict[str, Any], str]:
+    """A multipart/form-data body (as latin-1 text) -> its fields (files as bytes, their
+    name in ``filename``), and a stable digest of them standing for the body in idempotency
+    checks (the boundary differs on every retry)."""
+    boundary = ctype.partition("boundary=")[2].strip('"')
+    fields: dict[str, Any] = {}
+    for chunk in body.split(f"--{boundary}"):
+        head, sep, value = chunk.partition("\r\n\r\n")
+        if not sep or 'name="' not in head:
+            continue
+        name = head.split('name="', 1)[1].split('"', 1)[0]
+        value = value.removesuffix("\r\n")
+        if 'filename="' in head:
+            fields[name] = value.encode("latin-1")
+            fields["filename"] = head.split('filename="', 1)[1].split('"', 1)[0]
+        else:
+            fields[name] = value
+    digest = hashlib.sha256(
+        repr(sorted((k, v if isinstance(v, str) else v.hex()) for k, v in fields.items())).encode()
+    ).hexdigest()
+    return fields, digest
+
+
 def _err(status: int, kind: str, message: str, code: str = "") -> tuple[int, dict[str, Any]]:
     return status, {"error": {"type": kind, "message": message, "code": code or None}}
 
@@ -62,6 +86,7 @@ class StripeFake:
     def __init__(self, *, upstream: str | None = None) -> None:
         self.upstream = upstream.rstrip("/") if upstream else None
         self.objects: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, bytes] = {}  # uploaded File objects' content, by id
         self.requests: list[tuple[str, str]] = []  # (method, path) as received
         self.idempotency_keys: list[tuple[str, str]] = []  # (path, Idempotency-Key) of writes
         self.failures: list[tuple[str, int]] = []  # (path prefix, status) to answer next
@@ -79,7 +104,10 @@ class StripeFake:
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode() if length else ""
+                raw = self.rfile.read(length) if length else b""
+                # A multipart upload (files.stripe.com) carries binary: kept byte for byte.
+                multipart = "multipart/form-data" in self.headers.get("Content-Type", "")
+                body = raw.decode("latin-1" if multipart else "utf-8")
                 status, payload, headers = fake.handle(
                     self.command, self.path, body, dict(self.headers.items())
                 )
@@ -139,7 +167,11 @@ class StripeFake:
         if not auth.startswith("Bearer sk_") or auth.endswith("sk_expired"):
             status, payload = _err(401, "invalid_request_error", "Expired API Key provided")
             return status, json.dumps(payload).encode(), {}
-        params = parse_form(body if method == "POST" else split.query)
+        ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        if method == "POST" and "multipart/form-data" in ctype:
+            params, body = _parse_multipart(body, ctype)
+        else:
+            params = parse_form(body if method == "POST" else split.query)
         key = headers.get("Idempotency-Key", "")
         if method == "POST" and key:
             with self._lock:
@@ -219,6 +251,10 @@ class StripeFake:
             return 200, {"object": "balance", "available": [], "pending": []}
         if head == "disputes" and method == "POST" and len(parts) == 2:
             return self._dispute_update(parts[1], p)
+        if head == "disputes" and method == "POST" and len(parts) == 3 and parts[2] == "close":
+            return self._dispute_close(parts[1])
+        if head == "files" and method == "POST" and len(parts) == 1:
+            return self._file_create(p)
         if head == "disputes":
             return self._list_or_get("dispute", parts)
         if head == "charges" and method == "GET" and len(parts) == 2 and parts[1] in self.objects:
@@ -304,6 +340,38 @@ class StripeFake:
                 else "under_review"
             )
         return 200, obj
+
+    def _dispute_close(self, dispute_id: str) -> tuple[int, Any]:
+        """POST /v1/disputes/{id}/close: conceded, the dispute is lost (irreversible)."""
+        obj = self.objects.get(dispute_id)
+        if obj is None:
+            return _err(404, "invalid_request_error", "No such dispute", "resource_missing")
+        if obj.get("status") not in ("needs_response", "warning_needs_response"):
+            return _err(400, "invalid_request_error", "This dispute is already closed.")
+        obj["status"] = "lost" if obj["status"] == "needs_response" else "warning_closed"
+        return 200, obj
+
+    def _file_create(self, p: dict[str, Any]) -> tuple[int, Any]:
+        """POST files.stripe.com/v1/files: ``purpose`` and one ``file`` part; dispute
+        evidence is PDF/JPEG/PNG of at most 5 MB (https://stripe.com/docs/guides/file-upload)."""
+        data = p.get("file")
+        if p.get("purpose") != "dispute_evidence" or not isinstance(data, bytes):
+            return _err(400, "invalid_request_error", "Missing required param: file.")
+        if len(data) > 5 * 1024 * 1024:
+            return _err(400, "invalid_request_error", "File size exceeds the 5 MB limit.")
+        if not data.startswith((b"%PDF-", b"\x89PNG", b"\xff\xd8")):
+            return _err(400, "invalid_request_error", "Unsupported file type.")
+        file_id = "file_" + secrets.token_hex(8)
+        self.files[file_id] = data
+        return 200, {
+            "id": file_id,
+            "object": "file",
+            "purpose": "dispute_evidence",
+            "size": len(data),
+            "filename": p.get("filename", ""),
+            "type": "pdf" if data.startswith(b"%PDF-") else "image",
+            "created": int(time.time()),
+        }
 
     def _list_or_get(self, kind: str, parts: list[str]) -> tuple[int, Any]:
         if len(parts) == 2:
