@@ -39,8 +39,11 @@ def people(eu: GatewayAccount, us: GatewayAccount) -> dict[str, int]:
     )  # fmt: skip
     theo = add_customer(us, "cus_theo", email="theo.simon@acme.com", name="Théo Simon")
     _customers(eu, [{"id": "cus_other", "email": "zed@example.net", "name": "Zed Nobody"}])
+    _customers(us, [{"id": "cus_mia", "email": "mia84@example.net", "name": "Mia Roux"}])
     assert nathan.person_id and theo.person_id
-    return {"nathan": nathan.person_id, "theo": theo.person_id}
+    mia = Customer.objects.get(gateway_id="cus_mia").person_id
+    assert mia
+    return {"nathan": nathan.person_id, "theo": theo.person_id, "mia": mia}
 
 
 @pytest.mark.parametrize(
@@ -60,6 +63,8 @@ def people(eu: GatewayAccount, us: GatewayAccount) -> dict[str, int]:
         ("@acme.com", "theo"),
         ("@acme", "theo"),
         ("n.cote@", "nathan"),
+        ("mia84", "mia"),
+        ("mia84@exa", "mia"),
         ("0608386379", "nathan"),
         ("06 08 38 63 79", "nathan"),
         ("06.08.38.63.79", "nathan"),
