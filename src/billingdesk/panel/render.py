@@ -49,7 +49,7 @@ from billingdesk.core.money import active_locale, day_format, moment_format, mon
 from billingdesk.documents.models import Document
 from billingdesk.panel.formatting import confidence_band
 from billingdesk.panel.labels import audit_headline
-from billingdesk.panel.selectors import PanelData, Section
+from billingdesk.panel.selectors import PanelData, Section, documents_first
 
 
 @lru_cache(maxsize=64)
@@ -113,6 +113,11 @@ class _Page:
 
     def money(self, amount: int | None, currency: str) -> SafeString:
         return _money_html(amount, currency, self.locale)
+
+    @cached_property
+    def pdf_prefix(self) -> str:
+        """``/documents/`` of ``/documents/<id>/pdf`` (one ``reverse()`` for the page)."""
+        return reverse("documents:pdf", args=[0]).removesuffix("0/pdf")
 
     def actions(self, row: Any, kind: str, *, first: SafeString = _EMPTY) -> SafeString:
         """The row's action buttons (``row.offered``, set by the view; ``first`` before them)
@@ -253,7 +258,7 @@ def _charge(page: _Page, ch: Charge) -> SafeString:
         page.day(ch.gateway_created_at),
         _duplicate_badge(ch),
         join(muted),
-        _paid_for(page, ch),
+        _paid_for(page, ch) + _own_documents(page, ch),
         ch.gateway_id,
         order,
         failure,
@@ -290,6 +295,31 @@ def _refund_duplicate_button(page: _Page, ch: Charge) -> SafeString:
         ch.pk,
         _("Refund duplicate"),
     )
+
+
+def _own_documents(page: _Page, ch: Charge) -> SafeString:
+    """Our invoice, receipt and credit notes for the charge, each a link to its PDF."""
+    documents = getattr(ch, "own_documents", None)
+    if not documents:
+        return _EMPTY
+    return html(
+        '<div class="line muted" data-charge-documents>{}</div>\n',
+        join(
+            html(
+                '<a href="{}{}/pdf" data-document="{}">{} {} (PDF)</a>',
+                url_attr(page.pdf_prefix),
+                doc.pk,
+                doc.kind,
+                _capitalised(label(doc.kind)),
+                doc.number,
+            )
+            for doc in documents
+        ),
+    )
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _paid_for(page: _Page, ch: Charge) -> SafeString:
@@ -716,8 +746,7 @@ def panel_page(request: HttpRequest, data: PanelData, *, role: Role, back: str) 
         emails,
         url_attr(console),
         read_only,
-        body,
-        documents,
+        *((documents, body) if documents_first(data.documents) else (body, documents)),
         _freshness(data, body, documents, back=back),
     )
 

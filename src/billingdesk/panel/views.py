@@ -32,6 +32,7 @@ from billingdesk.panel.selectors import (
     PanelData,
     SearchResult,
     charges_older,
+    documents_first,
     panel_data,
     panel_data_of_charges,
     pending_approvals,
@@ -111,7 +112,13 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(
         request,
         "panel/person.html",
-        {"data": data, "role": role, "back": _here(request), "documents": documents},
+        {
+            "data": data,
+            "role": role,
+            "back": _here(request),
+            "documents": documents,
+            "documents_first": documents_first(documents),
+        },
     )
 
 
