@@ -246,10 +246,23 @@ def panel_data(
 
 def documents_first(documents: Iterable[Document]) -> bool:
     """Whether the person's documents matter most now: one was issued in the last
-    ``DOCUMENTS_FIRST_WITHIN`` (it is what a "resend" or "correct my invoice" ticket asks
-    about, and the re-issue a tax id starts lands there)."""
-    since = timezone.now() - DOCUMENTS_FIRST_WITHIN
-    return any(doc.issued_at >= since for doc in documents)
+    ``DOCUMENTS_FIRST_WITHIN`` for a recent sale or refund (what a "resend my invoice"
+    ticket asks about), or replaces an earlier one (the invoice re-issued with the VAT number
+    the customer gave). Documents issued today for old payments (an import, the demo's
+    history) do not count."""
+    now = timezone.now()
+    since, since_day = now - DOCUMENTS_FIRST_WITHIN, (now - DOCUMENTS_FIRST_WITHIN).date()
+    return any(
+        doc.issued_at >= since
+        and (doc.supply_date >= since_day or (_replaces(doc) and doc.kind != "credit_note"))
+        for doc in documents
+    )
+
+
+def _replaces(doc: Document) -> bool:
+    if hasattr(doc, "original_number"):  # the panel's query: the original's number only
+        return doc.original_number is not None
+    return doc.original_id is not None
 
 
 def _tax_ids_of_actions(entries: list[AuditEntry]) -> None:
@@ -279,7 +292,7 @@ def _documents_query(ids: list[int], limit: int) -> Query[Document]:
         ids,
         lambda ids: (
             Document.objects.filter(person_id__in=ids)
-            .only("kind", "number", "issued_at", "currency", "gross")
+            .only("kind", "number", "issued_at", "supply_date", "currency", "gross")
             .annotate(original_number=F("original__number"), original_kind=F("original__kind"))
             .order_by("-issued_at", "-id")[:limit]
         ),

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from billingdesk.core.labels import label
 from billingdesk.documents.models import Document
 from billingdesk.documents.tests.conftest import shop_create
-from billingdesk.panel.selectors import charges_older, panel_data, person
+from billingdesk.panel.selectors import charges_older, documents_first, panel_data, person
 
 
 def _paid_and_refunded(drain_tasks: Callable[[], None]) -> tuple[Document, Document]:
@@ -75,6 +76,8 @@ def test_a_recent_document_puts_the_documents_first_an_old_one_does_not(
     client = client_as("agent")
     panel = f"/panel/person/{receipt.person_id}/"
     console = f"/console/person/{receipt.person_id}/"
+    # The shop's payments are dated 2026-11-20: "recent" reaches back to them.
+    monkeypatch.setattr(person, "DOCUMENTS_FIRST_WITHIN", timedelta(days=100_000))
 
     body = client.get(panel).content.decode()
     assert body.index('id="documents"') < body.index('id="charges"')
@@ -89,3 +92,19 @@ def test_a_recent_document_puts_the_documents_first_an_old_one_does_not(
     assert body.index('id="charges"') < body.index('id="documents"')
     page = client.get(console).content.decode()
     assert '<section class="card wide" id="documents">' in page
+
+
+def test_documents_issued_now_for_old_payments_do_not_come_first(
+    db: None, drain_tasks: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receipt, credit_note = _paid_and_refunded(drain_tasks)
+    # Issued just now, for a sale and a refund older than the window (the demo's history).
+    issued_ago = timezone.now() - receipt.issued_at
+    supplied_ago = timezone.now() - datetime.combine(receipt.supply_date, time(), UTC)
+    monkeypatch.setattr(person, "DOCUMENTS_FIRST_WITHIN", (issued_ago + supplied_ago) / 2)
+
+    assert not documents_first([receipt, credit_note])
+    # A replacement issued now (the invoice re-issued with a VAT number) does count.
+    replacement = Document.objects.get(pk=receipt.pk)
+    replacement.original_id = credit_note.pk  # (in memory only: as a re-issue records it)
+    assert documents_first([replacement])
