@@ -3,6 +3,7 @@
     export DATABASE_URL=sqlite:///var/bench/panel.sqlite3    # or, for PostgreSQL:
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/bd_bench
     .venv/bin/python bench/generate.py --persons 100000      # default 1,000,000
+    .venv/bin/python bench/generate.py --search-only         # persons, customers, search words
 
 The database must be a separate benchmark database (DATABASE_URL is required, and the demo's
 default SQLite file is refused); its billing tables are emptied first. Django migrates it,
