@@ -3,6 +3,7 @@
     export DATABASE_URL=sqlite:///var/bench/panel.sqlite3    # or, for PostgreSQL:
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/bd_bench
     .venv/bin/python bench/generate.py --persons 100000      # default 1,000,000
+    .venv/bin/python bench/generate.py --search-only         # persons, customers, search words
 
 The database must be a separate benchmark database (DATABASE_URL is required, and the demo's
 default SQLite file is refused); its billing tables are emptied first. Django migrates it,
@@ -400,7 +401,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument(
+        "--search-only",
+        action="store_true",
+        help="only what a search reads: persons, customers and their search words",
+    )
     args = parser.parse_args()
+    generate(args.persons, seed=args.seed, search_only=args.search_only)
+
+
+def generate(persons: int, *, seed: int = 4, search_only: bool = False) -> None:
+    """Load ``persons`` persons (and, unless ``search_only``, their history) into the
+    database named by ``DATABASE_URL``."""
     url = os.environ.get("DATABASE_URL", "")
     if not url:
         sys.exit(
@@ -451,14 +463,18 @@ def main() -> None:
     else:
         loader = PostgresLoader(settings)
         ids = [str(a.pk) for a in accounts]
-    print(f"Loading {args.persons:,} persons into {vendor} ({settings['NAME']})", flush=True)
+    print(f"Loading {persons:,} persons into {vendor} ({settings['NAME']})", flush=True)
     loader.wipe()
     loader.drop_indexes()
-    plan = Plan(args.persons, args.seed)
+    plan = Plan(persons, seed)
     ts = Clock()
     _timed("persons", lambda: loader.load("billing_person", persons_rows(plan, ts)))
     _timed("customers", lambda: loader.load("billing_customer", customers_rows(plan, ts, ids)))
     _timed("search words", lambda: loader.load("billing_customertoken", customer_tokens_rows(plan)))
+    if search_only:
+        _timed("indexes and statistics", lambda: loader.finish())
+        print(f"Done in {time.perf_counter() - started:.0f} s", flush=True)
+        return
     _timed(
         "payment methods",
         lambda: loader.load("billing_paymentmethod", payment_methods_rows(plan, ts, ids)),

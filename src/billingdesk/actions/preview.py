@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from billingdesk.actions.models import ActionKind
 from billingdesk.actions.rules import (
     TAX_ID_TYPES,
@@ -17,6 +19,7 @@ from billingdesk.billing.models import Charge, Invoice, Mirrored, Subscription
 from billingdesk.core.errors import (
     UserFacingError,
 )
+from billingdesk.core.labels import label
 from billingdesk.core.money import Money, day_format
 from billingdesk.gateways.registry import connector_class
 
@@ -61,8 +64,11 @@ def action_preview(
         return ActionPreview(
             kind=kind,
             allowed=False,
-            refusal=f"A {kind.label} on this record is already awaiting approval "
-            f"(request #{waiting.pk}); wait for finance's decision.",
+            refusal=_(
+                "A %(action)s on this record is already awaiting approval (request "
+                "#%(request)s); wait for finance's decision."
+            )
+            % {"action": _(kind.label), "request": waiting.pk},
         )
     approval = limit_refusal(
         user=user, kind=kind, amount=amount, currency=currency,
@@ -70,7 +76,7 @@ def action_preview(
         target_id=target.gateway_id,
     )  # fmt: skip
     if approval:
-        lines.append(f"{approval} It will be sent to finance for approval.")
+        lines.append(_("%(why)s It will be sent to finance for approval.") % {"why": approval})
     return ActionPreview(
         kind=kind, allowed=True, lines=lines, amount=money, needs_approval=bool(approval),
         params=clean,
@@ -114,60 +120,95 @@ def _gateway_refund_lines(charge: Charge) -> list[str]:
 
 
 def _date(value: datetime | None) -> str:
-    return day_format(value) if value else "an unknown date"
+    return day_format(value) if value else _("an unknown date")
 
 
 def _effect_lines(kind: ActionKind, target: Mirrored, p: dict[str, Any]) -> list[str]:
     if isinstance(target, Charge):
-        card = f"{target.card_brand} •••• {target.card_last4}" if target.card_last4 else "the card"
+        card = (
+            f"{target.card_brand} •••• {target.card_last4}" if target.card_last4 else _("the card")
+        )
         if kind is ActionKind.REFUND:
             left = target.refundable - p["amount"]
             return [
-                f"Refund {Money(p['amount'], target.currency)} to {card}.",
-                f"{Money(left, target.currency)} will remain refundable on this charge.",
+                _("Refund %(amount)s to %(card)s.")
+                % {"amount": Money(p["amount"], target.currency), "card": card},
+                _("%(amount)s will remain refundable on this charge.")
+                % {"amount": Money(left, target.currency)},
             ]
         if kind is ActionKind.CAPTURE:
             released = target.amount - p["amount"]
-            lines = [f"Charge {Money(p['amount'], target.currency)} to {card} now."]
+            lines = [
+                _("Charge %(amount)s to %(card)s now.")
+                % {"amount": Money(p["amount"], target.currency), "card": card}
+            ]
             if released:
                 lines.append(
-                    f"The other {Money(released, target.currency)} of the hold is released."
+                    _("The other %(amount)s of the hold is released.")
+                    % {"amount": Money(released, target.currency)}
                 )
             return lines
         if kind is ActionKind.VOID:
             return [
-                f"Release the hold of {Money(target.amount, target.currency)} on {card}.",
-                "Nothing will be charged.",
+                _("Release the hold of %(amount)s on %(card)s.")
+                % {"amount": Money(target.amount, target.currency), "card": card},
+                _("Nothing will be charged."),
             ]
     if isinstance(target, Subscription) and kind is ActionKind.CANCEL_SUBSCRIPTION:
+        plan = target.product or target.plan
         if p["at_period_end"]:
             return [
-                f"{target.product or target.plan} stays active until "
-                f"{_date(target.current_period_end)}, then ends.",
-                "No further renewals will be charged.",
+                _("%(plan)s stays active until %(day)s, then ends.")
+                % {"plan": plan, "day": _date(target.current_period_end)},
+                _("No further renewals will be charged."),
             ]
         return [
-            f"{target.product or target.plan} ends now: access stops immediately.",
-            "No refund is made by cancelling; refund a charge separately if one is due.",
+            _("%(plan)s ends now: access stops immediately.") % {"plan": plan},
+            _("No refund is made by cancelling; refund a charge separately if one is due."),
         ]
     if isinstance(target, Invoice) and kind is ActionKind.SEND_INVOICE:
-        email = target.customer.email if target.customer else "the customer"
+        email = target.customer.email if target.customer else _("the customer")
         return [
-            f"Email invoice {target.number or target.gateway_id} "
-            f"({Money(target.total, target.currency)}, {target.status}) to {email}."
+            _("Email invoice %(number)s (%(amount)s, %(status)s) to %(email)s.")
+            % {
+                "number": target.number or target.gateway_id,
+                "amount": Money(target.total, target.currency),
+                "status": label(target.status, "status"),
+                "email": email,
+            }
         ]
     if kind is ActionKind.CREATE_SUBSCRIPTION:
-        trial = f" with a {p['trial_days']}-day trial" if p.get("trial_days") else ""
-        lines = [f"Subscribe the customer to {p['plan']}, quantity {p['quantity']}{trial}."]
+        values = {"plan": p["plan"], "quantity": p["quantity"], "days": p.get("trial_days")}
+        if p.get("trial_days"):
+            lines = [
+                _(
+                    "Subscribe the customer to %(plan)s, quantity %(quantity)s "
+                    "with a %(days)s-day trial."
+                )
+                % values
+            ]
+        else:
+            lines = [_("Subscribe the customer to %(plan)s, quantity %(quantity)s.") % values]
         return lines + _approval_note(target)
     if kind is ActionKind.APPLY_COUPON:
         coupon = coupon_get(target, p["coupon_id"])
-        what = "subscription" if isinstance(target, Subscription) else "customer"
-        return [f"Apply coupon {coupon.name or coupon.gateway_id} to this {what}."]
+        name = coupon.name or coupon.gateway_id
+        if isinstance(target, Subscription):
+            return [_("Apply coupon %(coupon)s to this subscription.") % {"coupon": name}]
+        return [_("Apply coupon %(coupon)s to this customer.") % {"coupon": name}]
     if kind is ActionKind.ADD_TAX_ID:
-        return [f"Add {TAX_ID_TYPES[p['tax_type']]} {p['value']} to the customer."]
+        return [
+            _("Add %(type)s %(value)s to the customer.")
+            % {"type": _(TAX_ID_TYPES[p["tax_type"]]), "value": p["value"]}
+        ]
     if kind is ActionKind.PAYMENT_REQUEST:
-        return [f"Create a pay link for {Money(p['amount'], p['currency'])}: {p['description']}."]
+        return [
+            _("Create a pay link for %(amount)s: %(description)s.")
+            % {"amount": Money(p["amount"], p["currency"]), "description": p["description"]}
+        ]
     if kind is ActionKind.AUTHORIZE:
-        return [f"Place a hold of {Money(p['amount'], p['currency'])} on the customer's card."]
+        return [
+            _("Place a hold of %(amount)s on the customer's card.")
+            % {"amount": Money(p["amount"], p["currency"])}
+        ]
     return []

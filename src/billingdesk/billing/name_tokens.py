@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from billingdesk.billing.models import Customer, CustomerToken, Mirrored
 
@@ -87,33 +87,89 @@ def token_prefix(word: str, field: str = "token") -> Q:
     return Q(**{f"{field}__gte": word, f"{field}__lt": word + "\U0010ffff"})
 
 
+# A word's customers read at once (its tokens, from the (token, customer) index alone); a
+# word with more is only checked on the customers of the rarer words.
+WORD_CUSTOMERS_READ = 2000
+
+
 def customers_by_words(
     query_words_: Iterable[str], *, account_id: uuid.UUID | None = None, limit: int
 ) -> tuple[list[tuple[int, str, str]], bool]:
     """Persons whose customers carry a token starting with each word (all of them).
 
     Returns up to ``limit`` (person id, customer name, customer email) rows and whether there
-    were more. One indexed query per word, intersected in the database.
+    were more. The work is bounded by the rarest word, not the commonest: each word's
+    customers are read up to ``WORD_CUSTOMERS_READ`` (an index-only range each); the complete
+    sets of the rare words are intersected, then checked against their customers' tokens for
+    the common words. When every word is common ("ana lopez" among millions), the first
+    word's customers are read with an ``EXISTS`` per other word, stopping after ``limit``.
     """
-    wanted = list(query_words_)
+    wanted = list(dict.fromkeys(query_words_))
     if not wanted:
         return [], False
-    parts = []
-    for word in wanted:
-        # The token index alone: no join per token row (persons are checked on the few
-        # customers kept).
-        part = CustomerToken.objects.filter(token_prefix(word)).values_list(
-            "customer_id", flat=True
-        )
-        if account_id is not None:
-            part = part.filter(customer__account_id=account_id)
-        parts.append(part)
-    ids_query = parts[0].intersection(*parts[1:]) if len(parts) > 1 else parts[0].distinct()
-    customer_ids = list(ids_query[: limit + 1])
-    more = len(customer_ids) > limit
-    rows = list(
-        Customer.objects.filter(pk__in=customer_ids[:limit], person__isnull=False)
-        .order_by("person_id", "pk")
-        .values_list("person_id", "name", "email")
+    read = {word: _word_customers(word) for word in wanted}
+    complete = [ids for ids in read.values() if len(ids) <= WORD_CUSTOMERS_READ]
+    if not complete:
+        return _rows_of(_every_word_common(wanted, account_id, limit), account_id, limit)
+    found = set.intersection(*(set(ids) for ids in complete))
+    common = [w for w, ids in read.items() if len(ids) > WORD_CUSTOMERS_READ]
+    return _rows_of(sorted(_having_every_word(found, common)), account_id, limit)
+
+
+def _word_customers(word: str) -> list[int]:
+    """Ids of customers with a token starting with ``word``, up to ``WORD_CUSTOMERS_READ + 1``
+    (a customer twice if two of its tokens start so)."""
+    return list(
+        CustomerToken.objects.filter(token_prefix(word)).values_list("customer_id", flat=True)[
+            : WORD_CUSTOMERS_READ + 1
+        ]
     )
-    return [(pid, name, email) for pid, name, email in rows if pid is not None], more
+
+
+def _having_every_word(customer_ids: set[int], words_: list[str]) -> set[int]:
+    """Those of ``customer_ids`` with a token starting with each of ``words_`` (one query
+    on the customer index for them all)."""
+    if not words_ or not customer_ids:
+        return customer_ids
+    tokens: dict[int, list[str]] = {}
+    for customer_id, token in CustomerToken.objects.filter(
+        customer_id__in=list(customer_ids)
+    ).values_list("customer_id", "token"):
+        tokens.setdefault(customer_id, []).append(token)
+    return {
+        cid
+        for cid, held in tokens.items()
+        if all(any(token.startswith(word) for token in held) for word in words_)
+    }
+
+
+def _every_word_common(words_: list[str], account_id: uuid.UUID | None, limit: int) -> list[int]:
+    """Customers of the first word that have the others (an ``EXISTS`` each, through the
+    customer index), more than ``limit`` of them if there are: the database stops early."""
+    rows = CustomerToken.objects.filter(token_prefix(words_[0]))
+    for word in words_[1:]:
+        rows = rows.filter(
+            Exists(
+                CustomerToken.objects.filter(customer_id=OuterRef("customer_id")).filter(
+                    token_prefix(word)
+                )
+            )
+        )
+    if account_id is not None:
+        rows = rows.filter(
+            Exists(Customer.objects.filter(pk=OuterRef("customer_id"), account_id=account_id))
+        )
+    # A customer comes once per token that starts the word (rarely twice): a few rows more.
+    ids = rows.values_list("customer_id", flat=True)[: limit + 1 + limit // 10]
+    return sorted(set(ids))
+
+
+def _rows_of(
+    customer_ids: list[int], account_id: uuid.UUID | None, limit: int
+) -> tuple[list[tuple[int, str, str]], bool]:
+    rows = Customer.objects.filter(pk__in=customer_ids, person__isnull=False)
+    if account_id is not None:
+        rows = rows.filter(account_id=account_id)
+    found = list(rows.order_by("person_id", "pk").values_list("person_id", "name", "email"))
+    kept = [(pid, name, email) for pid, name, email in found if pid is not None]
+    return kept[:limit], len(kept) > limit

@@ -6,11 +6,15 @@ that sandbox payments immediately get invoices, receipts and credit notes.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import transaction
 
+from billingdesk.core.errors import UserFacingError
 from billingdesk.documents.models import Brand, DocumentKind, DocumentSeries, LegalEntity
+
+logger = logging.getLogger(__name__)
 
 DEMO_BRAND = "billingdesk demo"
 # The legal facts of a French company (a real, public SIREN/VAT pair, valid checksums): the
@@ -57,3 +61,51 @@ def demo_issuer_create() -> Brand:
             reply_to="support@demo.example",
             b2c_document=Brand.B2CKind.RECEIPT,
         )
+
+
+# How much of the seeded history gets its documents: the latest paid charges, enough for
+# every kind (receipts, B2B invoices with Factur-X, credit notes) without a long seeding.
+DEMO_HISTORY_CHARGES = 300
+
+
+def demo_history_documents(*, charges: int = DEMO_HISTORY_CHARGES) -> int:
+    """Issue the documents of the seeded history, which predates the accounts'
+    ``documents_from`` and so got none: for the latest ``charges`` paid charges, oldest
+    first (numbers follow the supply dates), their invoice or receipt (an invoice with
+    Factur-X for a customer with a VAT id), then a credit note for each of their
+    refunds. Nothing is emailed (the customers are made up; the history is long past).
+    Documents already issued are kept. Returns how many documents there are for them."""
+    from billingdesk.billing.models import Charge, Refund
+    from billingdesk.documents.models import Document
+    from billingdesk.documents.services import (
+        credit_note_issue_for_refund,
+        document_issue_for_charge,
+    )
+    from billingdesk.documents.services.issue import PAID_STATUSES
+
+    latest = list(
+        Charge.objects.filter(status__in=PAID_STATUSES, deleted=False)
+        .order_by("-gateway_created_at", "-id")
+        .values_list("pk", flat=True)[:charges]
+    )
+    ids = list(
+        Charge.objects.filter(pk__in=latest)
+        .order_by("gateway_created_at", "id")
+        .values_list("pk", flat=True)
+    )
+    for charge_id in ids:
+        try:
+            document_issue_for_charge(charge_id=charge_id, send=False)
+        except UserFacingError as exc:
+            # A payment the sample ECB rates do not cover (a foreign currency, long ago).
+            logger.info("no demo document for charge %s: %s", charge_id, exc.message)
+    for refund_id in (
+        Refund.objects.filter(charge_id__in=ids, status="succeeded")
+        .order_by("gateway_created_at", "id")
+        .values_list("pk", flat=True)
+    ):
+        try:
+            credit_note_issue_for_refund(refund_id=refund_id, send=False)
+        except UserFacingError as exc:
+            logger.info("no demo credit note for refund %s: %s", refund_id, exc.message)
+    return Document.objects.filter(charge_id__in=ids).count()

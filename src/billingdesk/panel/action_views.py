@@ -61,10 +61,10 @@ from billingdesk.panel.tax_ids import seller_with_tax_id, tax_type_default
 def _target(target_kind: str, target_id: int) -> Mirrored:
     model = TARGET_MODELS.get(target_kind)
     if model is None:
-        raise Http404("No such record.")
+        raise Http404(_("No such record."))
     row = model._default_manager.select_related("account").filter(pk=target_id).first()
     if row is None:
-        raise Http404("No such record.")
+        raise Http404(_("No such record."))
     return row
 
 
@@ -90,15 +90,15 @@ def _context(
 ) -> dict[str, Any]:
     return {
         "kind": kind,
-        "label": ActionKind(kind).label,
-        "button": BUTTON_LABELS.get(kind, str(kind)),
+        "label": _(ActionKind(kind).label),
+        "button": str(BUTTON_LABELS.get(kind, kind)),
         "target": target,
         "target_kind": target_kind,
         "slot": f"slot-{target_kind}-{target.pk}",
         "back": _back(request),
         "reason_codes": reason_choices(kind),
         "text_required": kind in settings.ACTION_REASON_TEXT_REQUIRED,
-        "tax_types": sorted(TAX_ID_TYPES.items()),
+        "tax_types": sorted((code, _(name)) for code, name in TAX_ID_TYPES.items()),
         # Braintree, for one, cancels at once: the form then offers only "now".
         "period_end_supported": kind is ActionKind.CANCEL_SUBSCRIPTION
         and period_end_cancel_supported(target),
@@ -321,7 +321,8 @@ def action_confirm(
         )
     except (UserFacingError, OperationalError) as exc:
         message = (
-            f"The gateway did not answer ({exc.message}). Nothing was changed; try again."
+            _("The gateway did not answer (%(why)s). Nothing was changed; try again.")
+            % {"why": exc.message}
             if isinstance(exc, OperationalError)
             else exc.message
         )
@@ -362,7 +363,7 @@ def _done(
         request, text
     )
     if done.status == ActionRequest.Status.SUCCEEDED and done.url:
-        messages.info(request, f"Link for the customer: {done.url}")
+        messages.info(request, _("Link for the customer: %(url)s") % {"url": done.url})
     # The page comes back scrolled to the changed row, its message beside it (panel.js).
     back = _back(request)
     focused = _with_focus(back, f"{target_kind}-{target.pk}") if back else ""

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+
 from billingdesk.actions.models import ActionKind
 from billingdesk.billing.models import Charge, Customer, Invoice, Mirrored, Subscription
 from billingdesk.core.errors import InvalidRequest
@@ -26,17 +29,17 @@ TARGET_MODELS: dict[str, type[Mirrored]] = {
 }
 
 # Short button labels, for a 350 px panel.
-BUTTON_LABELS: dict[str, str] = {
-    ActionKind.REFUND: "Refund",
-    ActionKind.CAPTURE: "Capture",
-    ActionKind.VOID: "Void",
-    ActionKind.AUTHORIZE: "Authorise",
-    ActionKind.CANCEL_SUBSCRIPTION: "Cancel",
-    ActionKind.CREATE_SUBSCRIPTION: "New subscription",
-    ActionKind.SEND_INVOICE: "Send",
-    ActionKind.APPLY_COUPON: "Coupon",
-    ActionKind.ADD_TAX_ID: "Tax ID",
-    ActionKind.PAYMENT_REQUEST: "Payment request",
+BUTTON_LABELS: dict[str, str | Promise] = {
+    ActionKind.REFUND: gettext_lazy("Refund"),
+    ActionKind.CAPTURE: gettext_lazy("Capture"),
+    ActionKind.VOID: gettext_lazy("Void"),
+    ActionKind.AUTHORIZE: gettext_lazy("Authorise"),
+    ActionKind.CANCEL_SUBSCRIPTION: gettext_lazy("Cancel"),
+    ActionKind.CREATE_SUBSCRIPTION: gettext_lazy("New subscription"),
+    ActionKind.SEND_INVOICE: gettext_lazy("Send"),
+    ActionKind.APPLY_COUPON: gettext_lazy("Coupon"),
+    ActionKind.ADD_TAX_ID: gettext_lazy("Tax ID"),
+    ActionKind.PAYMENT_REQUEST: gettext_lazy("Payment request"),
 }
 
 # The form fields each action posts (all optional at this level; the service decides).

@@ -18,7 +18,8 @@ def audit_headline(entry: AuditEntry) -> str:
     (``tax_type`` and ``tax_value`` annotated by the panel's selector), else the action."""
     value = getattr(entry, "tax_value", None)
     if entry.action == ActionKind.ADD_TAX_ID and value:
-        kind = TAX_ID_TYPES.get(getattr(entry, "tax_type", None) or "", _("Tax id"))
+        code = getattr(entry, "tax_type", None) or ""
+        kind = _(TAX_ID_TYPES[code]) if code in TAX_ID_TYPES else _("Tax id")
         if entry.result == "succeeded":
             return _("%(kind)s %(value)s added") % {"kind": kind, "value": value}
         return f"{kind} {value}"  # the result badge beside it says what became of it

@@ -49,7 +49,7 @@ def _offer_actions_once(request: HttpRequest, data: PanelData) -> Role:
         row.offered = [  # type: ignore[attr-defined]
             OfferedAction(
                 kind=kind,
-                label=BUTTON_LABELS.get(kind, str(kind)),
+                label=str(BUTTON_LABELS.get(kind, kind)),
                 url=f"{prefix}{kind}/{target_kind}/{row.pk}/",
             )
             for kind in kinds

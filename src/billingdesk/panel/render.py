@@ -29,6 +29,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from billingdesk.accounts.models import Role
@@ -50,7 +51,7 @@ from billingdesk.documents.models import Document
 from billingdesk.panel.dispute_banner import dispute_banner_html
 from billingdesk.panel.formatting import confidence_band
 from billingdesk.panel.labels import audit_headline
-from billingdesk.panel.selectors import PanelData, Section
+from billingdesk.panel.selectors import PanelData, Section, documents_first
 
 
 @lru_cache(maxsize=64)
@@ -72,6 +73,33 @@ def _truncated(text: str, length: int) -> str:
 
 
 _EMPTY = SafeString("")
+
+
+def _every(interval: str, count: int) -> str:
+    """ "every month", "every 3 months" (a gateway's other intervals by their label)."""
+    units = {
+        "day": ngettext("every day", "every %(count)s days", count),
+        "week": ngettext("every week", "every %(count)s weeks", count),
+        "month": ngettext("every month", "every %(count)s months", count),
+        "year": ngettext("every year", "every %(count)s years", count),
+    }
+    text = units.get(interval)
+    if text is None:
+        return _("every %(count)s %(interval)s") % {"count": count, "interval": label(interval)}
+    return text % {"count": count} if "%(count)s" in text else text
+
+
+def _empties() -> dict[str, str]:
+    """What an empty section says, by its anchor (in the active language)."""
+    return {
+        "charges": _("No charges."),
+        "subscriptions": _("No subscriptions."),
+        "refunds": _("No refunds."),
+        "invoices": _("No invoices."),
+        "disputes": _("No disputes."),
+    }
+
+
 _ACTION_BUTTON = (
     '<button type="button" class="small" hx-get="{}?back={}" hx-target="#{}"'
     ' data-action="{}">{}</button>'
@@ -115,6 +143,25 @@ class _Page:
     def money(self, amount: int | None, currency: str) -> SafeString:
         return _money_html(amount, currency, self.locale)
 
+    def money_text(self, amount: int | None, currency: str) -> str:
+        """An amount as plain text, to go into a translated sentence (escaped with it)."""
+        return money_format(amount, currency, locale=self.locale)
+
+    def day_text(self, value: datetime | date | None) -> str:
+        """A day as plain text, to go into a translated sentence (escaped with it)."""
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            if value.utcoffset() is not None:
+                value = value.astimezone(self.tz)
+            value = value.date()
+        return day_format(value, locale=self.locale)
+
+    @cached_property
+    def pdf_prefix(self) -> str:
+        """``/documents/`` of ``/documents/<id>/pdf`` (one ``reverse()`` for the page)."""
+        return reverse("documents:pdf", args=[0]).removesuffix("0/pdf")
+
     def actions(self, row: Any, kind: str, *, first: SafeString = _EMPTY) -> SafeString:
         """The row's action buttons (``row.offered``, set by the view; ``first`` before them)
         and their slot."""
@@ -152,13 +199,15 @@ class _Page:
             return _EMPTY
         if self.compact:
             return html(
-                '<p><a href="{}#{}" target="_blank" rel="noopener">'
-                "More {} in the console ↗</a></p>",
+                '<p><a href="{}#{}" target="_blank" rel="noopener">{}</a></p>',
                 url_attr(self.console),
                 anchor,
-                anchor,
+                _("More in the console ↗"),
             )
-        return html('<p class="muted">Showing the latest {}.</p>', self.data.limit)
+        return html(
+            '<p class="muted">{}</p>',
+            _("Showing the latest %(count)s.") % {"count": self.data.limit},
+        )
 
 
 def _rows(rows: Iterable[Any], render: Callable[[Any], SafeString], empty: str) -> SafeString:
@@ -174,29 +223,31 @@ def _customer(page: _Page, c: Customer) -> SafeString:
     dashboard_url = url_attr(account.dashboard_url)
     dashboard = (
         html(
-            ' <a href="{}" target="_blank" rel="noopener noreferrer">{} dashboard ↗</a>',
+            ' <a href="{}" target="_blank" rel="noopener noreferrer">{}</a>',
             dashboard_url,
-            account.name,
+            _("%(account)s dashboard ↗") % {"account": account.name},
         )
         if dashboard_url
         else _EMPTY
     )
     manual = (
-        SafeString(
-            '      <span class="badge" title="Linked by hand: automatic matching leaves it '
-            'alone">manual</span>\n'
+        html(
+            '      <span class="badge" title="{}">{}</span>\n',
+            _("Linked by hand: automatic matching leaves it alone"),
+            _("manual"),
         )
         if c.match_locked
         else _EMPTY
     )
     deleted = (
-        SafeString('      <span class="badge s-canceled">deleted</span>') if c.deleted else _EMPTY
+        html('      <span class="badge s-canceled">{}</span>', _("deleted"))
+        if c.deleted
+        else _EMPTY
     )
     return html(
         '<li data-customer="{}" id="row-customer-{}">\n'
         '    <div class="line"><strong>{}</strong> <span class="muted">{}</span>\n'
-        '      <span class="badge {}" title="How this record was matched to the person, and how '
-        'sure the match is">matched by {} · {}%</span>\n'
+        '      <span class="badge {}" title="{}">{}</span>\n'
         "{}{}</div>\n"
         '    <div class="line muted">{}</div>\n'
         '    <div class="line"><code>{}</code>{}</div>\n'
@@ -206,8 +257,9 @@ def _customer(page: _Page, c: Customer) -> SafeString:
         account.name,
         account.kind,
         confidence_band(c.match_confidence),
-        _display(c, "match_method"),
-        c.match_confidence,
+        _("How this record was matched to the person, and how sure the match is"),
+        _("matched by %(method)s · %(confidence)s%%")
+        % {"method": _display(c, "match_method"), "confidence": c.match_confidence},
         manual,
         deleted,
         details,
@@ -222,8 +274,9 @@ def _charge(page: _Page, ch: Charge) -> SafeString:
     if ch.amount_refunded:
         muted.append(
             html(
-                '<span class="refunded">refunded {}</span>',
-                page.money(ch.amount_refunded, ch.currency),
+                '<span class="refunded">{}</span>',
+                _("refunded %(amount)s")
+                % {"amount": page.money_text(ch.amount_refunded, ch.currency)},
             )
         )
     if ch.card_last4:
@@ -231,7 +284,7 @@ def _charge(page: _Page, ch: Charge) -> SafeString:
     muted.append(html("<span>{}</span>", ch.account.name))
     if ch.product or ch.description:
         muted.append(html("<span>{}</span>", _truncated(ch.product or ch.description, 48)))
-    order = html("<code>order {}</code>", ch.order_id) if ch.order_id else _EMPTY
+    order = html("<code>{} {}</code>", _("order"), ch.order_id) if ch.order_id else _EMPTY
     failure = (
         html('<div class="line bad">{}</div>', ch.failure_message) if ch.failure_message else _EMPTY
     )
@@ -254,7 +307,7 @@ def _charge(page: _Page, ch: Charge) -> SafeString:
         page.day(ch.gateway_created_at),
         _duplicate_badge(ch),
         join(muted),
-        _paid_for(page, ch),
+        _paid_for(page, ch) + _own_documents(page, ch),
         ch.gateway_id,
         order,
         failure,
@@ -293,6 +346,31 @@ def _refund_duplicate_button(page: _Page, ch: Charge) -> SafeString:
     )
 
 
+def _own_documents(page: _Page, ch: Charge) -> SafeString:
+    """Our invoice, receipt and credit notes for the charge, each a link to its PDF."""
+    documents = getattr(ch, "own_documents", None)
+    if not documents:
+        return _EMPTY
+    return html(
+        '<div class="line muted" data-charge-documents>{}</div>\n',
+        join(
+            html(
+                '<a href="{}{}/pdf" data-document="{}">{} {} (PDF)</a>',
+                url_attr(page.pdf_prefix),
+                doc.pk,
+                doc.kind,
+                _capitalised(label(doc.kind)),
+                doc.number,
+            )
+            for doc in documents
+        ),
+    )
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _paid_for(page: _Page, ch: Charge) -> SafeString:
     """What the charge was for: the plan, the period and the invoice it paid."""
     invoice = getattr(ch, "paid_invoice", None)
@@ -329,20 +407,27 @@ def _paid_for(page: _Page, ch: Charge) -> SafeString:
 def _subscription(page: _Page, sub: Subscription) -> SafeString:
     status = sub.status
     ends = (
-        html('<span class="badge s-pending">ends {}</span>', page.day(sub.current_period_end))
+        html(
+            '<span class="badge s-pending">{}</span>',
+            _("ends %(day)s") % {"day": page.day_text(sub.current_period_end)},
+        )
         if sub.cancel_at_period_end and status != "canceled"
         else _EMPTY
     )
-    every = f"{sub.interval_count} " if sub.interval_count > 1 else ""
     times = f" × {sub.quantity}" if sub.quantity > 1 else ""  # noqa: RUF001 - shown as is
     if status == "canceled":
-        period = html("<span>ended {}</span>", page.day(sub.ended_at or sub.canceled_at))
+        period = html(
+            "<span>{}</span>",
+            _("ended %(day)s") % {"day": page.day_text(sub.ended_at or sub.canceled_at)},
+        )
     elif sub.current_period_end and not sub.cancel_at_period_end:
-        period = html("<span>renews {}</span>", page.day(sub.current_period_end))
+        period = html(
+            "<span>{}</span>", _("renews %(day)s") % {"day": page.day_text(sub.current_period_end)}
+        )
     else:
         period = _EMPTY
     trial = (
-        html("<span>trial until {}</span>", page.day(sub.trial_end))
+        html("<span>{}</span>", _("trial until %(day)s") % {"day": page.day_text(sub.trial_end)})
         if sub.trial_end and status == "trialing"
         else _EMPTY
     )
@@ -351,20 +436,19 @@ def _subscription(page: _Page, sub: Subscription) -> SafeString:
         '    <div class="line"><strong>{}</strong>\n'
         '      <span class="badge s-{}">{}</span>\n'
         "      {}</div>\n"
-        '    <div class="line muted"><span class="amt">{}</span><span>every {}{}{}</span>\n'
+        '    <div class="line muted"><span class="amt">{}</span><span>{}{}</span>\n'
         "      {}\n"
         "      {}<span>{}</span></div>\n"
         '    <div class="line"><code>{}</code></div>\n'
         "    {}\n  </li>",
         sub.gateway_id,
         sub.pk,
-        sub.product or sub.plan or "Subscription",
+        sub.product or sub.plan or _("Subscription"),
         status,
         _display(sub, "status"),
         ends,
         page.money(sub.amount, sub.currency),
-        every,
-        sub.interval,
+        _every(sub.interval, sub.interval_count),
         times,
         period,
         trial,
@@ -381,13 +465,14 @@ def _refund(page: _Page, refund: Refund) -> SafeString:
         '    <div class="line"><span class="amt">{}</span>\n'
         '      <span class="badge s-{}">{}</span>\n'
         '      <span class="muted">{}</span></div>\n'
-        '    <div class="line muted"><span>of <code>{}</code></span>{}<span>{}</span></div>\n'
+        '    <div class="line muted"><span>{} <code>{}</code></span>{}<span>{}</span></div>\n'
         "  </li>",
         refund.gateway_id,
         page.money(refund.amount, refund.currency),
         refund.status,
         _display(refund, "status"),
         page.day(refund.gateway_created_at),
+        _("of"),
         refund.charge_ref,
         reason,
         refund.account.name,
@@ -397,18 +482,21 @@ def _refund(page: _Page, refund: Refund) -> SafeString:
 def _invoice(page: _Page, inv: Invoice) -> SafeString:
     muted = html("<span>{}</span>", inv.number) if inv.number else _EMPTY
     if inv.amount_due and inv.status == "open":
-        by = html(" by {}", page.day(inv.due_date)) if inv.due_date else _EMPTY
+        due = page.money_text(inv.amount_due, inv.currency)
         muted = html(
-            '{}<span class="bad">due {}{}</span>',
+            '{}<span class="bad">{}</span>',
             muted,
-            page.money(inv.amount_due, inv.currency),
-            by,
+            _("due %(amount)s by %(day)s") % {"amount": due, "day": page.day_text(inv.due_date)}
+            if inv.due_date
+            else _("due %(amount)s") % {"amount": due},
         )
     links = []
     hosted, pdf = url_attr(inv.hosted_url), url_attr(inv.pdf_url)
     if hosted:
         links.append(
-            html('<a href="{}" target="_blank" rel="noopener noreferrer">view ↗</a>', hosted)
+            html(
+                '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', hosted, _("view ↗")
+            )
         )
     if pdf:
         links.append(html('<a href="{}" target="_blank" rel="noopener noreferrer">PDF ↗</a>', pdf))
@@ -436,7 +524,10 @@ def _invoice(page: _Page, inv: Invoice) -> SafeString:
 def _dispute(page: _Page, dispute: Dispute) -> SafeString:
     reason = html("<span>{}</span>", label(dispute.reason)) if dispute.reason else _EMPTY
     due = (
-        html('<span class="bad">evidence due {}</span>', page.day(dispute.evidence_due_by))
+        html(
+            '<span class="bad">{}</span>',
+            _("evidence due %(day)s") % {"day": page.day_text(dispute.evidence_due_by)},
+        )
         if dispute.evidence_due_by and dispute.status == "needs_response"
         else _EMPTY
     )
@@ -445,13 +536,14 @@ def _dispute(page: _Page, dispute: Dispute) -> SafeString:
         '    <div class="line"><span class="amt">{}</span>\n'
         '      <span class="badge s-{}">{}</span>\n'
         '      <span class="muted">{}</span></div>\n'
-        '    <div class="line muted"><span>on <code>{}</code></span>{}{}<span>{}</span></div>\n'
+        '    <div class="line muted"><span>{} <code>{}</code></span>{}{}<span>{}</span></div>\n'
         "  </li>",
         dispute.gateway_id,
         page.money(dispute.amount, dispute.currency),
         dispute.status,
         _display(dispute, "status"),
         page.day(dispute.gateway_created_at),
+        _("on"),
         dispute.charge_ref,
         reason,
         due,
@@ -467,7 +559,9 @@ def _action(page: _Page, entry: AuditEntry) -> SafeString:
     )
     at = moment_format(entry.at, page.tz, locale=page.locale) if entry.at else ""
     approver = (
-        html("<span>approved by {}</span>", entry.approver_name) if entry.approver_name else _EMPTY
+        html("<span>{}</span>", _("approved by %(name)s") % {"name": entry.approver_name})
+        if entry.approver_name
+        else _EMPTY
     )
     target = html("<code>{}</code>", entry.target_id) if entry.target_id else _EMPTY
     reason = _EMPTY
@@ -479,7 +573,7 @@ def _action(page: _Page, entry: AuditEntry) -> SafeString:
         '    <div class="line"><strong>{}</strong>{}\n'
         '      <span class="badge s-{}">{}</span>\n'
         '      <span class="muted">{}</span></div>\n'
-        '    <div class="line muted"><span>by {}</span>{}{}</div>\n'
+        '    <div class="line muted"><span>{}</span>{}{}</div>\n'
         "    {}\n  </li>",
         entry.seq,
         audit_headline(entry),
@@ -487,7 +581,7 @@ def _action(page: _Page, entry: AuditEntry) -> SafeString:
         entry.result,
         label(entry.result),
         at,
-        entry.actor_name,
+        _("by %(name)s") % {"name": entry.actor_name},
         approver,
         target,
         reason,
@@ -506,7 +600,7 @@ def _tax_id(page: _Page, tax_id: TaxId) -> SafeString:
         '    <div class="line muted"><span>{}</span><span>{}</span></div>\n  </li>',
         tax_id.gateway_id,
         tax_id.pk,
-        TAX_ID_TYPES.get(tax_id.tax_type, tax_id.tax_type),
+        _(TAX_ID_TYPES[tax_id.tax_type]) if tax_id.tax_type in TAX_ID_TYPES else tax_id.tax_type,
         tax_id.value,
         verification,
         page.day(tax_id.gateway_created_at),
@@ -587,29 +681,31 @@ def sections_html(data: PanelData, *, compact: bool, back: str = "") -> SafeStri
     ) -> SafeString:
         return _rows(items, lambda row: render(page, row), empty)
 
+    empties = _empties()
+
     def listed(
         section: Section[Any], render: Callable[[_Page, Any], SafeString], name: str
     ) -> SafeString:
-        return html("{}\n  {}", rows(section.rows, render, f"No {name}."), page.more(section, name))
+        return html("{}\n  {}", rows(section.rows, render, empties[name]), page.more(section, name))
 
     parts = [
         dispute_banner_html(data.disputes.rows),
         _card(
             "records",
-            "Gateway records",
+            _("Gateway records"),
             str(len(data.customers)),
-            rows(data.customers, _customer, "No gateway records."),
+            rows(data.customers, _customer, _("No gateway records.")),
             open_=True,
         ),
         _card(
             "charges",
-            "Charges",
+            _("Charges"),
             _count(data.charges),
             html(
                 '{}<ul class="rows" id="charge-list">\n  {}\n  {}\n</ul>',
                 _charges_search(page),
                 join([_charge(page, row) for row in data.charges.rows], "\n  ")
-                or html('<li class="muted">{}</li>', "No charges."),
+                or html('<li class="muted">{}</li>', _("No charges.")),
                 _older_charges(page, data.charges),
             )
             + page.more(data.charges, "charges")
@@ -619,28 +715,28 @@ def sections_html(data: PanelData, *, compact: bool, back: str = "") -> SafeStri
         ),
         _card(
             "subscriptions",
-            "Subscriptions",
+            _("Subscriptions"),
             _count(data.subscriptions),
             listed(data.subscriptions, _subscription, "subscriptions"),
             open_=True,
         ),
         _card(
             "refunds",
-            "Refunds",
+            _("Refunds"),
             _count(data.refunds),
             listed(data.refunds, _refund, "refunds"),
             open_=bool(data.refunds.rows) or not compact,
         ),
         _card(
             "invoices",
-            "Invoices",
+            _("Invoices"),
             _count(data.invoices),
             listed(data.invoices, _invoice, "invoices"),
             open_=not compact,
         ),
         _card(
             "disputes",
-            "Disputes",
+            _("Disputes"),
             _count(data.disputes),
             listed(data.disputes, _dispute, "disputes"),
             open_=bool(data.disputes.rows) or not compact,
@@ -660,9 +756,9 @@ def sections_html(data: PanelData, *, compact: bool, back: str = "") -> SafeStri
         ),
         _card(
             "agent-actions",
-            "Agent actions",
+            _("Agent actions"),
             str(len(data.actions)),
-            rows(data.actions, _action, "No agent actions yet."),
+            rows(data.actions, _action, _("No agent actions yet.")),
             open_=True,
         ),
     ]
@@ -688,12 +784,12 @@ def panel_page(request: HttpRequest, data: PanelData, *, role: Role, back: str) 
     emails = join(html("<span>{}</span>", email) for email in data.secondary_emails)
     console = reverse("console-person", args=[person.pk])
     read_only = (
-        SafeString('<span class="badge">read-only</span>') if role == Role.READ_ONLY else _EMPTY
+        html('<span class="badge">{}</span>', _("read-only")) if role == Role.READ_ONLY else _EMPTY
     )
     return html(
-        '<!doctype html>\n<html lang="en">\n<head>\n  <meta charset="utf-8">\n'
+        '<!doctype html>\n<html lang="{}">\n<head>\n  <meta charset="utf-8">\n'
         '  <meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "  <title>{} · billingdesk panel</title>\n"
+        "  <title>{} · {}</title>\n"
         '  <link rel="stylesheet" href="{}">\n'
         '  <script src="{}" defer></script>\n'
         '  <script src="{}" defer></script>\n</head>\n'
@@ -702,24 +798,26 @@ def panel_page(request: HttpRequest, data: PanelData, *, role: Role, back: str) 
         "    <h1>{}</h1>\n"
         '    <div class="line muted"><span>{}</span>{}</div>\n'
         '    <div class="line"><a href="{}" target="_blank" rel="noopener">'
-        "Open in console ↗</a>{}</div>\n  </header>\n"
+        "{}</a>{}</div>\n  </header>\n"
         "  {}\n"
         "  {}\n"
         "  {}"
         "\n</div>\n</body>\n</html>\n",
+        get_language() or settings.LANGUAGE_CODE,
         person,
+        _("billingdesk panel"),
         url_attr(static("panel/panel.css")),
         url_attr(static("panel/htmx.min.js")),
         url_attr(static("panel/panel.js")),
         token,
         notes,
-        person.name or person.primary_email or "(no name)",
+        person.name or person.primary_email or _("(no name)"),
         person.primary_email,
         emails,
         url_attr(console),
+        _("Open in console ↗"),
         read_only,
-        body,
-        documents,
+        *((documents, body) if documents_first(data.documents) else (body, documents)),
         _freshness(data, body, documents, back=back),
     )
 
@@ -787,22 +885,23 @@ def _documents(data: PanelData, *, role: Role, token: str, here: str) -> SafeStr
                 '<form method="post" action="{}{}/resend" style="display:inline">'
                 '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
                 '<input type="hidden" name="next" value="{}">'
-                '<button type="submit">Resend</button></form>',
+                '<button type="submit">{}</button></form>',
                 url_attr(resend),
                 doc.pk,
                 token or _TOKEN_SLOT,
                 here,
+                _("Resend"),
             )
             if role != Role.READ_ONLY
             else _EMPTY
         )
-        kind = label(doc.kind)
+        kind = _capitalised(label(doc.kind))
         items.append(
             html(
                 '<li>\n  <div class="line"><strong>{} {}</strong><span>{}</span></div>\n'
                 '  <div class="line muted"><span>{}</span>{}<a href="{}{}/pdf">PDF</a>{}</div>\n'
                 "</li>",
-                kind[:1].upper() + kind[1:],
+                kind,
                 doc.number,
                 page.money(doc.gross, doc.currency),
                 page.day(doc.issued_at),
@@ -812,13 +911,14 @@ def _documents(data: PanelData, *, role: Role, token: str, here: str) -> SafeStr
                 form,
             )
         )
-    rows = join(items) or SafeString('<li class="muted">No documents yet.</li>')
+    rows = join(items) or html('<li class="muted">{}</li>', _("No documents yet."))
     return html(
         '<section class="card" id="documents"><details{}>'
-        "<summary><h2>Our invoices, receipts, credit notes "
+        "<summary><h2>{} "
         '<span class="muted">{}</span></h2></summary>\n'
         '    <ul class="rows">{}</ul>\n  </details></section>',
         SafeString(" open") if documents else _EMPTY,
+        _("Our invoices, receipts, credit notes"),
         len(documents),
         rows,
     )

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from billingdesk.accounts.models import ROLE_RANK, Role
@@ -32,6 +33,7 @@ from billingdesk.panel.selectors import (
     PanelData,
     SearchResult,
     charges_older,
+    documents_first,
     panel_data,
     panel_data_of_charges,
     pending_approvals,
@@ -111,7 +113,13 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(
         request,
         "panel/person.html",
-        {"data": data, "role": role, "back": _here(request), "documents": documents},
+        {
+            "data": data,
+            "role": role,
+            "back": _here(request),
+            "documents": documents,
+            "documents_first": documents_first(documents),
+        },
     )
 
 
@@ -183,7 +191,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "panel/forbidden.html",
-            {"message": "Only finance or an admin can see approval requests."},
+            {"message": _("Only finance or an admin can see approval requests.")},
             status=403,
         )
     if ROLE_RANK[role] < ROLE_RANK[Role.FINANCE]:
@@ -199,7 +207,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
 def approval_decision(request: HttpRequest, request_id: int) -> HttpResponse:
     decision = request.POST.get("decision")
     if decision not in ("approve", "deny"):
-        messages.error(request, "Choose to approve or deny the request.")
+        messages.error(request, _("Choose to approve or deny the request."))
         return redirect("console-approvals")
     try:
         action = approval_decide(
@@ -213,16 +221,20 @@ def approval_decision(request: HttpRequest, request_id: int) -> HttpResponse:
         messages.error(request, _plain(exc))
         return redirect("console-approvals")
     if action.status == ActionRequest.Status.DENIED:
-        messages.success(request, f"Request #{action.pk} denied.")
+        messages.success(request, _("Request #%(id)s denied.") % {"id": action.pk})
     elif action.status == ActionRequest.Status.SUCCEEDED:
-        messages.success(request, f"Request #{action.pk} approved and done.")
+        messages.success(request, _("Request #%(id)s approved and done.") % {"id": action.pk})
     else:
         level, text = request_outcome(action, money=money_display)
-        getattr(messages, level)(request, f"Request #{action.pk}: {text}")
+        getattr(messages, level)(
+            request, _("Request #%(id)s: %(outcome)s") % {"id": action.pk, "outcome": text}
+        )
     return redirect("console-approvals")
 
 
 def _plain(exc: UserFacingError | OperationalError) -> str:
     if isinstance(exc, OperationalError):
-        return f"The gateway did not answer ({exc.message}). Nothing was changed; try again."
+        return _("The gateway did not answer (%(why)s). Nothing was changed; try again.") % {
+            "why": exc.message
+        }
     return exc.message

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.utils.translation import gettext as _
+
 from billingdesk.actions.models import ActionKind, ActionRequest
 from billingdesk.core.money import Money
 
@@ -19,31 +21,39 @@ def request_outcome(
     same form is running is reported as in progress, never as an error. ``money`` formats
     an amount (default: ``Money``'s "12.50 EUR").
     """
-    what = ActionKind(request.kind).label
+    what = _(ActionKind(request.kind).label)
     show = money or (lambda amount, currency: str(Money(amount, currency)))
     amount = (
         f" ({show(request.amount, request.currency)})"
         if request.amount is not None and request.currency
         else ""
     )
+    values = {"what": what, "amount": amount, "request": request.pk}
     if request.status == Status.SUCCEEDED:
-        return "success", f"Done: {what}{amount}."
+        return "success", _("Done: %(what)s%(amount)s.") % values
     if request.status == Status.RUNNING:
-        return "info", (
-            f"This {what}{amount} is being processed (request #{request.pk}); "
-            "do not submit it again. Reload in a moment to see the result."
-        )
+        return "info", _(
+            "This %(what)s%(amount)s is being processed (request #%(request)s); do not submit "
+            "it again. Reload in a moment to see the result."
+        ) % values
     if request.status == Status.PENDING_APPROVAL:
-        return "warning", (
-            f"{what.capitalize()}{amount} is above your limit: sent to finance for approval "
-            f"(request #{request.pk}). It shows as awaiting approval until decided."
-        )
+        return "warning", _(
+            "%(What)s%(amount)s is above your limit: sent to finance for approval (request "
+            "#%(request)s). It shows as awaiting approval until decided."
+        ) % {**values, "What": what[:1].upper() + what[1:]}
     if request.status == Status.UNKNOWN:
-        return "warning", (
-            f"The outcome of this {what}{amount} is unknown (request #{request.pk}): check "
+        return "warning", _(
+            "The outcome of this %(what)s%(amount)s is unknown (request #%(request)s): check "
             "the gateway before trying again."
-        )
+        ) % values
     if request.status == Status.DENIED:
-        why = f": {request.decision_reason}" if request.decision_reason else ""
-        return "error", f"This {what}{amount} was denied{why}."
-    return "error", f"This {what}{amount} failed: {request.error or 'no reason was recorded'}."
+        if request.decision_reason:
+            return "error", _("This %(what)s%(amount)s was denied: %(why)s.") % {
+                **values,
+                "why": request.decision_reason,
+            }
+        return "error", _("This %(what)s%(amount)s was denied.") % values
+    return "error", _("This %(what)s%(amount)s failed: %(why)s.") % {
+        **values,
+        "why": request.error or _("no reason was recorded"),
+    }

@@ -136,9 +136,9 @@ def _refund_credit_amount(*, refund: Refund, charge: Charge, current: Document) 
     return max(0, min(refund.amount, in_force - max(kept_after, 0)))
 
 
-def credit_note_issue_for_refund(*, refund_id: int) -> Document | None:
+def credit_note_issue_for_refund(*, refund_id: int, send: bool = True) -> Document | None:
     """The credit note for a succeeded refund, referring to the charge's document (issued
-    first if the charge had none)."""
+    first if the charge had none; ``send``: emailed to the customer once issued)."""
     with transaction.atomic():
         refund = (
             Refund.objects.select_for_update(of=("self",))
@@ -152,7 +152,7 @@ def credit_note_issue_for_refund(*, refund_id: int) -> Document | None:
             return None
         original = _current_document_for_charge(refund.charge)
         if original is None:
-            document_issue_for_charge(charge_id=refund.charge.pk)
+            document_issue_for_charge(charge_id=refund.charge.pk, send=send)
             original = _current_document_for_charge(refund.charge)
         if original is None:
             return None
@@ -168,4 +168,5 @@ def credit_note_issue_for_refund(*, refund_id: int) -> Document | None:
             source_key=f"refund:{refund.pk}",
             reason=refund.reason or "refund",
             refund=refund,
+            send=send,
         )

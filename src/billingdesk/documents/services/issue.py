@@ -106,8 +106,9 @@ def _charge_line(charge: Charge) -> str:
     return charge.description or charge.product or f"Payment {charge.gateway_id}"
 
 
-def document_issue_for_charge(*, charge_id: int) -> Document | None:
-    """The invoice (B2B, or B2C when the brand says so) or receipt for a paid charge.
+def document_issue_for_charge(*, charge_id: int, send: bool = True) -> Document | None:
+    """The invoice (B2B, or B2C when the brand says so) or receipt for a paid charge
+    (``send``: emailed to the customer once issued).
 
     Returns the existing document when there is one, ``None`` when the charge was never paid
     or no brand covers its account.
@@ -158,6 +159,7 @@ def document_issue_for_charge(*, charge_id: int) -> Document | None:
             supply_date=supply,
             customer=charge.customer,
             charge=charge,
+            send=send,
         )
 
 

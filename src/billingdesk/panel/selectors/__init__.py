@@ -11,6 +11,7 @@ from billingdesk.panel.selectors.person import (
     PanelData,
     Section,
     charges_older,
+    documents_first,
     panel_data,
     panel_data_of_charges,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "SearchResult",
     "Section",
     "charges_older",
+    "documents_first",
     "panel_data",
     "panel_data_of_charges",
     "pending_approvals",

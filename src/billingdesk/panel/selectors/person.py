@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from django.db import connection
 from django.db.models import F, Model, Q, QuerySet
+from django.utils import timezone
 
 from billingdesk.actions.models import ActionKind, ActionRequest, AuditEntry
 from billingdesk.billing.models import (
@@ -38,6 +40,9 @@ from billingdesk.panel.selectors.duplicates import duplicates_mark
 PANEL_ROWS = 10
 # Rows of each kind the console's person page shows (a person rarely has more).
 PERSON_PAGE_ROWS = 500
+# A document issued this recently is probably what the ticket is about ("resend my
+# invoice", "correct my invoice"): the documents then come first, open.
+DOCUMENTS_FIRST_WITHIN = timedelta(days=14)
 
 RowT = TypeVar("RowT", bound=Model)
 
@@ -172,6 +177,17 @@ def panel_data(
                     Dispute.objects.filter(charge_id__in=_charges(ids)), limit
                 ),
             ),
+            # The documents we issued for the charges shown (receipts, invoices, credit
+            # notes), through the charge index: linked on each charge's row.
+            Query(
+                f"charge_documents{limit}",
+                cids,
+                lambda ids: _charge_documents(
+                    Charge.objects.filter(customer_id__in=ids, deleted=False)
+                    .order_by("-gateway_created_at", "-id")
+                    .values("pk")[: limit + 1]
+                ),
+            ),
             Query(
                 "tax_ids",
                 cids,
@@ -185,8 +201,9 @@ def panel_data(
         accounts = {a.pk: a for a in rows[0]}
         tax_ids = rows[-1]
         charges, refunds, subscriptions, invoices, disputes = (
-            _section(section, limit) for section in rows[1:-1]
+            _section(section, limit) for section in rows[1:-2]
         )
+        charge_documents_attach(charges.rows, rows[-2])
         if full:
             cards = list(
                 PaymentMethod.objects.filter(customer_id__in=cids, deleted=False).defer("raw")
@@ -227,6 +244,27 @@ def panel_data(
     )
 
 
+def documents_first(documents: Iterable[Document]) -> bool:
+    """Whether the person's documents matter most now: one was issued in the last
+    ``DOCUMENTS_FIRST_WITHIN`` for a recent sale or refund (what a "resend my invoice"
+    ticket asks about), or replaces an earlier one (the invoice re-issued with the VAT number
+    the customer gave). Documents issued today for old payments (an import, the demo's
+    history) do not count."""
+    now = timezone.now()
+    since, since_day = now - DOCUMENTS_FIRST_WITHIN, (now - DOCUMENTS_FIRST_WITHIN).date()
+    return any(
+        doc.issued_at >= since
+        and (doc.supply_date >= since_day or (_replaces(doc) and doc.kind != "credit_note"))
+        for doc in documents
+    )
+
+
+def _replaces(doc: Document) -> bool:
+    if hasattr(doc, "original_number"):  # the panel's query: the original's number only
+        return doc.original_number is not None
+    return doc.original_id is not None
+
+
 def _tax_ids_of_actions(entries: list[AuditEntry]) -> None:
     """Give "add tax id" entries the type and value their request added (``tax_type``,
     ``tax_value``), so their line can say which number (one query, only when there are)."""
@@ -254,11 +292,33 @@ def _documents_query(ids: list[int], limit: int) -> Query[Document]:
         ids,
         lambda ids: (
             Document.objects.filter(person_id__in=ids)
-            .only("kind", "number", "issued_at", "currency", "gross")
+            .only("kind", "number", "issued_at", "supply_date", "currency", "gross")
             .annotate(original_number=F("original__number"), original_kind=F("original__kind"))
             .order_by("-issued_at", "-id")[:limit]
         ),
     )
+
+
+def _charge_documents(charge_ids: Any) -> QuerySet[Document]:
+    """Our documents of these charges (ids or a subquery of them), oldest first."""
+    return (
+        Document.objects.filter(charge_id__in=charge_ids)
+        .only("kind", "number", "charge_id", "issued_at")
+        .order_by("issued_at", "id")
+    )
+
+
+def charge_documents_attach(charges: list[Charge], known: Iterable[Document] | None = None) -> None:
+    """Give each charge ``own_documents``: the invoices, receipts and credit notes we issued
+    for it, oldest first (``known``: already read; else one indexed query)."""
+    if known is None:
+        known = _charge_documents([c.pk for c in charges]) if charges else []
+    by_charge: dict[int, list[Document]] = {}
+    for document in known:
+        if document.charge_id is not None:
+            by_charge.setdefault(document.charge_id, []).append(document)
+    for charge in charges:
+        charge.own_documents = by_charge.get(charge.pk, [])  # type: ignore[attr-defined]
 
 
 def _charges(customer_ids: list[int]) -> QuerySet[Charge, Any]:
@@ -354,6 +414,7 @@ def charges_older(
         charge.account = charge.customer.account
     section = _section(found, limit)
     charge_invoices_attach(section.rows)
+    charge_documents_attach(section.rows)
     duplicates_mark(section.rows)
     return section
 

@@ -206,6 +206,9 @@ def person_search(
     if QueryKind.EMAIL in kinds and not found.best:
         # Not a whole address, or nobody has it: its parts ("theo.simon@", "@acme.com").
         truncated |= _token_words(found, query_words(text), text, account)
+    elif kinds == (QueryKind.ID,) and not found.best and any(ch.isalpha() for ch in text):
+        # No such id: maybe an e-mail's local part with digits ("theo.simon84"), every word.
+        truncated |= _token_words(found, query_words(text), text, account)
     if account is not None:
         _keep_account(found, account)
     if filters:

@@ -39,8 +39,11 @@ def people(eu: GatewayAccount, us: GatewayAccount) -> dict[str, int]:
     )  # fmt: skip
     theo = add_customer(us, "cus_theo", email="theo.simon@acme.com", name="Théo Simon")
     _customers(eu, [{"id": "cus_other", "email": "zed@example.net", "name": "Zed Nobody"}])
+    _customers(us, [{"id": "cus_mia", "email": "mia84@example.net", "name": "Mia Roux"}])
     assert nathan.person_id and theo.person_id
-    return {"nathan": nathan.person_id, "theo": theo.person_id}
+    mia = Customer.objects.get(gateway_id="cus_mia").person_id
+    assert mia
+    return {"nathan": nathan.person_id, "theo": theo.person_id, "mia": mia}
 
 
 @pytest.mark.parametrize(
@@ -60,6 +63,8 @@ def people(eu: GatewayAccount, us: GatewayAccount) -> dict[str, int]:
         ("@acme.com", "theo"),
         ("@acme", "theo"),
         ("n.cote@", "nathan"),
+        ("mia84", "mia"),
+        ("mia84@exa", "mia"),
         ("0608386379", "nathan"),
         ("06 08 38 63 79", "nathan"),
         ("06.08.38.63.79", "nathan"),
@@ -223,3 +228,29 @@ def test_console_shows_count_pages_and_account_filter(
     assert page2.status_code == 200 and "page 2 of 2" in body2 and 'rel="prev"' in body2
     assert f'<option value="{eu.pk}" selected>' in body2
     assert bad.status_code == 400 and bad_account.status_code == 400
+
+
+@pytest.mark.parametrize("read", [2, 2000])
+def test_common_words_find_the_same_persons_as_rare_ones(
+    eu: GatewayAccount, us: GatewayAccount, monkeypatch: pytest.MonkeyPatch, read: int
+) -> None:
+    # With ``read`` = 2 every word here is "common" (more customers than are read at once):
+    # the search then takes the EXISTS path, and must find exactly what the sets find.
+    from billingdesk.billing import name_tokens
+
+    monkeypatch.setattr(name_tokens, "WORD_CUSTOMERS_READ", read)
+    _customers(eu, [{"id": f"cus_al{n}", "name": f"Ana López {n}"} for n in range(6)])
+    _customers(us, [{"id": f"cus_alu{n}", "name": f"Ana Lopez {n + 10}"} for n in range(3)])
+    _customers(eu, [{"id": f"cus_ao{n}", "name": f"Ana Other {n}"} for n in range(4)])
+    _customers(eu, [{"id": f"cus_bl{n}", "name": f"Bo Lopez {n}"} for n in range(4)])
+
+    def names(query: str, **kwargs: object) -> list[str]:
+        return sorted(h.matched_on for h in person_search(query, limit=50, **kwargs).hits)  # type: ignore[arg-type]
+
+    assert names("lopez ana") == sorted(
+        [f"Ana López {n}" for n in range(6)] + [f"Ana Lopez {n + 10}" for n in range(3)]
+    )
+    assert names("ANA lop", account_id=str(us.pk)) == [f"Ana Lopez {n + 10}" for n in range(3)]
+    assert names("lopez 3") == ["Ana López 3", "Bo Lopez 3"]
+    assert names("other ana 2") == ["Ana Other 2"]
+    assert person_search("lopez ana", limit=4).total == 9

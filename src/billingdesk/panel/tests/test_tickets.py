@@ -81,6 +81,79 @@ def test_same_amount_far_apart_or_on_another_card_is_no_duplicate(eu: GatewayAcc
         assert rows and all(c.duplicate_of is None for c in rows)  # type: ignore[attr-defined]
 
 
+def _pair_below_the_page(eu: GatewayAccount) -> tuple[int, Charge, Charge]:
+    """A customer charged 30.00 twice a minute apart, then nine daily charges of 19.00:
+    the later charge of the pair is the panel's oldest row, the earlier one is on the next
+    page."""
+    customer = add_customer(eu, "cus_pair", charges=9, email="pair@example.com")
+    before = T0 - timedelta(days=5)
+    mirror_upsert(
+        account=eu,
+        objects=[
+            gw.GwCharge(
+                id=f"ch_pair_{n}", updated=before, created=before + timedelta(minutes=n),
+                customer_id="cus_pair", amount=3000, currency="EUR", amount_captured=3000,
+                status=gw.ChargeStatus.CAPTURED, payment_method_id="pm_cus_pair",
+                card_brand="visa", card_last4="4242",
+            )
+            for n in (0, 1)
+        ],
+    )  # fmt: skip
+    assert customer.person_id is not None
+    return (
+        customer.person_id,
+        Charge.objects.get(gateway_id="ch_pair_0"),
+        Charge.objects.get(gateway_id="ch_pair_1"),
+    )
+
+
+def test_a_duplicate_is_found_in_the_whole_history_not_only_the_page(
+    eu: GatewayAccount,
+) -> None:
+    person_id, earlier, later = _pair_below_the_page(eu)
+    first = panel_data(person_id)
+    rows = {c.pk: c for c in first.charges.rows}
+    assert earlier.pk not in rows and later.pk in rows and first.charges.more
+
+    assert rows[later.pk].duplicate_of.pk == earlier.pk  # type: ignore[attr-defined]
+    assert rows[later.pk].duplicate_refundable  # type: ignore[attr-defined]
+    assert sum(getattr(c, "duplicate_of", None) is not None for c in rows.values()) == 1
+
+    older = {c.pk: c for c in charges_older(person_id, before=later.pk).rows}
+    assert older[earlier.pk].duplicate_of.pk == later.pk  # type: ignore[attr-defined]
+    assert not older[earlier.pk].duplicate_refundable  # type: ignore[attr-defined]
+
+
+def test_the_whole_history_is_read_in_one_query(eu: GatewayAccount) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from billingdesk.panel.selectors.duplicates import duplicates_mark
+
+    person_id, earlier, later = _pair_below_the_page(eu)
+    rows = list(Charge.objects.filter(customer__person_id=person_id).exclude(pk=earlier.pk))
+
+    with CaptureQueriesContext(connection) as queries:
+        duplicates_mark(rows)
+
+    assert len(queries.captured_queries) == 1
+    marked = [c for c in rows if getattr(c, "duplicate_of", None) is not None]
+    assert [(c.pk, c.duplicate_of.pk) for c in marked] == [(later.pk, earlier.pk)]  # type: ignore[attr-defined]
+
+
+def test_the_panel_badges_a_charge_whose_twin_is_on_the_next_page(
+    eu: GatewayAccount, client_as: Callable[..., Client]
+) -> None:
+    person_id, earlier, later = _pair_below_the_page(eu)
+
+    body = client_as("agent").get(f"/panel/person/{person_id}/").content.decode()
+
+    assert body.count("probable duplicate</span>") == 1
+    assert f'data-duplicate-of="{earlier.gateway_id}"' in body
+    button = re.search(r'<button[^>]*data-action="refund_duplicate"[^>]*>', body)
+    assert button and f"/refund/charge/{later.pk}/" in button.group(0)
+
+
 def test_panel_marks_both_rows_and_offers_refund_duplicate_with_its_reason(
     shop: Shop, client_as: Callable[..., Client]
 ) -> None:

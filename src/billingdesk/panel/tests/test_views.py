@@ -117,7 +117,7 @@ def test_panel_queries_do_not_grow_with_history(
     assert counts[0] == counts[1]
     # The session and the user, the agent's role, the requests awaiting approval on the rows
     # shown, then the panel's own (see panel_data).
-    assert counts[0] == 4 + (2 if connection.vendor == "postgresql" else 12)
+    assert counts[0] == 4 + (3 if connection.vendor == "postgresql" else 14)
 
 
 def test_output_is_escaped(eu: GatewayAccount, client_as: Callable[..., Client]) -> None:

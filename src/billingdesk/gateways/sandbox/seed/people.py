@@ -218,6 +218,9 @@ def _split_phone(human: Human) -> tuple[str, str]:
 
 
 def vat_number(rng: random.Random, country: str) -> str:
+    """A made-up VAT number of ``country`` in its format, with valid check digits (so that
+    the documents of a B2B customer are invoices with its number; its registration is not
+    real)."""
     pattern = PEOPLE[country][5]
     out = ""
     i = 0
@@ -229,4 +232,29 @@ def vat_number(rng: random.Random, country: str) -> str:
         else:
             out += pattern[i]
             i += 1
-    return out
+    return _with_check_digits(out)
+
+
+def _with_check_digits(number: str) -> str:
+    """``number`` if it passes the country's checksum, else another of the same format that
+    does, drawn from a generator seeded with it (the seed's own draws stay the same)."""
+    from stdnum.eu import vat
+
+    if vat.is_valid(number):
+        return number
+    if number.startswith("FR") and number[2:].isdigit():
+        # The key is computed from the SIREN (itself a Luhn number): no search needed.
+        from stdnum import luhn
+
+        siren = number[4:12] + luhn.calc_check_digit(number[4:12])
+        return f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"
+    draw = random.Random(number)  # noqa: S311 - made-up demo data
+    digits = [n for n, ch in enumerate(number) if ch.isdigit()]
+    candidate = list(number)
+    for _ in range(100_000):
+        for n in digits:
+            candidate[n] = str(draw.randrange(10))
+        found = "".join(candidate)
+        if vat.is_valid(found):
+            return found
+    return number

@@ -256,13 +256,20 @@ class Command(BaseCommand):
                 f"The sandbox demo data is not available in this installation ({exc})."
             ) from exc
         # An issuer (legal entity, brand, series) so payments made during the demo get
-        # invoices and receipts; the seeded history predates the accounts and gets none.
+        # invoices and receipts; the seeded history gets its own just after.
         call_command("documents_demo_setup", stdout=self.stdout._out, verbosity=0)
         self.stdout.write(f"Seeding the sandbox accounts ({persons} persons)…")
         # The raw stream: OutputWrapper would add a newline to every partial write.
         stream = cast(TextIO, self.stdout._out)
         accounts: list[GatewayAccount] = demo_seed(
             persons=persons, stdout=stream, backfill=account_backfill
+        )
+        from billingdesk.documents.demo import demo_history_documents
+
+        issued = demo_history_documents()
+        self.stdout.write(
+            f"Issued {issued} documents (receipts, invoices with Factur-X for VAT-registered "
+            "customers, credit notes) for the latest payments of the seeded history."
         )
         return accounts
 
