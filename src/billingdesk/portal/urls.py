@@ -15,5 +15,10 @@ urlpatterns = [
     path("card", views.card, name="card"),
     path("card/<id:customer_id>", views.card_update, name="card-update"),
     path("ask", views.ask, name="ask"),
+    path(
+        "subscriptions/<id:subscription_id>/cancel",
+        views.subscription_cancel,
+        name="subscription-cancel",
+    ),
     path("agent/people/<id:person_id>", agent_views.agent_link, name="agent-link"),
 ]
