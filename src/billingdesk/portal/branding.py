@@ -11,15 +11,18 @@ names exactly those, and ``X-Frame-Options`` (which cannot list origins) is left
 from __future__ import annotations
 
 import base64
+import time
+import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpResponse
 
 from billingdesk.billing.models import Customer
 from billingdesk.documents.models import Brand
-from billingdesk.documents.services.parties import brand_for_account
 
 _NEUTRAL = ("#1F4E79", "#E8EEF4")
 
@@ -110,18 +113,50 @@ def look_of(brand: Brand | None) -> Look:
     )
 
 
+# The look of each gateway account's brand, kept for LOOK_SECONDS in
+# this process and dropped when a brand, its accounts or its portal settings change here.
+LOOK_SECONDS = 30.0
+_LOOKS: dict[uuid.UUID, tuple[float, Look]] = {}
+
+
+def _brand_of(account_id: uuid.UUID | None) -> Brand | None:
+    brands = Brand.objects.select_related("portal")
+    if account_id is not None:
+        found = brands.filter(accounts__id=account_id).first()
+        if found is not None:
+            return found
+    return brands.filter(is_default=True).first()
+
+
 def look_for_person(person_id: int) -> Look:
-    customer = (
+    """The look of the brand of the person's oldest gateway record (else the default brand):
+    the same brand as ``documents.services.brand_for_account`` gives their invoices."""
+    account_id = (
         Customer.objects.filter(person_id=person_id, deleted=False)
-        .select_related("account")
         .order_by("pk")
+        .values_list("account_id", flat=True)
         .first()
     )
-    if customer is None:
-        brand = Brand.objects.filter(is_default=True).select_related("portal").first()
-    else:
-        brand = brand_for_account(customer.account)
-    return look_of(brand)
+    if account_id is None:  # no gateway record (yet): the default brand, not kept
+        return look_of(_brand_of(None))
+    now = time.monotonic()
+    kept = _LOOKS.get(account_id)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    look = look_of(_brand_of(account_id))
+    if len(_LOOKS) > 1000:
+        _LOOKS.clear()
+    _LOOKS[account_id] = (now + LOOK_SECONDS, look)
+    return look
+
+
+@receiver(post_save, sender=Brand, dispatch_uid="portal-look-brand-saved")
+@receiver(post_delete, sender=Brand, dispatch_uid="portal-look-brand-deleted")
+@receiver(post_save, sender="portal.BrandPortal", dispatch_uid="portal-look-settings-saved")
+@receiver(post_delete, sender="portal.BrandPortal", dispatch_uid="portal-look-settings-deleted")
+@receiver(m2m_changed, sender=Brand.accounts.through, dispatch_uid="portal-look-accounts")
+def looks_forget(**_kwargs: object) -> None:
+    _LOOKS.clear()
 
 
 def framing_apply(response: HttpResponse, look: Look) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef
 
 from billingdesk.accounts.models import AgentProfile, Role
 from billingdesk.actions.keys import key_nonce
@@ -28,8 +29,9 @@ from billingdesk.actions.rules import state_refusal
 from billingdesk.actions.services import action_key_issue, action_submit
 from billingdesk.billing.models import Person, Subscription
 from billingdesk.core.errors import InvalidRequest, NotAllowed, NotFound
+from billingdesk.core.money import day_format
 from billingdesk.gateways.interface import Capability, SubscriptionStatus
-from billingdesk.gateways.registry import connector_for
+from billingdesk.gateways.registry import connector_class
 from billingdesk.portal.account import customer_actor
 from billingdesk.portal.models import AccountPolicy
 
@@ -88,53 +90,69 @@ def customer_reasons() -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Cancellable:
-    subscription: Subscription
+    """One running subscription of the person, as the pages show it."""
+
+    pk: int
+    name: str
+    cancel_at_period_end: bool  # already set to end
     allowed: bool  # the merchant allows it and the gateway can
-    at_period_end: bool  # ends at the period end (else at once)
-    ends_at: datetime | None  # when it ends (or ended), if known
+    at_period_end: bool  # a cancellation ends it at the period end (else at once)
+    ends_at: datetime | None  # when it ends (or would), if known
 
-
-def _may_cancel(subscription: Subscription) -> bool:
-    policy = AccountPolicy.objects.filter(account_id=subscription.account_id).first()
-    if policy is None or not policy.customers_may_cancel:
-        return False
-    return connector_for(subscription.account).supports(Capability.CANCEL_SUBSCRIPTION)
+    @property
+    def ends_day(self) -> str:
+        """``ends_at`` as a day in the active language (Babel), or ''."""
+        return day_format(self.ends_at) if self.ends_at else ""
 
 
 def subscriptions_of(person_id: int) -> list[Cancellable]:
-    """The person's subscriptions still running, each with whether they may cancel it here."""
-    rows = (
-        Subscription.objects.filter(customer__person_id=person_id, deleted=False, status__in=_LIVE)
-        .select_related("account")
-        .order_by("-gateway_created_at", "-pk")
+    """The person's subscriptions still running, each with whether they may cancel it here
+    (one query: the account's connector kind and policy come with each row)."""
+    allowing = AccountPolicy.objects.filter(
+        account_id=OuterRef("account_id"), customers_may_cancel=True
     )
+    rows = (
+        Subscription.objects.filter(
+            customer__person_id=person_id, deleted=False, status__in=_LIVE
+        )
+        .annotate(policy=Exists(allowing))
+        .order_by("-gateway_created_at", "-pk")
+        .values_list(
+            "pk", "product", "plan", "cancel_at_period_end", "current_period_end",
+            "account__kind", "policy",
+        )
+    )  # fmt: skip
     found = []
-    for s in rows:
-        at_end = connector_for(s.account).supports(Capability.CANCEL_AT_PERIOD_END)
-        allowed = _may_cancel(s) and not s.cancel_at_period_end
-        ends = s.current_period_end if (at_end or s.cancel_at_period_end) else None
-        found.append(Cancellable(s, allowed, at_end, ends))
+    for pk, product, plan, ending, period_end, kind, policy in rows:
+        can = connector_class(kind).capabilities
+        at_end = Capability.CANCEL_AT_PERIOD_END in can
+        allowed = bool(policy) and Capability.CANCEL_SUBSCRIPTION in can and not ending
+        ends = period_end if (at_end or ending) else None
+        found.append(Cancellable(pk, product or plan, ending, allowed, at_end, ends))
     return found
 
 
-def cancellable_get(*, person_id: int, subscription_pk: int) -> Cancellable:
+def cancellable_get(*, person_id: int, subscription_pk: int) -> tuple[Cancellable, Subscription]:
     """One of the person's subscriptions they may cancel; NotFound for anyone else's (or
     none), NotAllowed where the merchant or the gateway does not allow it."""
-    found = next(
-        (c for c in subscriptions_of(person_id) if c.subscription.pk == subscription_pk), None
-    )
-    if found is None:
-        if Subscription.objects.filter(
+    found = next((c for c in subscriptions_of(person_id) if c.pk == subscription_pk), None)
+    subscription = (
+        Subscription.objects.filter(
             pk=subscription_pk, customer__person_id=person_id, deleted=False
-        ).exists():
-            raise NotAllowed("This subscription has already ended.")
+        )
+        .select_related("account")
+        .first()
+    )
+    if subscription is None:
         raise NotFound("No such subscription.")
+    if found is None:
+        raise NotAllowed("This subscription has already ended.")
     if not found.allowed:
         raise NotAllowed("This subscription cannot be cancelled here.")
-    refusal = state_refusal(ActionKind.CANCEL_SUBSCRIPTION, found.subscription)
+    refusal = state_refusal(ActionKind.CANCEL_SUBSCRIPTION, subscription)
     if refusal:
         raise NotAllowed(refusal)
-    return found
+    return found, subscription
 
 
 def subscription_cancel(
@@ -160,8 +178,8 @@ def subscription_cancel(
             raise NotFound("No such subscription.")
         params = dict(used.params)
     else:
-        found = cancellable_get(person_id=person.pk, subscription_pk=subscription_pk)
-        target, params = found.subscription, {"at_period_end": found.at_period_end}
+        found, target = cancellable_get(person_id=person.pk, subscription_pk=subscription_pk)
+        params = {"at_period_end": found.at_period_end}
     return action_submit(
         user=actor_for(person),
         kind=ActionKind.CANCEL_SUBSCRIPTION,

@@ -369,7 +369,9 @@ def subscription_cancel(request: HttpRequest, person_id: int, subscription_id: i
         found = (
             None
             if replay
-            else subscriptions.cancellable_get(person_id=person_id, subscription_pk=subscription_id)
+            else subscriptions.cancellable_get(
+                person_id=person_id, subscription_pk=subscription_id
+            )[0]
         )
     except NotFound:
         return render(request, "portal/refused.html", {"why": "missing"}, status=404)
