@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 
 from billingdesk.accounts.models import AgentProfile, Role
@@ -49,14 +50,18 @@ _LIVE = (
 
 
 def service_user() -> User:
-    user, created = User.objects.get_or_create(
-        username=SERVICE_USERNAME,
-        defaults={"first_name": "Customer pages", "is_active": True},
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    AgentProfile.objects.get_or_create(user=user, defaults={"role": Role.AGENT})
+    """The customer pages' service user, made on first use (two first uses at once: one
+    makes it, the other reads it)."""
+    user = User.objects.filter(username=SERVICE_USERNAME).first()
+    if user is None:
+        try:
+            with transaction.atomic():
+                user = User(username=SERVICE_USERNAME, first_name="Customer pages")
+                user.set_unusable_password()
+                user.save()
+                AgentProfile.objects.create(user=user, role=Role.AGENT)
+        except IntegrityError:
+            user = User.objects.get(username=SERVICE_USERNAME)
     return user
 
 

@@ -226,3 +226,13 @@ def test_frame_origins_are_validated():
 def test_text_colour_keeps_contrast():
     assert text_on("#1F4E79") == "#FFFFFF"
     assert text_on("#FFEB3B") == "#000000"
+
+
+def test_the_service_user_cannot_sign_in_and_is_made_once(client):
+    from billingdesk.accounts.selectors import role_of
+    from billingdesk.portal.subscriptions import SERVICE_USERNAME, service_user
+
+    first, again = service_user(), service_user()
+    assert first.pk == again.pk and first.username == SERVICE_USERNAME
+    assert not first.has_usable_password() and role_of(first) == "agent"
+    assert not client.login(username=SERVICE_USERNAME, password="")
