@@ -11,6 +11,8 @@ names exactly those, and ``X-Frame-Options`` (which cannot list origins) is left
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -169,3 +171,43 @@ def framing_apply(response: HttpResponse, look: Look) -> None:
     else:
         response["X-Frame-Options"] = "DENY"
         response["Content-Security-Policy"] = "frame-ancestors 'none'"
+
+
+# --- embedding URLs the merchant's backend signs --------------------------------------------
+
+EMBED_MAX_SECONDS = 3600  # an embedding URL may be valid for at most an hour
+
+
+def embed_signature(secret: str, *, brand_id: int, customer: str, expires: int) -> str:
+    """HMAC-SHA256 (hex) of ``<brand id>:<gateway customer id>:<expiry, unix seconds>``."""
+    message = f"{brand_id}:{customer}:{expires}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def embed_person(*, brand_id: str, customer: str, expires: str, signature: str) -> int | None:
+    """The person an embedding URL opens, or None when it is not valid: unknown brand or no
+    secret, bad signature (compared in constant time), expired or too far ahead, or a
+    customer of no account of that brand."""
+    from billingdesk.portal.models import BrandPortal
+
+    if not (brand_id.isdigit() and expires.isdigit() and customer and len(customer) <= 255):
+        return None
+    settings = BrandPortal.objects.filter(brand_id=int(brand_id)).first()
+    if settings is None or not settings.embed_secret:
+        return None
+    expected = embed_signature(
+        settings.embed_secret, brand_id=int(brand_id), customer=customer, expires=int(expires)
+    )
+    if not hmac.compare_digest(expected, signature.lower()):
+        return None
+    now = time.time()
+    if not now <= int(expires) <= now + EMBED_MAX_SECONDS:
+        return None
+    person_id = (
+        Customer.objects.filter(
+            gateway_id=customer, deleted=False, account__in=settings.brand.accounts.all()
+        )
+        .values_list("person_id", flat=True)
+        .first()
+    )
+    return int(person_id) if person_id else None

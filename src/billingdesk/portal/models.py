@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from billingdesk.billing.models import Person
+from billingdesk.core.crypto import EncryptedTextField
 
 
 class PortalAccess(models.Model):
@@ -116,6 +117,11 @@ class BrandPortal(models.Model):
         blank=True,
         help_text="Origins allowed to embed the customer pages in a frame, one per line "
         "(https://shop.example.com). Empty: the pages cannot be framed.",
+    )
+    embed_secret = EncryptedTextField(
+        blank=True,
+        help_text="Shared with the merchant's backend, which signs embedding URLs with it "
+        "(HMAC-SHA256; see docs/portal.md). Empty: no embedding URLs.",
     )
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.history, name="history"),
     path("link/<str:token>", views.link_open, name="open"),
     path("send-link", views.link_request, name="link-request"),
+    path("embed", views.embed_open, name="embed"),
     path("documents/<id:document_id>/pdf", views.document_pdf, name="pdf"),
     path("tax-id", views.tax_id, name="tax-id"),
     path("card", views.card, name="card"),

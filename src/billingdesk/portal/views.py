@@ -38,7 +38,7 @@ from billingdesk.core.parsing import parse_id
 from billingdesk.core.tasks import enqueue_on_commit
 from billingdesk.documents.models import Document
 from billingdesk.documents.views import pdf_response
-from billingdesk.portal import account, limits, services, subscriptions
+from billingdesk.portal import account, branding, limits, services, subscriptions
 from billingdesk.portal.branding import NO_BRAND, framing_apply, look_for_person
 from billingdesk.portal.forms import CancelForm, LinkRequestForm, QuestionForm, TaxIdForm
 from billingdesk.portal.questions import question_ask
@@ -123,6 +123,10 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, refused.why)
     if not Person.objects.filter(pk=person_id).exists():
         return _refused(request, Refusal.REVOKED)
+    return _session_start(request, person_id, version)
+
+
+def _session_start(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     # A new session id: whatever was in the browser before cannot be fixed onto this person.
     request.session.cycle_key()
     request.portal_look = look_for_person(person_id)  # type: ignore[attr-defined]
@@ -134,6 +138,23 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
     response = redirect("portal:history")
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@require_GET
+@customer_page
+def embed_open(request: HttpRequest) -> HttpResponse:
+    """An embedding URL the merchant's backend signed (``branding.embed_person``): like a
+    billing link, it starts the person's session and goes to the clean history URL."""
+    person_id = branding.embed_person(
+        brand_id=request.GET.get("brand", ""),
+        customer=request.GET.get("customer", ""),
+        expires=request.GET.get("expires", ""),
+        signature=request.GET.get("signature", ""),
+    )
+    if person_id is None:
+        return _refused(request, Refusal.TAMPERED)
+    person = Person.objects.get(pk=person_id)
+    return _session_start(request, person_id, services.access_version(person))
 
 
 @require_GET

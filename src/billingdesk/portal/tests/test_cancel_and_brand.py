@@ -236,3 +236,57 @@ def test_the_service_user_cannot_sign_in_and_is_made_once(client):
     assert first.pk == again.pk and first.username == SERVICE_USERNAME
     assert not first.has_usable_password() and role_of(first) == "agent"
     assert not client.login(username=SERVICE_USERNAME, password="")
+
+
+def test_merchant_signed_embedding_url_opens_the_customers_pages(client, monkeypatch):
+    import time as clock
+
+    from billingdesk.portal.branding import embed_signature
+
+    shop = shop_create("FR")
+    engine = SandboxEngine(shop.account, webhooks=False)
+    cus = engine.customer_create(email="jan@example.be", name="Jan Peeters", country="BE")
+    from billingdesk.gateways.sync import account_backfill
+
+    account_backfill(account=shop.account)
+    settings = BrandPortal.objects.create(
+        brand=shop.brand, embed_secret="shared-with-the-shop", frame_origins="https://shop.example"
+    )
+    # Encrypted at rest: the column does not hold the secret.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT embed_secret FROM portal_brandportal WHERE id = %s", [settings.pk])
+        assert "shared-with-the-shop" not in cursor.fetchone()[0]
+    expires = int(clock.time()) + 600
+
+    def url(customer: str = cus.object_id, exp: int = expires, secret: str = "shared-with-the-shop",
+            brand: int = shop.brand.pk) -> str:  # fmt: skip
+        sig = embed_signature(secret, brand_id=brand, customer=customer, expires=exp)
+        return f"/billing/embed?brand={brand}&customer={customer}&expires={exp}&signature={sig}"
+
+    opened = client.get(url())
+    assert opened.status_code == 302 and opened["Location"] == "/billing/"
+    page = client.get("/billing/")
+    assert page.status_code == 200 and "Jan Peeters" in page.content.decode()
+    assert page["Content-Security-Policy"] == "frame-ancestors https://shop.example"
+    fresh = Client()
+    for bad in (
+        url(secret="wrong"),
+        url(exp=int(clock.time()) - 1),  # expired
+        url(exp=int(clock.time()) + 7200),  # too far ahead
+        url(customer="cus_nobody"),
+        url().replace("customer=", "customer=x"),  # tampered after signing
+        "/billing/embed?brand=x&customer=&expires=&signature=",
+    ):
+        refused = fresh.get(bad)
+        assert refused.status_code == 403, bad
+        assert fresh.get("/billing/").status_code == 410  # no session
+    # Another brand's secret does not open this brand's customers.
+    other = shop_create("DE")
+    BrandPortal.objects.create(brand=other.brand, embed_secret="other-shop")
+    assert fresh.get(url(secret="other-shop", brand=other.brand.pk)).status_code == 403
+    # No secret: no embedding URLs.
+    settings.embed_secret = ""
+    settings.save()
+    assert fresh.get(url(secret="")).status_code == 403
