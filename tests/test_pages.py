@@ -44,3 +44,5 @@ def test_home_shows_accounts_counts_and_failed_events_escaped(admin_client: Clie
     assert "1 failed" in content
     assert "?status__exact=failed" in content
     assert reverse("admin:gateways_gatewayaccount_change", args=[account.pk]) in content
+    # The customer billing pages are among the places to go.
+    assert 'id="customer-pages"' in content and 'href="/billing/send-link"' in content

@@ -10,6 +10,7 @@ import pytest
 from billingdesk.panel.tests.factories import build_shop
 from billingdesk.portal.services import portal_link_create
 from billingdesk.portal.tests import conftest as portal_fixtures
+from tests.e2e.a11y import axe_check
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,15 +42,21 @@ def test_customer_opens_the_link_and_reads_the_history(browser: Any, live_server
             " + Math.round(e.getBoundingClientRect().right)).slice(0, 8)"
         )
         assert width[0] <= width[1], (width, wide)
+        axe_check(page)
         page.click("a[hreflang=fr]")
         page.wait_for_url("**/billing/?lang=fr")
         body = page.locator("tbody").inner_text()
         assert "Payé" in body and "50,00" in body
         assert page.locator("html").get_attribute("lang") == "fr"
+        axe_check(page)
+        page.click("nav.line >> text=Changer ma carte")
+        assert "4242" in page.locator("main").inner_text()
+        axe_check(page)
         # A link cut or changed on the way: a clear page in the language chosen, not a 500.
         refused = page.goto(f"{live_server.url}/billing/link/not-a-real-token")
         assert refused is not None and refused.status == 403
         assert "lien de facturation" in page.locator("h1").inner_text()
+        axe_check(page)
     finally:
         context.close()
 
@@ -112,12 +119,15 @@ def test_customer_asks_for_a_link_then_fixes_tax_id_and_asks_a_question(
         page = context.new_page()
         page.goto(f"{live_server.url}/billing/send-link")
         assert page.locator("h1").inner_text() == "Recevoir votre lien de facturation"
+        axe_check(page)
         page.fill("input[name=email]", "pas-une-adresse")
         page.click("button[type=submit]")
         assert page.locator(".error").count() >= 1  # a form error, not a 500
+        axe_check(page)
         page.fill("input[name=email]", "jan@example.be")
         page.click("button[type=submit]")
         assert page.locator("h1").inner_text() == "Consultez vos e-mails"
+        axe_check(page)
         drain_tasks()
         # The shop emails its invoice too: the link is in the one titled for it.
         [message] = [m for m in smtp.parsed() if m["Subject"] == "Votre lien de facturation"]
@@ -131,23 +141,82 @@ def test_customer_asks_for_a_link_then_fixes_tax_id_and_asks_a_question(
         page.fill("input[name=value]", "BE0403170702")
         page.click("button[type=submit]")
         assert "chiffre de contrôle" in page.locator(".error").inner_text()
+        axe_check(page)
         page.fill("input[name=value]", "BE0403170701")
         page.click("button[type=submit]")
         assert "BE0403170701" in page.locator("#tax-id-saved").inner_text()
+        axe_check(page)
         drain_tasks()
         page.goto(f"{live_server.url}/billing/")
         history = page.locator("tbody").inner_text()
         credit = Document.objects.get(source_key=f"reissue-credit:{first.pk}")
         new = Document.objects.get(source_key=f"reissue:{first.pk}")
         assert credit.number in history and new.number in history
+        axe_check(page)  # the shop's brand: its colours and footer
         # A question about the corrected invoice becomes a ticket.
         with wired("zendesk") as w:
             page.locator(f"a.ask[href$='document={new.pk}']").click()
+            axe_check(page)
             page.fill("textarea[name=message]", "Merci, est-ce bien hors TVA ?")
             page.click("button[type=submit]")
             assert page.locator("h1").inner_text() == "Merci, nous avons reçu votre question"
+            axe_check(page)
             drain_tasks()
             [ticket] = w.fake.tickets.values()
             assert new.number in ticket["subject"]
     finally:
         context.close()
+
+
+def test_customer_cancels_a_subscription_on_a_phone(browser: Any, live_server: Any, settings):
+    """In German at 375 px, where the merchant allows it: a reason, a confirm step, the
+    subscription set to end at the period end at the sandbox, audited as the customer; every
+    page passes axe."""
+    from billingdesk.actions.models import ActionRequest, AuditEntry
+    from billingdesk.portal.models import AccountPolicy
+
+    settings.BASE_URL = live_server.url
+    shop = build_shop()
+    AccountPolicy.objects.create(account=shop.account, customers_may_cancel=True)
+    link = portal_link_create(person=shop.customer.person)
+    context = browser.new_context(viewport={"width": 375, "height": 800}, locale="de-DE")
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        page.goto(link)
+        page.click("text=Dieses Abonnement kündigen")
+        assert page.locator("h1").inner_text() == "Ein Abonnement kündigen"
+        axe_check(page)
+        page.click("button[type=submit]")  # no reason chosen: a form error
+        assert page.locator(".error").count() == 1
+        axe_check(page)
+        page.select_option("select[name=reason]", "too_expensive")
+        page.click("button[type=submit]")
+        assert (
+            "Möchten Sie dieses Abonnement wirklich kündigen?"
+            in page.locator("#confirm-question").inner_text()
+        )
+        axe_check(page)
+        # A double submit: the same confirm form posted twice (as a browser resubmitting
+        # it), then clicked; every answer is the redirect to the history.
+        statuses = page.evaluate(
+            """async () => {
+                const form = document.querySelector('main form');
+                const send = () => fetch(location.href, {method: 'POST', body: new FormData(form),
+                    redirect: 'manual'}).then(r => r.type === 'opaqueredirect' ? 302 : r.status);
+                return [await send(), await send()];
+            }"""
+        )
+        assert statuses == [302, 302], statuses
+        page.click("#confirm-cancel")
+        page.wait_for_url("**/billing/?cancelled=1")
+        assert page.locator("#cancelled").is_visible()
+        assert "endet am" in page.locator("#subscriptions").inner_text()
+        axe_check(page)
+    finally:
+        context.close()
+    shop.subscription.refresh_from_db()
+    assert shop.subscription.cancel_at_period_end
+    entries = AuditEntry.objects.filter(action="cancel_subscription", result="succeeded")
+    assert [e.actor_name for e in entries] == ["customer ana@example.com"]
+    assert ActionRequest.objects.filter(kind="cancel_subscription").count() == 1

@@ -32,6 +32,11 @@ def person_link(person_id: int) -> str:
     return settings.BASE_URL + reverse("console-person", kwargs={"person_id": person_id})
 
 
+def billing_link_page(person_id: int) -> str:
+    """The agent's page making the customer's billing link (it checks the agent's role)."""
+    return settings.BASE_URL + reverse("portal:agent-link", kwargs={"person_id": person_id})
+
+
 def note_build(
     *,
     data: PanelData | None,

@@ -173,7 +173,7 @@ def invoices_to_pay(person_id: int) -> list[Payable]:
             amount_due__gt=0,
         )
         .exclude(hosted_url="")
-        .select_related("account")
+        .only("number", "gateway_id", "amount_due", "currency", "hosted_url")
         .order_by("-gateway_created_at", "-pk")
     )
     return [

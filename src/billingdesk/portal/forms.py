@@ -79,3 +79,28 @@ class QuestionForm(forms.Form):
     message = forms.CharField(
         label=_("Your question"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
     )
+
+
+class CancelForm(forms.Form):
+    """Why the customer cancels (the merchant's cancellation reasons, less the agents' own)."""
+
+    reason = forms.ChoiceField(label=_("Why are you cancelling?"), choices=())
+    reason_text = forms.CharField(
+        label=_("Anything you would like to tell us (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=400)
+
+    def __init__(self, *args: object, reasons: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["reason"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("Choose a reason")), *reasons]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("reason") == "other" and not str(data.get("reason_text") or "").strip():
+            self.add_error("reason_text", _("Tell us in a few words why you are cancelling."))
+        return data

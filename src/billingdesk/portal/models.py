@@ -8,9 +8,11 @@ dead because their version is old. Global revocation is a rotation of ``SECRET_K
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from billingdesk.billing.models import Person
+from billingdesk.core.crypto import EncryptedTextField
 
 
 class PortalAccess(models.Model):
@@ -75,3 +77,60 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"question #{self.pk} of {self.person_id} [{self.status}]"
+
+
+class AccountPolicy(models.Model):
+    """What the merchant lets customers do themselves on one gateway account's records.
+
+    Off by default: without a row (or with the box unticked) a customer cannot cancel a
+    subscription from the billing pages, only ask the support team.
+    """
+
+    account = models.OneToOneField(
+        "gateways.GatewayAccount", on_delete=models.CASCADE, related_name="portal_policy"
+    )
+    customers_may_cancel = models.BooleanField(
+        default=False,
+        help_text="Customers may cancel their subscriptions of this account on the billing "
+        "pages (at the end of the period where the gateway can).",
+    )
+
+    class Meta:
+        verbose_name_plural = "account policies"
+
+    def __str__(self) -> str:
+        return f"customer pages policy of {self.account_id}"
+
+
+class BrandPortal(models.Model):
+    """How one brand's customer pages present themselves and where they may be embedded.
+
+    The logo, colours and legal footer are the brand's own (``documents.Brand``, the same as on
+    its invoices); this adds the support contact shown on every page and the origins of the
+    merchant's sites allowed to frame the pages (``frame-ancestors``; none: not frameable).
+    """
+
+    brand = models.OneToOneField("documents.Brand", on_delete=models.CASCADE, related_name="portal")
+    support_email = models.EmailField(blank=True, help_text="Shown to customers on every page.")
+    support_url = models.URLField(blank=True, help_text="The merchant's help page, if any.")
+    frame_origins = models.TextField(
+        blank=True,
+        help_text="Origins allowed to embed the customer pages in a frame, one per line "
+        "(https://shop.example.com). Empty: the pages cannot be framed.",
+    )
+    embed_secret = EncryptedTextField(
+        blank=True,
+        help_text="Shared with the merchant's backend, which signs embedding URLs with it "
+        "(HMAC-SHA256; see docs/portal.md). Empty: no embedding URLs.",
+    )
+
+    def __str__(self) -> str:
+        return f"customer pages of {self.brand_id}"
+
+    def clean(self) -> None:
+        from billingdesk.portal.branding import origins_parse
+
+        try:
+            self.frame_origins = "\n".join(origins_parse(self.frame_origins))
+        except ValidationError as exc:
+            raise ValidationError({"frame_origins": exc.messages}) from None

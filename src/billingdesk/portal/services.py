@@ -41,14 +41,19 @@ def _access(person: Person) -> PortalAccess:
     return access
 
 
-def portal_token_create(*, person: Person) -> str:
+def access_version(person: Person) -> int:
+    """The link version a new link (or a merchant's embedding URL) of ``person`` carries."""
     with transaction.atomic():
         access = _access(person)
         if access.revoked_at is not None:
             # A new link after a revocation: allowed, the old ones keep their old version.
             access.revoked_at = None
             access.save(update_fields=["revoked_at"])
-    return signing.dumps({"p": person.pk, "v": access.version}, salt=SALT)
+    return access.version
+
+
+def portal_token_create(*, person: Person) -> str:
+    return signing.dumps({"p": person.pk, "v": access_version(person)}, salt=SALT)
 
 
 def portal_link_create(*, person: Person) -> str:

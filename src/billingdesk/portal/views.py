@@ -24,10 +24,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billingdesk.accounts.throttle import client_ip
+from billingdesk.actions.models import ActionRequest
 from billingdesk.billing.identity import normalize_email
 from billingdesk.billing.models import Charge, Person
 from billingdesk.core.errors import (
     CapabilityMissing,
+    NotAllowed,
     NotFound,
     OperationalError,
     UserFacingError,
@@ -36,8 +38,9 @@ from billingdesk.core.parsing import parse_id
 from billingdesk.core.tasks import enqueue_on_commit
 from billingdesk.documents.models import Document
 from billingdesk.documents.views import pdf_response
-from billingdesk.portal import account, limits, services
-from billingdesk.portal.forms import LinkRequestForm, QuestionForm, TaxIdForm
+from billingdesk.portal import account, branding, limits, services, subscriptions
+from billingdesk.portal.branding import NO_BRAND, framing_apply, look_for_person
+from billingdesk.portal.forms import CancelForm, LinkRequestForm, QuestionForm, TaxIdForm
 from billingdesk.portal.questions import question_ask
 from billingdesk.portal.selectors import KIND_WORDS, history_for_person
 from billingdesk.portal.services import LinkRefused, Refusal
@@ -60,10 +63,10 @@ def _language(request: HttpRequest) -> str:
     return translation.get_language_from_request(request) or settings.LANGUAGE_CODE
 
 
-def _guarded(response: HttpResponse) -> HttpResponse:
+def _guarded(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
-    response["X-Frame-Options"] = "DENY"
-    response["Content-Security-Policy"] = "frame-ancestors 'none'"
+    # Framed only by the origins the person's brand lists (none: not at all).
+    framing_apply(response, getattr(request, "portal_look", NO_BRAND))
     # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form
     # posts, which Django's CSRF check rightly refuses. The link's token never reaches a
     # page (``link_open`` answers no-referrer and redirects to the clean URL).
@@ -83,7 +86,7 @@ def customer_page(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         with translation.override(_language(request)):
-            return _guarded(view(request, *args, **kwargs))
+            return _guarded(request, view(request, *args, **kwargs))
 
     return wrapper
 
@@ -105,6 +108,7 @@ def session_person(view: View) -> View:
         if not services.access_current(person_id=person_id, version=version):
             request.session.pop(SESSION_KEY, None)
             return _refused(request, Refusal.REVOKED)
+        request.portal_look = look_for_person(person_id)  # type: ignore[attr-defined]
         return view(request, person_id, *args, **kwargs)
 
     return wrapper
@@ -119,8 +123,13 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, refused.why)
     if not Person.objects.filter(pk=person_id).exists():
         return _refused(request, Refusal.REVOKED)
+    return _session_start(request, person_id, version)
+
+
+def _session_start(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     # A new session id: whatever was in the browser before cannot be fixed onto this person.
     request.session.cycle_key()
+    request.portal_look = look_for_person(person_id)  # type: ignore[attr-defined]
     request.session[SESSION_KEY] = {
         "p": person_id,
         "v": version,
@@ -129,6 +138,23 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
     response = redirect("portal:history")
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@require_GET
+@customer_page
+def embed_open(request: HttpRequest) -> HttpResponse:
+    """An embedding URL the merchant's backend signed (``branding.embed_person``): like a
+    billing link, it starts the person's session and goes to the clean history URL."""
+    person_id = branding.embed_person(
+        brand_id=request.GET.get("brand", ""),
+        customer=request.GET.get("customer", ""),
+        expires=request.GET.get("expires", ""),
+        signature=request.GET.get("signature", ""),
+    )
+    if person_id is None:
+        return _refused(request, Refusal.TAMPERED)
+    person = Person.objects.get(pk=person_id)
+    return _session_start(request, person_id, services.access_version(person))
 
 
 @require_GET
@@ -146,6 +172,8 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
             "page": page,
             "languages": settings.LANGUAGES,
             "to_pay": account.invoices_to_pay(person_id),
+            "subscriptions": subscriptions.subscriptions_of(person_id),
+            "cancelled": request.GET.get("cancelled") == "1",
             "card_updated": request.GET.get("card") == "updated",
         },
     )
@@ -347,3 +375,60 @@ def ask(request: HttpRequest, person_id: int) -> HttpResponse:
         {"person": person, "reference": f"Q-{question.pk}", "email": email,
          "languages": settings.LANGUAGES},
     )  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@customer_page
+@session_person
+def subscription_cancel(request: HttpRequest, person_id: int, subscription_id: int) -> HttpResponse:
+    """Cancel a subscription: choose a reason, confirm on a second page, then it is done once
+    (the form's key makes a second submission find the first request)."""
+    person = get_object_or_404(Person, pk=person_id)
+    replay = request.method == "POST" and request.POST.get("confirm") == "yes"
+    replay = replay and subscriptions.key_used(request.POST.get("key", "")) is not None
+    try:
+        found = (
+            None
+            if replay
+            else subscriptions.cancellable_get(
+                person_id=person_id, subscription_pk=subscription_id
+            )[0]
+        )
+    except NotFound:
+        return render(request, "portal/refused.html", {"why": "missing"}, status=404)
+    except NotAllowed:
+        return render(request, "portal/cancel.html", {"person": person, "not_here": True,
+                      "languages": settings.LANGUAGES}, status=409)  # fmt: skip
+    reasons = subscriptions.customer_reasons()
+    context: dict[str, Any] = {"person": person, "found": found, "languages": settings.LANGUAGES}
+    if request.method != "POST":
+        context["form"] = CancelForm(initial={"key": subscriptions.form_key()}, reasons=reasons)
+        return render(request, "portal/cancel.html", context)
+    form = CancelForm(request.POST, reasons=reasons)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "portal/cancel.html", context, status=400)
+    if request.POST.get("confirm") != "yes":
+        context["confirming"] = True
+        context["reason_label"] = dict(reasons).get(form.cleaned_data["reason"], "")
+        return render(request, "portal/cancel.html", context)
+    try:
+        done = subscriptions.subscription_cancel(
+            person=person, subscription_pk=subscription_id,
+            reason_code=form.cleaned_data["reason"], reason_text=form.cleaned_data["reason_text"],
+            key=form.cleaned_data["key"], ip=_ip(request),
+        )  # fmt: skip
+    except NotFound:
+        return render(request, "portal/refused.html", {"why": "missing"}, status=404)
+    except (UserFacingError, OperationalError):
+        context["problem"] = _(
+            "Your subscription could not be cancelled just now. Nothing was changed: try again "
+            "in a moment, or ask the support team."
+        )
+        return render(request, "portal/cancel.html", context, status=409)
+    if done.status not in (ActionRequest.Status.SUCCEEDED, ActionRequest.Status.RUNNING):
+        context["problem"] = _(
+            "The payment provider did not cancel your subscription. Ask the support team."
+        )
+        return render(request, "portal/cancel.html", context, status=409)
+    return redirect(reverse("portal:history") + "?cancelled=1")

@@ -18,6 +18,14 @@ def _target_kind(target: Mirrored) -> str:
     return type(target).__name__.lower()
 
 
+def _on_behalf(actor: Any) -> tuple[str, str]:
+    """Who an action is done for when a service user submits it for someone who is not a
+    user (the customer pages: ``customer <email>``), and the detail's source prefix."""
+    name = str(getattr(actor, "audit_name", "") or "")
+    source = str(getattr(actor, "audit_source", "") or "")
+    return name, (f"source={source}; " if source else "")
+
+
 def _audit(
     request: ActionRequest,
     *,
@@ -28,8 +36,10 @@ def _audit(
     detail: str = "",
     action: str | None = None,
 ) -> None:
+    name, source = _on_behalf(actor)
     audit_record(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if getattr(actor, "is_authenticated", False) and not name else None,
+        actor_name=name,
         action=action or request.kind,
         result=result,
         approver_name=actor_label(approver) if approver is not None else "",
@@ -42,7 +52,7 @@ def _audit(
         reason_code=request.reason_code,
         reason_text=request.reason_text,
         gateway_request_id=request.gateway_request_id,
-        detail=detail or request.error,
+        detail=source + (detail or request.error),
         ip=ip,
         request=request,
     )
@@ -62,8 +72,10 @@ def _audit_refusal(
     """Audit a refusal that left no request row (checked before anything was written)."""
     try:
         value = int(amount) if isinstance(amount, int) and not isinstance(amount, bool) else None
+        name, source = _on_behalf(user)
         audit_record(
-            actor=user if getattr(user, "is_authenticated", False) else None,  # type: ignore[arg-type]
+            actor=user if getattr(user, "is_authenticated", False) and not name else None,  # type: ignore[arg-type]
+            actor_name=name,
             action=action or str(kind),
             result="refused",
             account_id=getattr(target, "account_id", None),
@@ -72,7 +84,7 @@ def _audit_refusal(
             target_id=str(getattr(target, "gateway_id", ""))[:255],
             amount=value if value is not None and abs(value) < 2**62 else None,
             currency=str(currency or "")[:3],
-            detail=f"{type(exc).__name__}: {exc.message}",
+            detail=f"{source}{type(exc).__name__}: {exc.message}",
             ip=ip,
         )
     except Exception:

@@ -19,7 +19,7 @@ from billingdesk.core.errors import SignatureInvalid
 from billingdesk.core.parsing import json_loads
 from billingdesk.helpdesks import embed
 from billingdesk.helpdesks.helpscout import verification
-from billingdesk.helpdesks.notes import person_link
+from billingdesk.helpdesks.notes import billing_link_page, person_link
 from billingdesk.panel.selectors import panel_data
 
 MAX_BODY = 256 * 1024
@@ -80,6 +80,7 @@ def dynamic(request: HttpRequest, connection_id: str) -> HttpResponse:
             "data": data,
             "email": emails[0] if emails else "",
             "link": person_link(data.person.pk) if data else "",
+            "billing_link": billing_link_page(data.person.pk) if data else "",
         },
     )
     return _answer(html)

@@ -59,7 +59,13 @@ def message(value: str, *, style: str = "paragraph", back: bool = True) -> dict[
 
 
 def person_canvas(
-    data: PanelData | None, *, email: str, link: str, can_act: bool, note: str = ""
+    data: PanelData | None,
+    *,
+    email: str,
+    link: str,
+    can_act: bool,
+    note: str = "",
+    billing_link: str = "",
 ) -> dict[str, Any]:
     if data is None:
         return canvas(
@@ -104,6 +110,16 @@ def person_canvas(
             "action": {"type": "url", "url": link},
         }
     )
+    if can_act and billing_link:
+        comps.append(
+            {
+                "type": "button",
+                "id": "billing-link",
+                "label": "Billing link for the customer",
+                "style": "secondary",
+                "action": {"type": "url", "url": billing_link},
+            }
+        )
     return canvas(comps)
 
 

@@ -37,7 +37,7 @@ from billingdesk.helpdesks import embed
 from billingdesk.helpdesks.identity import agent_user_resolve
 from billingdesk.helpdesks.intercom import canvas, verification
 from billingdesk.helpdesks.models import HelpdeskConnection
-from billingdesk.helpdesks.notes import person_link
+from billingdesk.helpdesks.notes import billing_link_page, person_link
 from billingdesk.panel.selectors import panel_data
 
 MAX_BODY = 256 * 1024
@@ -96,6 +96,7 @@ def _home(body: dict[str, Any], user: AbstractBaseUser | None, note: str = "") -
         data,
         email=email,
         link=person_link(data.person.pk) if data else "",
+        billing_link=billing_link_page(data.person.pk) if data else "",
         can_act=_can_act(user),
         note=note,
     )

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
 from billingdesk.actions.models import ActionRequest
-from billingdesk.billing.models import Refund
+from billingdesk.billing.models import Customer, Refund
 from billingdesk.helpdesks import embed
 from billingdesk.helpdesks.helpscout.verification import signature as hs_signature
 from billingdesk.helpdesks.iframe.verification import signed_query
@@ -264,6 +265,10 @@ def test_helpscout_dynamic_content(db: None) -> None:
     assert ok.status_code == 200
     html = ok.json()["html"]
     assert "Ana Lopez" in html and "€50.00" in html and "<script" not in html
+    # The customer billing link button, as in the other sidebars (the page checks the agent).
+    person_id = Customer.objects.get(email="ana@example.com").person_id
+    assert f'{settings.BASE_URL}/billing/agent/people/{person_id}"' in html
+    assert "Billing link for the customer" in html
     tampered = client.post(
         url, body.replace(b"ANA", b"EVE"), content_type="application/json",
         HTTP_X_HELPSCOUT_SIGNATURE=hs_signature(body, "hs-secret"),
@@ -334,6 +339,10 @@ def test_intercom_canvas_refund_through_a_confirm_step(db: None) -> None:
     charge_item = next(i for i in items if i["id"] == f"charge:{shop.charge.pk}")
     assert charge_item["title"].startswith("€50.00") and charge_item["action"] == {"type": "submit"}
     assert any(i["id"] == f"sub:{shop.subscription.pk}" for i in items)
+    [billing_link] = [c for c in _components(home) if c.get("id") == "billing-link"]
+    assert billing_link["action"]["url"].endswith(
+        f"/billing/agent/people/{shop.customer.person_id}"
+    )
 
     form = intercom_post(ic, "submit", {**base, "component_id": f"charge:{shop.charge.pk}"})
     assert any(c.get("id") == "amount" for c in _components(form))
@@ -369,6 +378,7 @@ def test_intercom_unknown_teammate_is_read_only_and_bad_signatures_refused(db: N
     home = intercom_post(ic, "initialize", base)
     items = [i for comp in _components(home) if comp["type"] == "list" for i in comp["items"]]
     assert items and all("action" not in i for i in items)
+    assert not [c for c in _components(home) if c.get("id") == "billing-link"]
     click = intercom_post(ic, "submit", {**base, "component_id": f"charge:{shop.charge.pk}"})
     assert not any(c.get("id") == "amount" for c in _components(click))
     assert intercom_post(ic, "initialize", base, secret="wrong").status_code == 401

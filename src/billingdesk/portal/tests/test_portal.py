@@ -17,6 +17,7 @@ from billingdesk.documents.models import Document
 from billingdesk.documents.tests.conftest import shop_create
 from billingdesk.panel.tests.factories import add_customer, build_shop
 from billingdesk.portal import services
+from billingdesk.portal.selectors import history_for_person
 from billingdesk.portal.services import portal_link_create, portal_link_revoke
 
 pytestmark = pytest.mark.django_db
@@ -134,6 +135,13 @@ def test_history_is_paginated_newest_first(client):
     second = client.get(HISTORY + "?page=2").content.decode()
     assert 0 < second.count('<tr class="entry-') < 25
     assert client.get(HISTORY + "?page=zzz").status_code == 200  # garbage page: the first
+    # Only the page's rows are formatted; the order is over the whole timeline.
+    timeline = history_for_person(person_id=many.person_id)
+    assert len(timeline) == 30 + 15 + 1  # charges, refunds (every other one), subscription
+    every = timeline[0 : len(timeline)]
+    assert [e.at for e in every] == sorted((e.at for e in every), reverse=True)
+    assert {e.kind for e in every} == {"charge", "refund", "subscription"}
+    assert timeline[25:50] == every[25:] and timeline[3] == every[3]
 
 
 def test_session_cannot_be_pointed_at_another_person(client):
