@@ -18,6 +18,7 @@ from functools import wraps
 from typing import Any
 
 from anymail import urls as anymail_urls
+from anymail.exceptions import AnymailError
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
@@ -51,7 +52,10 @@ def _guarded(view: View, name: str = "") -> View:
                 status=404,
                 content_type="text/plain; charset=utf-8",
             )
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
+        except (
+            AnymailError,  # e.g. Amazon SES: "Malformed SNS message body"
+            ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError,
+        ) as exc:  # fmt: skip
             return HttpResponse(
                 f"The webhook body could not be read ({type(exc).__name__}).",
                 status=400,
