@@ -55,8 +55,10 @@ from billingdesk.reports.selectors.invoices import invoice_status_summary, invoi
 from billingdesk.reports.selectors.returns import TaxReturn, tax_returns
 from billingdesk.reports.selectors.revenue import RevenueReport, RevenueRow, revenue_report
 from billingdesk.reports.selectors.subscriptions import (
+    MrrPoint,
     movement_report,
     mrr_report,
+    mrr_series,
     upcoming_renewals,
 )
 from billingdesk.reports.selectors.tax import TaxSummary, tax_summary
@@ -240,6 +242,7 @@ def subscriptions_page(request: HttpRequest) -> HttpResponseBase:
         return _refused(request, "reports/subscriptions.html", form_errors(form), form=form)
     mrr = mrr_report()
     moves = movement_report(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    series = mrr_series(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
     churn = [
         {"move": m, "logo": _percent(m.logo_churn), "revenue": _percent(m.revenue_churn)}
         for m in moves.movements
@@ -254,6 +257,8 @@ def subscriptions_page(request: HttpRequest) -> HttpResponseBase:
             "moves": moves,
             "churn": churn,
             "renewals": upcoming_renewals(),
+            "series": series,
+            "series_charts": _mrr_charts(series),
             "query": request.GET.urlencode(),
         },
     )
@@ -452,6 +457,26 @@ def refunds_page(request: HttpRequest) -> HttpResponseBase:
             "query": request.GET.urlencode(),
         },
     )
+
+
+def _mrr_charts(series: list[MrrPoint]) -> list[tuple[str, SafeString]]:
+    """MRR at each month's end, one chart per currency."""
+    charts = []
+    for currency in sorted({p.currency for p in series}):
+        mine = [p for p in series if p.currency == currency]
+        charts.append(
+            (
+                currency,
+                bar_chart(
+                    title=_("MRR in %(currency)s at the end of each month")
+                    % {"currency": currency},
+                    labels=[day_format(p.day) for p in mine],
+                    values=[p.mrr for p in mine],
+                    shown=[money_format(p.mrr, currency) for p in mine],
+                ),
+            )
+        )
+    return charts
 
 
 def _reason_charts(reasons: list[RefundReason]) -> list[tuple[str, SafeString]]:

@@ -387,3 +387,95 @@ def upcoming_renewals(*, days: int = 30, limit: int = 200) -> list[Subscription]
         .select_related("customer", "account")
         .order_by("current_period_end", "id")[:limit]
     )
+
+
+@dataclass
+class MrrPoint:
+    day: date  # MRR at the end of this local day
+    currency: str
+    mrr: int
+    subscriptions: int
+
+
+def _series_days(start: date, end: date, limit: int = 36) -> list[date]:
+    """The last day of each month from ``start`` to ``end``, and ``end`` itself; at most the
+    last ``limit`` of them."""
+    days: list[date] = []
+    cursor = date(start.year, start.month, 1)
+    while cursor <= end:
+        following = date(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1)
+        last = min(following - timedelta(days=1), end)
+        if last >= start:
+            days.append(last)
+        cursor = following
+    return days[-limit:]
+
+
+def mrr_series(*, start: date, end: date) -> list[MrrPoint]:
+    """MRR per currency at the end of each month of the period (and at its last day), from
+    the price history: a subscription counts from its start (creation, or its trial's end)
+    until it ended, at the monthly price it had at that moment (before its first recorded
+    price, that first price). The mirror does not keep past statuses, so a subscription that
+    was past due or paused for a while counts through it; discounts are not applied, as in
+    the movements."""
+    days = _series_days(start, end)
+    if not days:
+        return []
+    moments = [day_start(d + timedelta(days=1)) for d in days]
+    first, last = moments[0], moments[-1]
+    subs = list(
+        Subscription.objects.filter(deleted=False)
+        .exclude(currency="")
+        .exclude(status__in=(SubscriptionStatus.INCOMPLETE, SubscriptionStatus.INCOMPLETE_EXPIRED))
+        .filter(gateway_created_at__lt=last)
+        .exclude(ended_at__lt=first)
+        .exclude(ended_at__isnull=True, status=SubscriptionStatus.CANCELED, canceled_at__lt=first)
+        .only(
+            "account_id",
+            "gateway_id",
+            "status",
+            "currency",
+            "amount",
+            "quantity",
+            "interval",
+            "interval_count",
+            "gateway_created_at",
+            "trial_end",
+            "ended_at",
+            "canceled_at",
+        )
+    )
+    history: dict[tuple[Any, str], list[tuple[datetime, Fraction]]] = defaultdict(list)
+    refs: dict[Any, list[str]] = defaultdict(list)
+    for sub in subs:
+        refs[sub.account_id].append(sub.gateway_id)
+    for account, account_refs in refs.items():
+        for i in range(0, len(account_refs), 5000):
+            rows = (
+                SubscriptionPrice.objects.filter(
+                    account_id=account, subscription_ref__in=account_refs[i : i + 5000]
+                )
+                .order_by("subscription_ref", "at", "pk")
+                .values_list("subscription_ref", "at", "mrr_num", "mrr_den")
+            )
+            for ref, at, num, den in rows:
+                history[(account, ref)].append((at, Fraction(num, den)))
+    totals: dict[tuple[int, str], Fraction] = defaultdict(Fraction)
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    for sub in subs:
+        started = max(filter(None, (sub.gateway_created_at, sub.trial_end)))
+        ended = _ended_at(sub)
+        prices = history.get((sub.account_id, sub.gateway_id)) or [(started, _price(sub))]
+        for i, moment in enumerate(moments):
+            if not (started < moment and (ended is None or ended >= moment)):
+                continue
+            price = prices[0][1]
+            for at, value in prices:
+                if at < moment:
+                    price = value
+            totals[(i, sub.currency)] += price
+            counts[(i, sub.currency)] += 1
+    return [
+        MrrPoint(days[i], currency, round_minor(total), counts[(i, currency)])
+        for (i, currency), total in sorted(totals.items())
+    ]

@@ -102,3 +102,38 @@ def test_rebuild_seeds_a_first_row_for_subscriptions_without_history(history):
     assert SubscriptionPrice.objects.filter(subscription_ref="up").count() == 2  # untouched
     call_command("reports_rebuild")
     assert SubscriptionPrice.objects.filter(subscription_ref="seats").count() == 1
+
+
+def test_mrr_at_each_months_end_follows_the_price_history(history):
+    from billingdesk.reports.selectors.subscriptions import mrr_series
+
+    points = {(p.day, p.currency): (p.mrr, p.subscriptions)
+              for p in mrr_series(start=date(2026, 2, 1), end=date(2026, 4, 20))}  # fmt: skip
+    # Independently, by hand (monthly prices): up 1000→1500, down 3000→2000, later 1000
+    # (→1500 in April), gone 1000→400 then ended on 13 March, yearly 12000/12→24000/12,
+    # seats 2x1000→5x1000, same 1000, fresh 700→900 from 10 March.
+    feb = 1000 + 3000 + 1000 + 1000 + 1000 + 2000 + 1000
+    march = 1500 + 2000 + 1000 + 2000 + 5000 + 1000 + 900  # "gone" ended before the 31st
+    april = march + 500  # "later" went up on 10 April
+    assert points[(date(2026, 2, 28), "EUR")] == (feb, 7)
+    assert points[(date(2026, 3, 31), "EUR")] == (march, 7)
+    assert points[(date(2026, 4, 20), "EUR")] == (april, 7)
+    assert set(points) == {(date(2026, 2, 28), "EUR"), (date(2026, 3, 31), "EUR"),
+                           (date(2026, 4, 20), "EUR")}  # fmt: skip
+
+
+def test_the_subscriptions_page_charts_mrr_over_time(history):
+    from django.test import Client
+
+    from billingdesk.panel.tests.factories import agent
+
+    client = Client()
+    client.force_login(agent("finance"))
+    page = client.get("/reports/subscriptions/", {"start": "2026-02-01", "end": "2026-04-20"})
+    html = page.content.decode()
+    assert page.status_code == 200 and 'aria-label="MRR in EUR at the end of each month"' in html
+    assert "<title>Mar 31, 2026: €134.00</title>" in html
+    assert html.count("<tr><td>") >= 3 and 'id="mrr-series"' in html
+    french = client.get("/reports/subscriptions/",
+                        {"start": "2026-02-01", "end": "2026-04-20", "lang": "fr"})  # fmt: skip
+    assert "MRR dans le temps" in french.content.decode()
