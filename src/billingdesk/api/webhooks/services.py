@@ -27,7 +27,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from billingdesk.api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
-from billingdesk.core.errors import InvalidRequest
+from billingdesk.core.errors import InvalidRequest, NotAllowed
 from billingdesk.core.outbound import outbound_post, signing_secret_new, url_check
 
 logger = logging.getLogger(__name__)
@@ -35,14 +35,43 @@ Status = WebhookDelivery.Status
 ROTATION_OVERLAP = timedelta(hours=24)
 
 
-def endpoint_create(*, url: str, event_types: list[str], description: str = "") -> WebhookEndpoint:
-    url_check(url)
+def event_types_clean(event_types: list[str]) -> list[str]:
     for name in event_types:
         if not name or len(name) > 60 or not all(c.isalnum() or c in "._*" for c in name):
             raise InvalidRequest(f"{name!r} is not an event type (e.g. charge.updated, charge.*)")
+    return list(dict.fromkeys(event_types))
+
+
+def endpoint_create(*, url: str, event_types: list[str], description: str = "") -> WebhookEndpoint:
+    url_check(url)
     return WebhookEndpoint.objects.create(
-        url=url, event_types=event_types, description=description, secret=signing_secret_new()
-    )
+        url=url, event_types=event_types_clean(event_types), description=description,
+        secret=signing_secret_new(),
+    )  # fmt: skip
+
+
+def endpoint_update(
+    *,
+    endpoint: WebhookEndpoint,
+    url: str | None = None,
+    event_types: list[str] | None = None,
+    description: str | None = None,
+    is_active: bool | None = None,
+) -> WebhookEndpoint:
+    """Change what is given; turning an endpoint back on forgets why it was turned off."""
+    if url is not None:
+        url_check(url)
+        endpoint.url = url
+    if event_types is not None:
+        endpoint.event_types = event_types_clean(event_types)
+    if description is not None:
+        endpoint.description = description
+    if is_active is not None:
+        if is_active and not endpoint.is_active:
+            endpoint.disabled_reason, endpoint.failing_since = "", None
+        endpoint.is_active = is_active
+    endpoint.save()
+    return endpoint
 
 
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
@@ -162,9 +191,13 @@ def delivery_attempt(*, delivery_id: int) -> float | None:
 
 
 def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
-    """Send a delivery again (same webhook-id), whatever became of it."""
+    """Send a delivery again (same webhook-id), whatever became of it, unless its endpoint
+    is turned off (turn it back on first: ``NotAllowed``)."""
     from billingdesk.api.webhooks.tasks import webhook_deliver_task
     from billingdesk.core.tasks import enqueue_on_commit
+
+    if not WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, is_active=True).exists():
+        raise NotAllowed("This endpoint is turned off; turn it back on to send again.")
 
     with transaction.atomic():
         delivery.status = Status.PENDING
