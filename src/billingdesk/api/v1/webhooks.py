@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from billingdesk.api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from billingdesk.api.v1 import schemas as s
@@ -138,9 +138,9 @@ def endpoints_list(request: HttpRequest, f: Query[s.PageParams]) -> dict[str, An
 @router.post(
     "/webhooks/endpoints", response={201: EndpointSecretOut, **ERRORS}, summary="Add an endpoint"
 )
-def endpoints_create(request: HttpRequest, body: EndpointIn) -> tuple[int, dict[str, Any]]:
+def endpoints_create(request: HttpRequest, body: EndpointIn) -> Status[dict[str, Any]]:
     made = endpoint_create(url=body.url, event_types=body.event_types, description=body.description)
-    return 201, {**endpoint_out(made), "secret": str(made.secret)}
+    return Status(201, {**endpoint_out(made), "secret": str(made.secret)})
 
 
 @router.get(
@@ -205,10 +205,10 @@ def deliveries_list(
     response={202: DeliveryOut, **ERRORS},
     summary="Send a delivery again",
 )
-def delivery_resend(request: HttpRequest, delivery_id: s.Id) -> tuple[int, dict[str, Any]]:
+def delivery_resend(request: HttpRequest, delivery_id: s.Id) -> Status[dict[str, Any]]:
     delivery = WebhookDelivery.objects.select_related("message").filter(pk=delivery_id).first()
     if delivery is None:
         raise NotFound(f"No webhook delivery with id {delivery_id}.")
     delivery_replay(delivery=delivery)
     log = list(WebhookAttempt.objects.filter(delivery=delivery).order_by("at", "id"))
-    return 202, delivery_out(delivery, log)
+    return Status(202, delivery_out(delivery, log))
