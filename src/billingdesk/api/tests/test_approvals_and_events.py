@@ -130,9 +130,7 @@ def test_actions_and_approvals_are_sent_as_signed_events(
     assert approved["amount"] == 2000 and approved["currency"] == "EUR"
 
 
-def test_a_denial_and_a_refusal_are_events_too(
-    api: Api, shop: Shop, receiver: Receiver
-) -> None:
+def test_a_denial_and_a_refusal_are_events_too(api: Api, shop: Shop, receiver: Receiver) -> None:
     endpoint_create(url=receiver.url, event_types=["approval.denied", "action.refused"])
     _agent, request_id = _pending(api, shop)
     _decide(api("actions", role="finance"), request_id, "deny", "no")

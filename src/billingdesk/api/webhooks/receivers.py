@@ -17,7 +17,7 @@ from billingdesk.actions.signals import action_recorded
 from billingdesk.api.models import WebhookEndpoint
 from billingdesk.api.v1 import schemas
 from billingdesk.api.v1.actions import request_out
-from billingdesk.api.webhooks.services import event_emit
+from billingdesk.api.webhooks.services import Event, event_emit, events_emit
 from billingdesk.billing.models import Charge, Dispute, Invoice, Refund, Subscription
 from billingdesk.billing.signals import mirror_changed
 from billingdesk.gateways.interface import ObjectKind
@@ -52,11 +52,17 @@ def on_mirror_changed(
         return
     model, render = found
     fresh = set(created)
-    for row in model.objects.filter(pk__in=[*created, *updated]).defer("raw").order_by("pk"):
-        verb = "created" if row.pk in fresh else "updated"
-        event_emit(
-            event_type=f"{kind.value}.{verb}", data=render(row), object_key=f"{kind.value}:{row.pk}"
-        )
+    rows = model.objects.filter(pk__in=[*created, *updated]).defer("raw").order_by("pk")
+    events_emit(
+        [
+            Event(
+                f"{kind.value}.{'created' if row.pk in fresh else 'updated'}",
+                render(row),
+                f"{kind.value}:{row.pk}",
+            )
+            for row in rows
+        ]
+    )
 
 
 # The results of an approval request; every other result is the action's own.

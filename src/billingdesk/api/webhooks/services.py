@@ -16,6 +16,7 @@ import json
 import logging
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -83,27 +84,54 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
     return str(endpoint.secret)
 
 
+@dataclass(frozen=True)
+class Event:
+    event_type: str
+    data: dict[str, Any]
+    object_key: str = ""  # "charge:12": deliveries about one object are sent in order
+
+
 def event_emit(*, event_type: str, data: dict[str, Any], object_key: str = "") -> int:
     """Store one event and its deliveries (call inside the change's transaction)."""
-    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(event_type)]
-    if not endpoints:
+    return events_emit([Event(event_type, data, object_key)])
+
+
+def events_emit(events: list[Event]) -> int:
+    """Store events and their deliveries, in order, with one read of the endpoints and bulk
+    inserts; each delivery's job joins the transaction (database queue) or follows its
+    commit (other queues). The number of deliveries."""
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
+    wanted = [(event, [e for e in endpoints if e.wants(event.event_type)]) for event in events]
+    wanted = [(event, targets) for event, targets in wanted if targets]
+    if not wanted:
         return 0
     from billingdesk.api.webhooks.tasks import webhook_deliver_task
-    from billingdesk.core.tasks import enqueue_on_commit
+    from billingdesk.core.tasks import enqueue_in_transaction
 
-    msg_id = "msg_" + uuid.uuid4().hex
-    body = json.dumps(
-        {"type": event_type, "timestamp": timezone.now().isoformat(), "data": data},
-        separators=(",", ":"),
-        default=str,
+    now = timezone.now()
+    messages = WebhookMessage.objects.bulk_create(
+        [
+            WebhookMessage(
+                msg_id="msg_" + uuid.uuid4().hex, event_type=event.event_type,
+                object_key=event.object_key, created_at=now,
+                body=json.dumps(
+                    {"type": event.event_type, "timestamp": now.isoformat(), "data": event.data},
+                    separators=(",", ":"), default=str,
+                ),
+            )
+            for event, _targets in wanted
+        ]
+    )  # fmt: skip
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(endpoint=endpoint, message=message, created_at=now)
+            for message, (_event, targets) in zip(messages, wanted, strict=True)
+            for endpoint in targets
+        ]
     )
-    message = WebhookMessage.objects.create(
-        msg_id=msg_id, event_type=event_type, object_key=object_key, body=body
-    )
-    for endpoint in endpoints:
-        delivery = WebhookDelivery.objects.create(endpoint=endpoint, message=message)
-        enqueue_on_commit(webhook_deliver_task, delivery.pk)
-    return len(endpoints)
+    for delivery in deliveries:
+        enqueue_in_transaction(webhook_deliver_task, delivery.pk)
+    return len(deliveries)
 
 
 def signature(endpoint: WebhookEndpoint, msg_id: str, at: datetime, body: str) -> str:
