@@ -152,6 +152,8 @@ def test_a_refund_on_a_pushed_charge_goes_through_the_merchants_action_webhook(
     sent = json.loads(receiver.requests[0]["body"])
     assert sent["action"] == "refund" and sent["params"]["amount"] == 900
     assert sent["object"]["id"] == "order-9001"
+    assert sent["reason"] == {"code": "duplicate", "text": "twice"}
+    assert sent["agent"]["name"].startswith("API key") and sent["agent"]["approved_by"] == ""
     assert receiver.requests[0]["headers"]["webhook-id"].startswith("act_")
     charge.refresh_from_db()
     assert (charge.amount_refunded, charge.status) == (900, "partially_refunded")

@@ -82,6 +82,7 @@ class CustomConnector(gw.Connector):
             raise gw._missing(self, action.replace("_", " "))
         row = model._default_manager.filter(account=self.account, gateway_id=gid).first()
         creds = self.account.credentials or {}
+        asked = gw.action_context.get()
         return action_call(
             url=str(creds.get("action_url") or ""),
             secret=str(creds.get("signing_secret") or ""),
@@ -89,7 +90,10 @@ class CustomConnector(gw.Connector):
             idempotency_key=key,
             params=params,
             obj=dict(row.raw) if row is not None and row.raw else {"id": gid},
-        )
+            agent={"name": asked.agent_name, "email": asked.agent_email,
+                   "approved_by": asked.approver_name},
+            reason={"code": asked.reason_code, "text": asked.reason_text},
+        )  # fmt: skip
 
     def refund_create(
         self, *, charge_id: str, amount: int | None, reason: str, idempotency_key: str
