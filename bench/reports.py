@@ -13,7 +13,14 @@ process or the connection):
   then split by account, then by product);
 * revenue year converted: the same per month, converted to EUR at stored daily rates;
 * revenue quarter by day: a random 91-day period, per day;
-* MRR: ``mrr_report`` over every subscription (the database sums per plan and interval).
+* MRR: ``mrr_report`` over every subscription (the database sums per plan and interval);
+* tax quarter: ``tax_summary`` of a random 91-day period, and the UK / Indian return boxes of
+  it (``tax_returns``), from the daily tax rollup.
+
+``--documents N`` first adds issued documents until the database holds N (bulk-inserted, spread
+over the span: French, British and Indian sellers, domestic / OSS / reverse charge / export /
+intra- and inter-state, one credit note in ten) and rebuilds the tax rollup from them (timed:
+what ``billingdesk reports_rebuild`` does).
 
 Prints the figures and a Markdown table row per measure.
 """
@@ -50,6 +57,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-rebuild", action="store_true", help="keep the rollup as it is")
+    parser.add_argument("--documents", type=int, default=0, help="issued documents to hold")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         sys.exit("Set DATABASE_URL to the benchmark database bench/generate.py filled.")
@@ -65,8 +73,11 @@ def main() -> None:
     from billingdesk.documents.models import ExchangeRate
     from billingdesk.reports.models import RevenueDay
     from billingdesk.reports.rollups import revenue_rollup_rebuild
+    from billingdesk.reports.selectors.returns import tax_returns
     from billingdesk.reports.selectors.revenue import revenue_report
     from billingdesk.reports.selectors.subscriptions import mrr_report
+    from billingdesk.reports.selectors.tax import tax_summary
+    from billingdesk.reports.taxdays import tax_days_rebuild
 
     call_command("migrate", verbosity=0)
     charges = Charge.objects.count()
@@ -76,6 +87,12 @@ def main() -> None:
         rows = revenue_rollup_rebuild()
         print(f"rollup rebuilt: {rows:,} rows in {time.perf_counter() - began:.1f} s", flush=True)
     print(f"rollup rows: {RevenueDay.objects.count():,}", flush=True)
+    if args.documents:
+        made = documents_fill(args.documents, args.seed)
+        print(f"documents: {made:,} added", flush=True)
+        began = time.perf_counter()
+        rows = tax_days_rebuild()
+        print(f"tax rollup rebuilt: {rows:,} rows in {time.perf_counter() - began:.1f} s")
     # A daily USD rate for every day of the span (what loading eurofxref-hist.csv gives).
     day, rates = SPAN[0], []
     while day <= SPAN[1]:
@@ -110,6 +127,18 @@ def main() -> None:
         ("revenue quarter, per day", quarter_by_day),
         ("MRR and ARR (every subscription)", lambda: mrr_report()),
     ]
+    if args.documents:
+
+        def tax_quarter() -> object:
+            start, end = period(91)
+            return tax_summary(start=start, end=end)
+
+        def returns_quarter() -> object:
+            start, end = period(91)
+            return tax_returns(start=start, end=end)
+
+        measures += [("tax summary, a quarter", tax_quarter),
+                     ("UK + India return boxes, a quarter", returns_quarter)]  # fmt: skip
     rows_md = []
     for label, action in measures:
         samples = []
@@ -127,6 +156,74 @@ def main() -> None:
     print("\n| measure | requests | p50 ms | p95 ms | p99 ms |\n| --- | --- | --- | --- | --- |")
     print("\n".join(rows_md))
     print(f"\nmean of p50s: {statistics.fmean(float(r.split('|')[3]) for r in rows_md):.1f} ms")
+
+
+def documents_fill(target: int, seed: int) -> int:
+    """Bulk-insert issued documents until there are ``target``; how many were added."""
+    from datetime import UTC, datetime
+
+    from django.db import transaction
+
+    from billingdesk.documents.models import (
+        Brand,
+        Document,
+        DocumentSeries,
+        LegalEntity,
+    )
+
+    have = Document.objects.count()
+    if have >= target:
+        return 0
+    rng = random.Random(seed)  # noqa: S311  (invented data)
+    sellers = []
+    for country, region, currency in (("FR", "", "EUR"), ("GB", "", "GBP"), ("IN", "KA", "INR")):
+        entity, _ = LegalEntity.objects.get_or_create(
+            name=f"Bench {country}", defaults={"address_line1": "1 Bench St", "city": "Bench",
+                                               "country": country, "region": region},
+        )  # fmt: skip
+        brand, _ = Brand.objects.get_or_create(name=f"Bench {country}", legal_entity=entity)
+        series = {}
+        for kind in ("invoice", "credit_note"):
+            series[kind], _ = DocumentSeries.objects.get_or_create(
+                legal_entity=entity, kind=kind, defaults={"prefix": f"B{country}{kind[0]}"}
+            )
+        sellers.append((entity, brand, series, currency))
+    shapes = {
+        "FR": [("domestic", "FR", [("VAT", "20")]), ("oss", "DE", [("VAT", "19")]),
+               ("oss", "ES", [("VAT", "21")]), ("reverse_charge", "IT", [("VAT", "0")]),
+               ("outside_scope", "FR", [("VAT", "0")])],
+        "GB": [("domestic", "GB", [("VAT", "20")]), ("outside_scope", "GB", [("VAT", "0")])],
+        "IN": [("intra_state", "IN", [("CGST", "9"), ("SGST", "9")]),
+               ("inter_state", "IN", [("IGST", "18")]), ("export", "IN", [("IGST", "0")])],
+    }  # fmt: skip
+    span = int((datetime.combine(SPAN[1], datetime.min.time()) -
+                datetime.combine(SPAN[0], datetime.min.time())).total_seconds())  # fmt: skip
+    base = datetime.combine(SPAN[0], datetime.min.time(), tzinfo=UTC)
+    n, batch = have, []
+    while n < target:
+        entity, brand, series, currency = sellers[n % 3]
+        treatment, tax_country, parts = rng.choice(shapes[entity.country])
+        net = rng.randrange(500, 100_000)
+        tax_lines = [{"name": name, "percent": pct, "taxable": net,
+                      "amount": net * int(pct) // 100} for name, pct in parts]  # fmt: skip
+        tax = sum(line["amount"] for line in tax_lines)
+        kind = "credit_note" if n % 10 == 9 else "invoice"
+        issued = base + timedelta(seconds=rng.randrange(span))
+        batch.append(Document(
+            kind=kind, series=series[kind], number=f"{series[kind].prefix}-{n}", issued_at=issued,
+            supply_date=issued.date(), source_key=f"bench:{n}", legal_entity=entity, brand=brand,
+            seller={}, buyer={}, lines=[], tax_lines=tax_lines, treatment=treatment,
+            tax_category="S", tax_country=tax_country, prices_include_tax=False,
+            currency=currency, net=net, tax=tax, gross=net + tax, language="en", pdf=b"",
+        ))  # fmt: skip
+        n += 1
+        if len(batch) == 5000 or n == target:
+            with transaction.atomic():
+                Document.objects.bulk_create(batch)
+            batch = []
+            if n % 100_000 == 0:
+                print(f"  {n:,} documents", flush=True)
+    return n - have
 
 
 if __name__ == "__main__":

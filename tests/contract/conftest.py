@@ -27,9 +27,11 @@ from tests.contract.harness import (
     BraintreeHarness,
     CustomHarness,
     GatewayHarness,
+    PayPalHarness,
     ReferenceHarness,
     SandboxHarness,
     StripeHarness,
+    WooCommerceHarness,
 )
 
 GATEWAY_HARNESSES: dict[str, Callable[[pytest.FixtureRequest], GatewayHarness]] = {}
@@ -77,11 +79,61 @@ def _braintree(request: pytest.FixtureRequest) -> GatewayHarness:
     return BraintreeHarness(fake)
 
 
+def _paypal(request: pytest.FixtureRequest) -> GatewayHarness:
+    from billingdesk.gateways.paypal.client import forget_tokens
+    from billingdesk.gateways.paypal.verify import forget_certificates
+    from tests.fakes.paypal_api import PayPalFake
+
+    fake = PayPalFake().__enter__()
+    request.addfinalizer(lambda: fake.__exit__(None, None, None))
+    request.addfinalizer(forget_tokens)
+    request.addfinalizer(forget_certificates)
+    signer = request.getfixturevalue("paypal_signer")
+    settings = request.getfixturevalue("settings")
+    settings.PAYPAL_CERT_TEST_URL_PREFIXES = [fake.url]
+    settings.PAYPAL_CERT_TRUST_ROOTS = signer.write_root(request.getfixturevalue("tmp_path"))
+    return PayPalHarness(fake, signer)
+
+
+@pytest.fixture(scope="session")
+def paypal_signer() -> object:
+    from tests.fakes.paypal_signer import PayPalSigner
+
+    return PayPalSigner()
+
+
 GATEWAY_HARNESSES.update(
     braintree=_braintree, reference=_reference, sandbox=_sandbox, stripe=_stripe, custom=_custom
 )
+GATEWAY_HARNESSES.update(paypal=_paypal)
 # Those that talk to a remote service, so can time out, be rate-limited, refuse a key.
 REMOTE = {"braintree", "reference", "stripe", "custom"}
+REMOTE.add("paypal")
+
+
+def _recurly(request: pytest.FixtureRequest) -> GatewayHarness:
+    from tests.contract.recurly_harness import RecurlyHarness
+    from tests.fakes.recurly_api import RecurlyFake
+
+    fake = RecurlyFake().__enter__()
+    request.addfinalizer(lambda: fake.__exit__(None, None, None))
+    return RecurlyHarness(fake)
+
+
+GATEWAY_HARNESSES.update(recurly=_recurly)
+REMOTE.add("recurly")
+
+
+def _woocommerce(request: pytest.FixtureRequest) -> GatewayHarness:
+    from tests.fakes.woocommerce_api import WooFake
+
+    fake = WooFake().__enter__()
+    request.addfinalizer(lambda: fake.__exit__(None, None, None))
+    return WooCommerceHarness(fake)
+
+
+GATEWAY_HARNESSES["woocommerce"] = _woocommerce
+REMOTE.add("woocommerce")
 
 
 def _installed(path: str) -> Callable[[pytest.FixtureRequest], GatewayHarness]:

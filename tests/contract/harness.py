@@ -667,3 +667,301 @@ class BraintreeHarness:
             yield
             account.credentials = credentials
             account.save(update_fields=["credentials"])
+
+
+# --- PayPal, the real connector against the fake PayPal REST API ------------------------------
+class PayPalHarness:
+    """PayPal through billingdesk's REST client, pointed at ``tests.fakes.paypal_api``.
+
+    PayPal has no customer object or customer events: a customer is a payer, seeded as a
+    buyer's completed checkout (Transaction Search lists it with its ``payer_info``) and
+    delivered as a ``CHECKOUT.ORDER.APPROVED`` event (the order's payer, versioned at the
+    order's ``update_time``). Deliveries are signed by ``tests.fakes.paypal_signer`` (a test
+    CA and PayPal's certificate, served by the fake at ``PAYPAL-CERT-URL``), not by the
+    connector's code; ``secret`` names a key PayPal never certified.
+    """
+
+    kind = "paypal"
+    remote = True
+
+    def __init__(self, fake: Any, signer: Any) -> None:
+        self.fake = fake
+        self.signer = signer
+        self.cert_url = fake.add_cert("CERT-360caa42-fca2a594-test", signer.chain_pem)
+        self._accounts = 0
+
+    def _create(self, name: str, secret: str, real_secret: str) -> GatewayAccount:
+        self._accounts += 1
+        client_id = f"client{self._accounts}"
+        m = self.fake.merchant(client_id, real_secret, "EUR")
+        m.webhooks.add(f"WH-{client_id}")
+        return GatewayAccount.objects.create(
+            kind=self.kind,
+            name=name,
+            default_currency="EUR",
+            credentials={
+                "client_id": client_id,
+                "client_secret": secret,
+                "environment": "sandbox",
+                "webhook_id": f"WH-{client_id}",
+                "api_base": self.fake.url,
+            },
+        )
+
+    def account(self, name: str = "Contract shop") -> GatewayAccount:
+        return self._create(name, "secret", "secret")
+
+    def account_with_bad_credentials(self) -> GatewayAccount:
+        return self._create("Revoked", "secret-revoked", "secret-rotated")
+
+    def connector(self, account: GatewayAccount) -> gw.Connector:
+        connector = connector_for(account)
+        connector.timeout = (2.0, 0.5)  # type: ignore[attr-defined]
+        connector.max_retries = 0  # type: ignore[attr-defined]
+        return connector
+
+    def _merchant(self, account: GatewayAccount) -> Any:
+        return self.fake.merchants[account.credentials["client_id"]]
+
+    def set_page_size(self, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+        from billingdesk.gateways.paypal.connector import PayPalConnector
+
+        monkeypatch.setattr(PayPalConnector, "page_size", size)
+
+    def seed_customers(self, account: GatewayAccount, emails: list[str]) -> None:
+        for email in emails:
+            self.fake.add_payment(self._merchant(account), email=email)
+
+    def customer_event(
+        self, account: GatewayAccount, *, event_id: str, customer_id: str, email: str, at: datetime
+    ) -> bytes:
+        order = {
+            "id": f"5O{event_id[-15:]}",
+            "intent": "CAPTURE",
+            "status": "APPROVED",
+            "payer": {
+                "payer_id": customer_id,
+                "email_address": email,
+                "name": {"given_name": "Pat", "surname": "Buyer"},
+                "address": {"country_code": "FR"},
+            },
+            "purchase_units": [
+                {"reference_id": "default", "amount": {"currency_code": "EUR", "value": "10.00"}}
+            ],
+            "create_time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "update_time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "links": [],
+        }
+        return self._event(event_id, "CHECKOUT.ORDER.APPROVED", "checkout-order", order, at)
+
+    @staticmethod
+    def _event(
+        event_id: str, event_type: str, resource_type: str, resource: dict[str, Any], at: datetime
+    ) -> bytes:
+        return json.dumps(
+            {
+                "id": event_id,
+                "event_version": "1.0",
+                "create_time": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "resource_type": resource_type,
+                "event_type": event_type,
+                "summary": event_type,
+                "resource": resource,
+                "links": [],
+            }
+        ).encode()
+
+    def unknown_event(self, account: GatewayAccount, *, event_id: str) -> bytes:
+        batch = {"batch_header": {"payout_batch_id": "5UXD2E8A7EBQJ", "batch_status": "SUCCESS"}}
+        return self._event(
+            event_id, "PAYMENT.PAYOUTSBATCH.SUCCESS", "payouts", batch, datetime.now(UTC)
+        )
+
+    def sign(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> dict[str, str]:
+        moment = datetime.fromtimestamp(at, UTC) if at is not None else None
+        return self.signer.headers(  # type: ignore[no-any-return]
+            body,
+            webhook_id=account.credentials["webhook_id"],
+            cert_url=self.cert_url,
+            at=moment,
+            key=self.signer.rogue if secret is not None else None,
+        )
+
+    def captured_charge(self, account: GatewayAccount, amount: int) -> str:
+        value = f"{Decimal(amount) / 100:.2f}"
+        capture = self.fake.add_payment(
+            self._merchant(account), email="paid@example.com", amount=value
+        )
+        return str(capture["id"])
+
+    def declining_customer(self, account: GatewayAccount) -> str:
+        m = self._merchant(account)
+        payer = self.fake.payer("decline@example.com")
+        self.fake.add_vault_token(m, payer["payer_id"], email="decline@example.com", declines=True)
+        return str(payer["payer_id"])
+
+    @contextmanager
+    def failing(self, account: GatewayAccount, failure: str) -> Iterator[None]:
+        from billingdesk.gateways.paypal.client import forget_tokens
+
+        forget_tokens()
+        if failure == "rate_limit":
+            self.fake.fail_next(429, times=100)
+            yield
+            self.fake.failures.clear()
+            return
+        with _silent_server() as url:
+            credentials = dict(account.credentials)
+            account.credentials = {**credentials, "api_base": url}
+            account.save(update_fields=["credentials"])
+            yield
+            account.credentials = credentials
+            account.save(update_fields=["credentials"])
+
+
+# --- WooCommerce, the REST API client against the fake shop ----------------------------------
+class WooCommerceHarness:
+    """WooCommerce through its REST API, at ``tests.fakes.woocommerce_api`` over plain HTTP
+    (so OAuth 1.0a signed requests). WooCommerce signs a delivery's body only: no time, no
+    nonce (``signs_time = False``), so the contract's stale/future cases check instead that
+    a replay is a duplicate. The topic travels in ``X-WC-Webhook-Topic``, so this harness
+    gives ``signed_delivery``; the signature is computed here, not with the connector's
+    code."""
+
+    kind = "woocommerce"
+    remote = True
+    signs_time = False
+
+    def __init__(self, fake: Any) -> None:
+        self.fake = fake
+        self._accounts = 0
+
+    def _account(self, name: str, secret: str) -> GatewayAccount:
+        self._accounts += 1
+        shop = self.fake.shop(f"s{self._accounts}", secret="cs_current")
+        return GatewayAccount.objects.create(
+            kind=self.kind,
+            name=name,
+            default_currency="EUR",
+            credentials={
+                "site_url": self.fake.site_url(shop),
+                "consumer_key": shop.key,
+                "consumer_secret": secret,
+            },
+        )
+
+    def account(self, name: str = "Contract shop") -> GatewayAccount:
+        return self._account(name, "cs_current")
+
+    def account_with_bad_credentials(self) -> GatewayAccount:
+        return self._account("Revoked", "cs_revoked")
+
+    def connector(self, account: GatewayAccount) -> gw.Connector:
+        connector = connector_for(account)
+        connector.timeout = (2.0, 0.5)  # type: ignore[attr-defined]
+        connector.read_retries = 0  # type: ignore[attr-defined]
+        return connector
+
+    def _shop(self, account: GatewayAccount) -> Any:
+        return self.fake.shops[account.credentials["site_url"].rsplit("/", 1)[1]]
+
+    def set_page_size(self, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+        from billingdesk.gateways.woocommerce.connector import WooCommerceConnector
+
+        monkeypatch.setattr(WooCommerceConnector, "page_size", size)
+
+    def seed_customers(self, account: GatewayAccount, emails: list[str]) -> None:
+        for email in emails:
+            self.fake.add_customer(self._shop(account), email=email)
+
+    def customer_event(
+        self, account: GatewayAccount, *, event_id: str, customer_id: str, email: str, at: datetime
+    ) -> bytes:
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        customer = {
+            "id": customer_id,
+            "date_created_gmt": stamp,
+            "date_modified_gmt": stamp,
+            "email": email,
+            "first_name": "",
+            "last_name": "",
+            "role": "customer",
+            "username": email.split("@")[0],
+            "billing": {"email": email, "country": "FR"},
+            "meta_data": [],
+        }
+        return json.dumps(customer).encode()
+
+    def unknown_event(self, account: GatewayAccount, *, event_id: str) -> bytes:
+        return json.dumps({"id": 501, "name": "Mug", "type": "simple", "sku": "MUG"}).encode()
+
+    def sign(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> dict[str, str]:
+        return self.signed_delivery(account, body, secret=secret, at=at)[0]
+
+    def signed_delivery(
+        self,
+        account: GatewayAccount,
+        body: bytes,
+        *,
+        secret: str | None = None,
+        at: int | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """What WooCommerce POSTs (``WC_Webhook::deliver``); ``at`` is not signed."""
+        import base64
+        import hashlib
+        import hmac
+
+        topic = "product.updated" if b'"sku"' in body else "customer.updated"
+        key = (secret or account.webhook_secret).encode()
+        digest = base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-WC-Webhook-Source": account.credentials["site_url"] + "/",
+            "X-WC-Webhook-Topic": topic,
+            "X-WC-Webhook-Resource": topic.split(".")[0],
+            "X-WC-Webhook-Event": topic.split(".")[1],
+            "X-WC-Webhook-Signature": digest,
+            "X-WC-Webhook-ID": "7",
+            "X-WC-Webhook-Delivery-ID": str(at or int(time.time())),
+        }
+        return headers, body
+
+    def captured_charge(self, account: GatewayAccount, amount: int) -> str:
+        shop = self._shop(account)
+        customer = self.fake.add_customer(shop, email="paid@example.com")
+        order = self.fake.add_order(
+            shop, customer=customer, items=[("Lamp", 1, f"{Decimal(amount) / 100:.2f}")]
+        )
+        return str(order["id"])
+
+    def declining_customer(self, account: GatewayAccount) -> str:  # pragma: no cover
+        raise AssertionError("WooCommerce takes no payments through its API")
+
+    @contextmanager
+    def failing(self, account: GatewayAccount, failure: str) -> Iterator[None]:
+        if failure == "rate_limit":
+            self.fake.fail_next(429, times=100)
+            yield
+            self.fake.failures.clear()
+            return
+        with _silent_server() as url:
+            credentials = dict(account.credentials)
+            account.credentials = {**credentials, "site_url": url}
+            account.save(update_fields=["credentials"])
+            yield
+            account.credentials = credentials
+            account.save(update_fields=["credentials"])

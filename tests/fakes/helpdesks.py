@@ -6,21 +6,93 @@ Freshdesk, §7.1 Chatwoot): the auth header each API expects (401 otherwise), th
 and required fields (422/400 when missing), the status codes (201 with ``Resource-ID`` for Help
 Scout, 202 for Front's import…), and rate limiting on demand (``fail_next(…, 429)`` answers 429
 with ``Retry-After``). Every request is recorded, so tests assert what reached the helpdesk.
+
+Files: a multipart form is read into a dict of its fields in the bracket notation the APIs
+use (``sender[handle]`` → nested, ``tags[]``/``to[0]`` → lists) with its files under
+``"_files"`` (``upload_record`` dicts); a raw upload body (Zendesk's ``uploads.json``) stays
+bytes. Each fake keeps the files it accepted with the note they belong to, and refuses what its API
+refuses (an unknown upload token, a bad base64 ``data``, too many bytes).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import hashlib
 import json
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 Answer = tuple[int, Any, dict[str, str]]
+
+
+def upload_record(field: str, filename: str, content_type: str, data: bytes) -> dict[str, Any]:
+    """A received file, JSON-friendly (tests dump what the fake holds): the bytes as latin-1."""
+    return {
+        "field": field,
+        "filename": filename,
+        "content_type": content_type,
+        "size": len(data),
+        "content": data.decode("latin-1"),
+    }
+
+
+def _nest(fields: list[tuple[str, str]]) -> dict[str, Any]:
+    """Form fields in bracket notation (``a[b]``, ``a[0]``, ``a[]``) as nested dicts/lists."""
+    root: dict[Any, Any] = {}
+    for name, value in fields:
+        head, *rest = name.split("[")
+        keys: list[Any] = [head, *(k.rstrip("]") for k in rest)]
+        node = root
+        for index, key in enumerate(keys):
+            if key == "":
+                key = len(node)
+            elif isinstance(key, str) and key.isdigit():
+                key = int(key)
+            if index == len(keys) - 1:
+                node[key] = value
+            else:
+                node = node.setdefault(key, {})
+
+    def listify(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        if node and all(isinstance(k, int) for k in node):
+            return [listify(node[k]) for k in sorted(node)]
+        return {k: listify(v) for k, v in node.items()}
+
+    result: dict[str, Any] = listify(root)
+    return result
+
+
+def multipart(content_type: str, raw: bytes) -> dict[str, Any]:
+    """A multipart/form-data body: its fields (nested) and its files under ``_files``."""
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
+    fields: list[tuple[str, str]] = []
+    files: list[dict[str, Any]] = []
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = str(part.get_param("name", header="content-disposition") or "")
+        if part.get_content_maintype() == "message":  # parsed into a message: its bytes
+            data = part.get_payload(0).as_bytes()
+        else:
+            data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            files.append(upload_record(name, filename, part.get_content_type(), data))
+        else:
+            fields.append((name, data.decode()))
+    body = _nest(fields)
+    body["_files"] = files
+    return body
 
 
 @dataclass
@@ -44,6 +116,8 @@ class HelpdeskFake:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self.routes: list[tuple[str, re.Pattern[str], Callable[..., Answer]]] = []
+        self.query: dict[str, str] = {}  # the query string of the request being answered
+        self.content_type = ""
 
     # --- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> HelpdeskFake:
@@ -111,10 +185,19 @@ class HelpdeskFake:
                 return 400, {"error": "invalid JSON"}, {}
         elif "x-www-form-urlencoded" in ctype:
             body = dict(parse_qsl(raw.decode()))
+        elif "multipart/form-data" in ctype:
+            body = multipart(ctype, raw)
         else:
-            body = raw.decode() if raw else None
+            try:
+                body = raw.decode() if raw else None
+            except UnicodeDecodeError:
+                body = raw  # an upload's bytes
+            if ctype and "text/" not in ctype and raw:
+                body = raw
         with self._lock:
-            self.requests.append(Seen(method, path, headers, body, dict(parse_qsl(split.query))))
+            self.query = dict(parse_qsl(split.query))
+            self.content_type = ctype
+            self.requests.append(Seen(method, path, headers, body, self.query))
             for i, (prefix, status) in enumerate(self.failures):
                 if path.startswith(prefix):
                     del self.failures[i]
@@ -153,8 +236,11 @@ class ZendeskFake(HelpdeskFake):
         super().__init__()
         self.email, self.token = email, token
         self.tickets: dict[int, dict[str, Any]] = {}
+        self.uploads: dict[str, dict[str, Any]] = {}
         self.route("POST", r"/api/v2/tickets\.json", self.ticket_create)
+        self.route("GET", r"/api/v2/tickets\.json", self.ticket_list)
         self.route("PUT", r"/api/v2/tickets/(\d+)\.json", self.ticket_update)
+        self.route("POST", r"/api/v2/uploads\.json", self.upload)
         self.route(
             "GET", r"/api/v2/users/me\.json", lambda _b: (200, {"user": {"email": self.email}}, {})
         )
@@ -174,12 +260,39 @@ class ZendeskFake(HelpdeskFake):
             {},
         )
 
+    def ticket_list(self, _body: Any) -> Answer:
+        """``GET /api/v2/tickets.json?external_id=…``: the tickets with that external id."""
+        wanted = self.query.get("external_id")
+        found = [
+            {"id": t["id"], "external_id": t.get("external_id"), "subject": t.get("subject")}
+            for t in self.tickets.values()
+            if wanted is None or t.get("external_id") == wanted
+        ]
+        return 200, {"tickets": found, "count": len(found), "next_page": None}, {}
+
+    def upload(self, body: Any) -> Answer:
+        """``POST /api/v2/uploads.json?filename=…``: the raw file as the body; a token back."""
+        filename = self.query.get("filename")
+        if not filename or not isinstance(body, bytes | str) or not body:
+            return 422, {"error": "RecordInvalid", "description": "filename and file needed"}, {}
+        data = body if isinstance(body, bytes) else body.encode()
+        if len(data) > 50 * 2**20:
+            return 413, {"error": "Payload Too Large"}, {}
+        token = hashlib.sha256(data + filename.encode()).hexdigest()[:24]
+        self.uploads[token] = upload_record("file", filename, self.content_type, data)
+        attachment = {"file_name": filename, "content_type": self.content_type, "size": len(data)}
+        return 201, {"upload": {"token": token, "attachment": attachment}}, {}
+
     def ticket_update(self, body: Any, tid: str) -> Answer:
         ticket = self.tickets.get(int(tid))
         if ticket is None:
             return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
         comment = (body or {}).get("ticket", {}).get("comment")
         if comment:
+            tokens = comment.get("uploads") or []
+            if any(t not in self.uploads for t in tokens):
+                return 422, {"error": "RecordInvalid", "description": "unknown upload"}, {}
+            comment = {**comment, "attachments": [self.uploads[t] for t in tokens]}
             ticket["comments"].append(comment)
         return 200, {"ticket": {"id": int(tid)}, "audit": {"id": self.new_id()}}, {}
 
@@ -197,6 +310,7 @@ class HelpScoutFake(HelpdeskFake):
         self.conversations: dict[int, dict[str, Any]] = {}
         self.route("POST", r"/v2/oauth2/token", self.token)
         self.route("POST", r"/v2/conversations", self.conversation_create)
+        self.route("GET", r"/v2/conversations", self.conversation_list)
         self.route("POST", r"/v2/conversations/(\d+)/notes", self.note_create)
         self.route("GET", r"/v2/users/me", lambda _b: (200, {"email": "owner@example.com"}, {}))
 
@@ -222,12 +336,24 @@ class HelpScoutFake(HelpdeskFake):
         if not isinstance(body, dict) or any(not body.get(k) for k in required):
             return 400, {"message": "Bad request", "_embedded": {"errors": []}}, {}
         cid = self.new_id()
-        self.conversations[cid] = {**body, "notes": []}
+        self.conversations[cid] = {"tags": [], **body, "notes": []}
         return (
             201,
             None,
             {"Resource-ID": str(cid), "Location": f"{self.url}/v2/conversations/{cid}"},
         )
+
+    def conversation_list(self, _body: Any) -> Answer:
+        """``GET /v2/conversations?mailbox=…&tag=…&status=all``: HAL, newest first."""
+        tag, mailbox = self.query.get("tag"), self.query.get("mailbox")
+        found = [
+            {"id": cid, "subject": c.get("subject"), "tags": [{"tag": t} for t in c["tags"]]}
+            for cid, c in sorted(self.conversations.items(), reverse=True)
+            if (tag is None or tag in c.get("tags", []))
+            and (mailbox is None or str(c.get("mailboxId")) == mailbox)
+        ]
+        page = {"size": 25, "totalElements": len(found), "totalPages": 1, "number": 1}
+        return 200, {"_embedded": {"conversations": found}, "page": page}, {}
 
     def note_create(self, body: Any, cid: str) -> Answer:
         conv = self.conversations.get(int(cid))
@@ -235,8 +361,17 @@ class HelpScoutFake(HelpdeskFake):
             return 404, {"message": "Not found"}, {}
         if not isinstance(body, dict) or not body.get("text"):
             return 400, {"message": "text is required"}, {}
+        files = []
+        for item in body.get("attachments") or []:
+            try:
+                data = base64.b64decode(item["data"], validate=True)
+            except (KeyError, TypeError, binascii.Error):
+                return 400, {"message": "attachments need fileName, mimeType, data"}, {}
+            if not item.get("fileName") or not item.get("mimeType"):
+                return 400, {"message": "attachments need fileName, mimeType, data"}, {}
+            files.append(upload_record("attachments", item["fileName"], item["mimeType"], data))
         nid = self.new_id()
-        conv["notes"].append(body)
+        conv["notes"].append({**body, "_files": files})
         return 201, None, {"Resource-ID": str(nid)}
 
 
@@ -378,6 +513,11 @@ class FrontFake(HelpdeskFake):
             return 404, {"_error": {"status": 404, "title": "Not found"}}, {}
         if not isinstance(body, dict) or not body.get("body"):
             return 400, {"_error": {"status": 400, "title": "Bad request"}}, {}
+        files = body.get("_files") or []
+        if any(not re.fullmatch(r"attachments\[\d+\]", f["field"]) for f in files):
+            return 400, {"_error": {"status": 400, "title": "Bad request"}}, {}
+        if sum(f["size"] for f in files) > 25 * 2**20:
+            return 413, {"_error": {"status": 413, "title": "Payload too large"}}, {}
         cid = f"com_{self.new_id()}"
         self.comments[conv].append({"id": cid, **body})
         return 201, {"id": cid, "body": body["body"]}, {}
@@ -395,6 +535,7 @@ class FreshdeskFake(HelpdeskFake):
         self.tickets: dict[int, dict[str, Any]] = {}
         self.route("POST", r"/api/v2/tickets", self.ticket_create)
         self.route("POST", r"/api/v2/tickets/(\d+)/notes", self.note_create)
+        self.route("GET", r"/api/v2/search/tickets", self.search)
         self.route(
             "GET",
             r"/api/v2/agents/me",
@@ -421,12 +562,35 @@ class FreshdeskFake(HelpdeskFake):
         self.tickets[tid] = {**body, "id": tid, "notes": []}
         return 201, {"id": tid, "subject": body["subject"], "status": body.get("status", 2)}, {}
 
+    def search(self, _body: Any) -> Answer:
+        """``GET /api/v2/search/tickets?query="tag:'…'"`` (the query in double quotes)."""
+        found = re.fullmatch(r"\"tag:'([^']+)'\"", self.query.get("query", ""))
+        if found is None:
+            errors = [{"field": "query", "code": "invalid_value"}]
+            return 400, {"description": "Validation failed", "errors": errors}, {}
+        results = [
+            {"id": t["id"], "subject": t["subject"], "tags": t.get("tags", [])}
+            for t in self.tickets.values()
+            if found.group(1) in (t.get("tags") or [])
+        ]
+        return 200, {"results": results, "total": len(results)}, {}
+
     def note_create(self, body: Any, tid: str) -> Answer:
         ticket = self.tickets.get(int(tid))
         if ticket is None:
             return 404, {"code": "access_denied", "message": "not found"}, {}
         if not isinstance(body, dict) or not body.get("body"):
             return 400, {"description": "Validation failed", "errors": [{"field": "body"}]}, {}
+        files = body.get("_files") or []
+        if any(f["field"] != "attachments[]" for f in files):
+            return (
+                400,
+                {"description": "Validation failed", "errors": [{"field": "attachments"}]},
+                {},
+            )
+        if sum(f["size"] for f in files) > 20 * 2**20:
+            errors = [{"field": "attachments", "code": "invalid_size"}]
+            return 400, {"description": "Validation failed", "errors": errors}, {}
         nid = self.new_id()
         ticket["notes"].append({"id": nid, **body})
         return 201, {"id": nid, "body": body["body"], "private": body.get("private", True)}, {}
@@ -447,6 +611,7 @@ class ChatwootFake(HelpdeskFake):
         self.route("POST", base + r"/contacts", self.contact_create)
         self.route("GET", base + r"/contacts/search", self.contact_search)
         self.route("POST", base + r"/contacts/(\d+)/contact_inboxes", self.contact_inbox)
+        self.route("GET", base + r"/contacts/(\d+)/conversations", self.contact_conversations)
         self.route("POST", base + r"/conversations", self.conversation_create)
         self.route("POST", base + r"/conversations/(\d+)/messages", self.message_create)
         self.route("GET", base + r"/inboxes", lambda _b: (200, {"payload": [{"id": 1}]}, {}))
@@ -494,9 +659,28 @@ class ChatwootFake(HelpdeskFake):
             {},
         )
 
+    def contact_conversations(self, _body: Any, cid: str) -> Answer:
+        """``GET /contacts/{id}/conversations``: the contact's conversations (``payload``)."""
+        if int(cid) not in self.contacts:
+            return 404, {"error": "Resource could not be found"}, {}
+        found = [
+            {
+                "id": conv["id"],
+                "inbox_id": conv.get("inbox_id"),
+                "status": conv.get("status"),
+                "custom_attributes": conv.get("custom_attributes") or {},
+            }
+            for conv in self.conversations.values()
+            if str(conv.get("contact_id")) == cid
+        ]
+        return 200, {"payload": found}, {}
+
     def conversation_create(self, body: Any) -> Answer:
         if not isinstance(body, dict) or not body.get("source_id"):
             return 422, {"message": "source_id is required"}, {}
+        attributes = body.get("custom_attributes", {})
+        if not isinstance(attributes, dict):
+            return 422, {"message": "custom_attributes must be an object"}, {}
         conv = self.new_id()
         self.conversations[conv] = {"id": conv, **body, "messages": []}
         return 200, {"id": conv, "account_id": self.account, "inbox_id": body.get("inbox_id")}, {}
@@ -507,6 +691,8 @@ class ChatwootFake(HelpdeskFake):
             return 404, {"error": "Resource could not be found"}, {}
         if not isinstance(body, dict) or not body.get("content"):
             return 422, {"message": "content is required"}, {}
+        if any(f["field"] != "attachments[]" for f in body.get("_files") or []):
+            return 422, {"message": "attachments must be attachments[]"}, {}
         mid = self.new_id()
         c["messages"].append({"id": mid, **body})
         return (

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from billingdesk.accounts import twofactor
+from billingdesk.accounts.sso_state import sign_in_context, sso_only
 from billingdesk.accounts.throttle import lockout_response, login_allowed, login_failed
 
 # Session key of a sign-in whose password was right and whose code is still owed.
@@ -97,10 +98,17 @@ def _safe_next(request: HttpRequest, url: str) -> str:
 
 
 class LoginView(auth_views.LoginView):
-    """The password step; users with a TOTP device continue to the code step."""
+    """The password step; users with a TOTP device continue to the code step. With single
+    sign-on in "SSO only" mode, only superusers may still use a password."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), **sign_in_context(self.request)}
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
+        if sso_only() and not user.is_superuser:
+            form.add_error(None, _("Sign in with single sign-on: passwords are turned off."))
+            return self.form_invalid(form)
         if twofactor.has_device(user):
             pending_start(self.request, user, next_url=self.get_success_url())
             return HttpResponseRedirect(reverse("login-code"))

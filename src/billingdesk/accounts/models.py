@@ -78,3 +78,25 @@ class RefundLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} {self.kind}: {self.max_amount} {self.currency}"
+
+
+class SSOIdentity(models.Model):
+    """The identity provider's account behind a user: its issuer and subject (``sub``), the
+    stable key an SSO sign-in finds the user by (an email can change or be reused)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identities"
+    )
+    issuer = models.CharField(max_length=300)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_once")
+        ]
+        verbose_name_plural = "SSO identities"
+
+    def __str__(self) -> str:
+        return f"{self.subject} @ {self.issuer}"

@@ -18,6 +18,7 @@ from billingdesk.core.errors import (
     UserFacingError,
 )
 from billingdesk.core.money import Money, day_format
+from billingdesk.gateways.registry import connector_class
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ def action_preview(
     amount, currency = money_of(kind, target, clean)
     money = Money(amount, currency) if amount is not None and currency else None
     lines = _effect_lines(kind, target, clean)
+    lines += _gateway_notes(kind, target, clean)
+    if kind is ActionKind.REFUND and isinstance(target, Charge):
+        lines += _gateway_refund_lines(target)
     from billingdesk.actions.limits import awaiting_approval, limit_refusal
 
     target_kind = type(target).__name__.lower()
@@ -71,6 +75,42 @@ def action_preview(
         kind=kind, allowed=True, lines=lines, amount=money, needs_approval=bool(approval),
         params=clean,
     )  # fmt: skip
+
+
+def _approval_note(target: Mirrored) -> list[str]:
+    """What the gateway needs before a new subscription starts (PayPal: the customer's
+    approval through a link), as the connector declares it."""
+    from billingdesk.gateways.registry import connector_class
+
+    try:
+        note = connector_class(target.account.kind).subscription_approval_note  # type: ignore[attr-defined]
+    except UserFacingError:
+        return []
+    return [note] if note else []
+
+
+def _gateway_notes(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> list[str]:
+    """What the target's gateway says the action will make there (``Connector.preview_notes``)."""
+    account = getattr(target, "account", None)
+    if account is None:
+        return []
+    try:
+        cls = connector_class(account.kind)
+    except UserFacingError:
+        return []
+    return cls.preview_notes(action=kind.value, target=target, params=params)
+
+
+def _gateway_refund_lines(charge: Charge) -> list[str]:
+    """What the connector adds about this refund (e.g. WooCommerce: whether the shop's
+    payment method refunds automatically); nothing if the gateway cannot be asked now."""
+    from billingdesk.core.errors import BillingdeskError
+    from billingdesk.gateways.registry import connector_for
+
+    try:
+        return connector_for(charge.account).refund_preview(charge_id=charge.gateway_id)
+    except BillingdeskError:
+        return []
 
 
 def _date(value: datetime | None) -> str:
@@ -118,7 +158,8 @@ def _effect_lines(kind: ActionKind, target: Mirrored, p: dict[str, Any]) -> list
         ]
     if kind is ActionKind.CREATE_SUBSCRIPTION:
         trial = f" with a {p['trial_days']}-day trial" if p.get("trial_days") else ""
-        return [f"Subscribe the customer to {p['plan']}, quantity {p['quantity']}{trial}."]
+        lines = [f"Subscribe the customer to {p['plan']}, quantity {p['quantity']}{trial}."]
+        return lines + _approval_note(target)
     if kind is ActionKind.APPLY_COUPON:
         coupon = coupon_get(target, p["coupon_id"])
         what = "subscription" if isinstance(target, Subscription) else "customer"

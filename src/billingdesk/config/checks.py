@@ -133,3 +133,31 @@ def connector_capabilities(app_configs: Any = None, **kwargs: Any) -> list[Check
         for cls in connectors()
         for problem in capability_mismatches(cls)
     ]
+
+
+@register()
+def single_sign_on(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """SSO half-configured is refused at start-up, with what is missing."""
+    if not getattr(settings, "OIDC_RP_CLIENT_ID", ""):
+        return []
+    errors: list[CheckMessage] = []
+    needed = {
+        "BILLINGDESK_OIDC_CLIENT_SECRET": settings.OIDC_RP_CLIENT_SECRET,
+        "BILLINGDESK_OIDC_ISSUER": settings.OIDC_OP_ISSUER,
+        "BILLINGDESK_OIDC_AUTHORIZATION_ENDPOINT": settings.OIDC_OP_AUTHORIZATION_ENDPOINT,
+        "BILLINGDESK_OIDC_TOKEN_ENDPOINT": settings.OIDC_OP_TOKEN_ENDPOINT,
+        "BILLINGDESK_OIDC_JWKS_ENDPOINT": settings.OIDC_OP_JWKS_ENDPOINT,
+    }
+    for name, value in needed.items():
+        if not value:
+            errors.append(Error(f"{name} is not set, and single sign-on needs it.",
+                                hint="See docs/sso.md.", id="billingdesk.E120"))  # fmt: skip
+    from billingdesk.accounts.models import Role
+
+    for part in str(settings.BILLINGDESK_SSO_ROLES).replace(";", ",").split(","):
+        if "=" in part and part.split("=", 1)[0].strip() not in Role.values:
+            errors.append(Error(
+                f"BILLINGDESK_SSO_ROLES: {part.split('=', 1)[0].strip()!r} is not a role",
+                hint="Roles: " + ", ".join(Role.values), id="billingdesk.E121",
+            ))  # fmt: skip
+    return errors

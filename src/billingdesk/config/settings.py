@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "billingdesk.actions",
     "billingdesk.gateways.stripe",
     "billingdesk.gateways.braintree",
+    "billingdesk.gateways.paypal",
+    "billingdesk.gateways.recurly",
+    "billingdesk.gateways.woocommerce",
     "billingdesk.documents",
     "billingdesk.helpdesks",
     "billingdesk.portal",
@@ -171,6 +174,9 @@ TASK_RESULT_RETENTION_DAYS = _env_float("BILLINGDESK_TASK_RESULT_RETENTION_DAYS"
 # A backfill run (by `billingdesk sync` in a terminal, with no job) untouched this long has
 # no process left and is resumed by a worker.
 SYNC_STALE_SECONDS = _env_float("BILLINGDESK_SYNC_STALE_AFTER", 120, minimum=0)
+# PayPal webhooks are verified offline; with this on, a delivery whose certificate cannot be
+# downloaded is verified by PayPal's postback instead (docs/gateways/paypal.md).
+PAYPAL_WEBHOOK_POSTBACK_FALLBACK = _env_bool("BILLINGDESK_PAYPAL_POSTBACK_FALLBACK", False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -226,6 +232,12 @@ BILLINGDESK_INBOUND_MAX_BYTES = _env_int(
     "BILLINGDESK_INBOUND_MAX_BYTES", 10 * 2**20, minimum=64 * 2**10
 )
 BILLINGDESK_INBOUND_HELPDESK = os.environ.get("BILLINGDESK_INBOUND_HELPDESK", "")
+# Largest single file forwarded to the helpdesk ticket (the stored message keeps them all).
+BILLINGDESK_INBOUND_ATTACHMENT_MAX_BYTES = _env_int(
+    "BILLINGDESK_INBOUND_ATTACHMENT_MAX_BYTES", 10 * 2**20, minimum=0
+)
+# Threads of `billingdesk mail-in` storing messages at once (each holds a database connection).
+BILLINGDESK_INBOUND_STORE_THREADS = _env_int("BILLINGDESK_INBOUND_STORE_THREADS", 16, minimum=1)
 BILLINGDESK_INBOUND_RATE_PER_HOUR = _env_int("BILLINGDESK_INBOUND_RATE_PER_HOUR", 10, minimum=1)
 # django-anymail inbound webhooks (/anymail/<esp>/inbound/): the Basic-auth secret(s) and the
 # per-provider signing keys anymail reads (see docs/inbound-email.md).
@@ -238,6 +250,10 @@ ANYMAIL = {
         "POSTAL_WEBHOOK_KEY": os.environ.get("BILLINGDESK_POSTAL_WEBHOOK_KEY"),
         "MANDRILL_WEBHOOK_KEY": os.environ.get("BILLINGDESK_MANDRILL_WEBHOOK_KEY"),
         "RESEND_INBOUND_SECRET": os.environ.get("BILLINGDESK_RESEND_INBOUND_SECRET"),
+        # Resend's and Brevo's inbound webhooks carry no message: anymail fetches it (and
+        # Brevo's attachments) from their API with these keys.
+        "RESEND_API_KEY": os.environ.get("BILLINGDESK_RESEND_API_KEY"),
+        "BREVO_API_KEY": os.environ.get("BILLINGDESK_BREVO_API_KEY"),
     }.items()
     if value
 }
@@ -391,3 +407,35 @@ BILLINGDESK_PORTAL_LINK_SECONDS = _env_int("BILLINGDESK_PORTAL_LINK_DAYS", 7, mi
 BILLINGDESK_PORTAL_SESSION_SECONDS = (
     _env_int("BILLINGDESK_PORTAL_SESSION_MINUTES", 30, minimum=1) * 60
 )
+
+
+# --- single sign-on for agents (issue 22): OpenID Connect, code flow with PKCE -------------
+# Off unless BILLINGDESK_OIDC_CLIENT_ID is set; see docs/sso.md. mozilla-django-oidc runs the
+# flow; billingdesk.config.sso adds the issuer/audience checks, identities by issuer+subject,
+# role mapping from the IdP's groups and the audit.
+INSTALLED_APPS += ["mozilla_django_oidc"]
+AUTHENTICATION_BACKENDS += ["billingdesk.config.sso.SSOBackend"]
+OIDC_RP_CLIENT_ID = os.environ.get("BILLINGDESK_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("BILLINGDESK_OIDC_CLIENT_SECRET", "")
+OIDC_OP_ISSUER = os.environ.get("BILLINGDESK_OIDC_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("BILLINGDESK_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("BILLINGDESK_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("BILLINGDESK_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("BILLINGDESK_OIDC_JWKS_ENDPOINT", "")
+OIDC_OP_LOGOUT_ENDPOINT = os.environ.get("BILLINGDESK_OIDC_LOGOUT_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("BILLINGDESK_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("BILLINGDESK_OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = 10
+OIDC_TOKEN_USE_BASIC_AUTH = _env_bool("BILLINGDESK_OIDC_TOKEN_BASIC_AUTH", True)
+OIDC_AUTHENTICATE_CLASS = "billingdesk.config.sso.SSOStartView"
+OIDC_CALLBACK_CLASS = "billingdesk.config.sso.SSOCallbackView"
+# How long an SSO session lasts before it is checked with the IdP again (seconds).
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = _env_int("BILLINGDESK_SSO_RECHECK_SECONDS", 900, minimum=60)
+BILLINGDESK_SSO_LABEL = os.environ.get("BILLINGDESK_SSO_LABEL", "Sign in with single sign-on")
+BILLINGDESK_SSO_ROLES = os.environ.get("BILLINGDESK_SSO_ROLES", "")
+BILLINGDESK_SSO_GROUPS_CLAIM = os.environ.get("BILLINGDESK_SSO_GROUPS_CLAIM", "groups")
+# Passwords only for superusers (a way in when the IdP is down); everyone else signs in by SSO.
+BILLINGDESK_SSO_ONLY = _env_bool("BILLINGDESK_SSO_ONLY", False)
+MIDDLEWARE += ["billingdesk.config.sso.SSORefresh"]

@@ -18,6 +18,8 @@ urlpatterns = [
     # The admin signs in through the same view: same throttle, same second factor.
     path("admin/login/", accounts_login.LoginView.as_view(), name="admin-login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (OpenID Connect): /oidc/authenticate/, /oidc/callback/ (404 when off).
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("webhooks/<uuid:account_id>/", gateway_views.webhook_intake, name="webhook-intake"),
     # Providers' inbound email webhooks: /anymail/<esp>/inbound/ (docs/inbound-email.md).
     path("anymail/", include("billingdesk.inbound.provider_urls")),

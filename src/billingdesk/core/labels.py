@@ -127,6 +127,15 @@ CONTEXT_LABELS: dict[tuple[str, str], Promise] = {
     ("match_method", "name"): _("name"),
     ("match_method", "card_last4"): _("card last 4"),
     ("match_method", "new"): _("first record of this person"),
+    # Why a document carries the tax it carries (documents.tax.Treatment).
+    ("treatment", "domestic"): _("domestic sale"),
+    ("treatment", "reverse_charge"): _("reverse charge (the customer accounts for VAT)"),
+    ("treatment", "oss"): _("EU consumer abroad (One-Stop Shop)"),
+    ("treatment", "outside_scope"): _("outside the scope (customer abroad)"),
+    ("treatment", "export"): _("export, zero-rated"),
+    ("treatment", "intra_state"): _("within the state (CGST + SGST)"),
+    ("treatment", "inter_state"): _("between states (IGST)"),
+    ("treatment", "not_registered"): _("seller not registered for tax"),
 }
 
 

@@ -373,6 +373,9 @@ class Connector(ABC):
     backfill_kinds: ClassVar[tuple[ObjectKind, ...]] = BACKFILL_ORDER
     # HTTP header carrying the webhook signature (for documentation and intake logging).
     signature_header: ClassVar[str] = ""
+    # Said before a subscription is created when the gateway needs the customer's approval
+    # first (PayPal answers with a link to send them): empty when it starts at once.
+    subscription_approval_note: ClassVar[str] = ""
 
     def __init__(self, account: GatewayAccount) -> None:
         self.account = account
@@ -387,6 +390,14 @@ class Connector(ABC):
         captured sale that has not settled yet, which the mirror cannot tell from a settled
         one, so it says yes to any captured charge with nothing refunded."""
         return status == ChargeStatus.AUTHORIZED
+
+    @classmethod
+    def preview_notes(cls, *, action: str, target: Any, params: Mapping[str, Any]) -> list[str]:
+        """Lines this gateway adds to an action's preview: what the action will make at the
+        gateway, in its own terms (e.g. the credit invoice an invoice-based refund issues),
+        read from the mirrored ``target`` and the cleaned ``params`` without calling the
+        gateway. ``action`` is the action kind's value; [] by default."""
+        return []
 
     # --- connection ----------------------------------------------------------------------
     @abstractmethod
@@ -415,6 +426,16 @@ class Connector(ABC):
     def parse_webhook(self, body: bytes) -> ParsedEvent:
         """Full parse into mirror objects (may call the gateway to re-fetch thin events)."""
 
+    def read_delivery(self, *, headers: Mapping[str, str], body: bytes) -> EventEnvelope:
+        """Event id and type of a verified delivery, for a gateway that names the event in a
+        header (WooCommerce's ``X-WC-Webhook-Topic``); by default ``read_envelope``."""
+        return self.read_envelope(body)
+
+    def parse_delivery(self, body: bytes, *, event_type: str) -> ParsedEvent:
+        """Full parse of a stored delivery, given the type ``read_delivery`` found (a
+        gateway whose body alone does not say what it is); by default ``parse_webhook``."""
+        return self.parse_webhook(body)
+
     def answer_challenge(self, params: Mapping[str, str]) -> str | None:
         """The text a gateway's endpoint check (a GET with query ``params``) expects, or None
         if this connector has no such check; ``InvalidRequest`` for a malformed challenge."""
@@ -437,6 +458,11 @@ class Connector(ABC):
     ) -> ActionResult:
         """Refund ``amount`` minor units of a charge (None = all that remains)."""
         raise _missing(self, "refund")
+
+    def refund_preview(self, *, charge_id: str) -> list[str]:
+        """Lines for the refund's confirm step that only the gateway can tell (who moves
+        the money, whether it can); may ask the gateway. [] when there is nothing to add."""
+        return []
 
     def charge_authorize(
         self,

@@ -79,15 +79,26 @@ class HelpdeskHttp:
         path: str,
         *,
         json_body: Any = None,
-        data: dict[str, str] | None = None,
+        data: dict[str, str] | list[tuple[str, str]] | bytes | None = None,
         params: dict[str, str] | None = None,
         ok: tuple[int, ...] = (200, 201, 202, 204),
+        files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> requests.Response:
+        """``files`` (field, (filename, bytes, content type)) send a multipart form with
+        ``data`` as its fields; ``data`` as bytes is sent as the raw body (an upload)."""
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         for attempt in range(MAX_RETRIES + 1):
             try:
                 response = self.session.request(
-                    method, url, json=json_body, data=data, params=params, timeout=TIMEOUT
+                    method,
+                    url,
+                    json=json_body,
+                    data=data,
+                    params=params,
+                    files=files,
+                    headers=headers,
+                    timeout=TIMEOUT,
                 )
             except requests.RequestException as exc:
                 if attempt < MAX_RETRIES:
@@ -145,6 +156,25 @@ def pick(data: Any, *path: str | int, name: str, what: str) -> str:
     if node in (None, ""):
         raise GatewayUnavailable(f"{name} answered without {what}.")
     return str(node)
+
+
+def form_fields(value: Any, prefix: str = "", *, indexed: bool = False) -> list[tuple[str, str]]:
+    """A JSON-like body as multipart form fields in the bracket notation the helpdesks read
+    (``sender[handle]``; list items as ``tags[]``, or ``to[0]`` when ``indexed``)."""
+    out: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{prefix}[{key}]" if prefix else str(key)
+            out += form_fields(item, name, indexed=indexed)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            nested = indexed or isinstance(item, dict | list | tuple)
+            name = f"{prefix}[{index}]" if nested else f"{prefix}[]"
+            out += form_fields(item, name, indexed=indexed)
+    elif value is not None:
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        out.append((prefix, text))
+    return out
 
 
 def require(value: str, what: str) -> str:

@@ -56,6 +56,15 @@ class Launch:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file to put on a ticket (already checked for card numbers by whoever made it)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class TicketDraft:
     """A ticket to create (or a message to add to ``ticket_id``) for a customer."""
 
@@ -74,6 +83,8 @@ class Note:
 
     html: str
     markdown: str
+    # Files on the note, where the helpdesk's API takes them (``TicketClient.attachment_limit``).
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +108,20 @@ class TicketClient(ABC):
     the helpdesk refuses the content, ``RateLimited``/``GatewayUnavailable`` on 429/5xx.
     """
 
+    # Total bytes of files one note may carry through this API; 0: it cannot take files.
+    attachment_limit: ClassVar[int] = 0
+
     def __init__(self, connection: HelpdeskConnection) -> None:
         self.connection = connection
+
+    def ticket_find(self, draft: TicketDraft) -> TicketRef | None:
+        """The ticket an earlier ``ticket_create`` of this draft opened (found by its
+        ``external_id``), or None: not there, or this helpdesk cannot be searched by it.
+
+        Asked only when a create may have happened and not been recorded (a crash between
+        the two), so that the retry adds to that ticket instead of opening a second one.
+        """
+        return None
 
     @abstractmethod
     def ticket_create(self, draft: TicketDraft) -> TicketRef:

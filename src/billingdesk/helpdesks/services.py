@@ -20,8 +20,8 @@ from django.db import IntegrityError, transaction
 
 from billingdesk.billing.identity import normalize_email
 from billingdesk.billing.selectors import person_resolve
-from billingdesk.core.errors import CapabilityMissing, InvalidRequest, NotFound
-from billingdesk.helpdesks.interface import TicketDraft
+from billingdesk.core.errors import CapabilityMissing, GatewayUnavailable, InvalidRequest, NotFound
+from billingdesk.helpdesks.interface import Attachment, Note, TicketDraft
 from billingdesk.helpdesks.models import HelpdeskConnection, HelpdeskTicket
 from billingdesk.helpdesks.notes import note_build
 from billingdesk.helpdesks.registry import provider_for
@@ -82,6 +82,25 @@ def _ticket_is_requesters(
     return records.exists() and not records.exclude(person_id=person_id).exists()
 
 
+def _pending_record(
+    connection: HelpdeskConnection, external_id: str, person_id: int | None, subject: str
+) -> HelpdeskTicket:
+    """The record of a ticket about to be opened (no ticket id yet), written first."""
+    try:
+        with transaction.atomic():
+            return HelpdeskTicket.objects.create(
+                connection=connection,
+                external_id=external_id,
+                ticket_id="",
+                person_id=person_id,
+                subject=subject,
+            )
+    except IntegrityError:
+        raise GatewayUnavailable(
+            f"The ticket {external_id} is being opened by another worker; try again shortly."
+        ) from None
+
+
 def ticket_create_with_context(
     *,
     connection: HelpdeskConnection,
@@ -94,11 +113,16 @@ def ticket_create_with_context(
     person_id: int | None = None,
     document_id: int | None = None,
     ticket_proven: bool = False,
+    attachments: tuple[Attachment, ...] = (),
 ) -> TicketOutcome:
     """Open a ticket for the customer (or use ``ticket_id``) and add the billing-context note.
 
     With an ``external_id`` the call is idempotent: a retry finds the ticket opened before and
-    only adds the note if it is still missing. ``ticket_proven``: the caller has proof that
+    only adds the note if it is still missing; the record is written (pending) *before* the
+    helpdesk is asked to open the ticket, so a crash between the two leaves a trace and the
+    retry first looks the ticket up (``TicketClient.ticket_find``) rather than opening a second.
+    ``attachments`` go on the note, where the helpdesk's API takes files (the caller keeps
+    them within ``client.attachment_limit``). ``ticket_proven``: the caller has proof that
     ``ticket_id`` is this requester's (see the module docstring); otherwise it must be one
     billingdesk recorded for the same person.
     """
@@ -144,21 +168,32 @@ def ticket_create_with_context(
 
     created = False
     url = ""
-    if record is not None:
+    if record is not None and record.ticket_id:
         target = record.ticket_id
     elif ticket_id:
         target = ticket_id
     else:
-        ref = client.ticket_create(
-            TicketDraft(
-                subject=subject,
-                requester_email=email,
-                requester_name=requester_name.strip()[:200],
-                message=message,
-                external_id=external_id,
-            )
+        draft = TicketDraft(
+            subject=subject,
+            requester_email=email,
+            requester_name=requester_name.strip()[:200],
+            message=message,
+            external_id=external_id,
         )
-        target, url, created = ref.ticket_id, ref.url, True
+        found = None
+        if record is not None:  # pending: an earlier try may have opened it, then crashed
+            found = client.ticket_find(draft)
+            if found is None:
+                logger.warning(
+                    "helpdesk ticket %s was pending (an earlier try stopped): opening it",
+                    external_id,
+                )
+        elif external_id:
+            record = _pending_record(connection, external_id, pid, subject)
+        ref = found or client.ticket_create(draft)
+        target, url, created = ref.ticket_id, ref.url, found is None
+        if record is not None:
+            HelpdeskTicket.objects.filter(pk=record.pk).update(ticket_id=target)
         # Every ticket opened is recorded with its person, so later notes can be tied to it.
         external_id = external_id or f"billingdesk:{target}"
     if external_id and record is None:
@@ -173,6 +208,8 @@ def ticket_create_with_context(
                 )
         except IntegrityError:
             record = HelpdeskTicket.objects.get(connection=connection, external_id=external_id)
+    if attachments:
+        note = Note(html=note.html, markdown=note.markdown, attachments=tuple(attachments))
     note_id = client.note_add(target, note) or "-"
     if record is not None:
         HelpdeskTicket.objects.filter(pk=record.pk).update(note_id=note_id)

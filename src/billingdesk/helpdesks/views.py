@@ -24,6 +24,7 @@ from billingdesk.accounts import twofactor
 from billingdesk.accounts.login import code_verify, pending_start
 from billingdesk.accounts.models import ROLE_RANK, Role
 from billingdesk.accounts.selectors import role_of
+from billingdesk.accounts.sso_state import sign_in_context, sso_only
 from billingdesk.billing.identity import normalize_email
 from billingdesk.billing.selectors import person_resolve
 from billingdesk.core.errors import (
@@ -180,12 +181,16 @@ def signin(request: HttpRequest, connection_id: str) -> HttpResponse:
             return _code_page(request, connection, outcome.error)
     elif not request.user.is_authenticated:
         form = AuthenticationForm(request, data=request.POST if request.method == "POST" else None)
-        if request.method != "POST" or not form.is_valid():
+        valid = request.method == "POST" and form.is_valid()
+        if valid and sso_only() and not form.get_user().is_superuser:
+            form.add_error(None, _("Sign in with single sign-on: passwords are turned off."))
+            valid = False
+        if not valid:
             status = 400 if request.method == "POST" else 200
             response = render(
                 request,
                 "helpdesks/signin.html",
-                {"form": form, "connection": connection},
+                {"form": form, "connection": connection, **sign_in_context(request)},
                 status=status,
             )
             return _popup_headers(response)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
-from billingdesk.inbound.pan import redact
+from billingdesk.inbound.pan import contains_pan, redact
 
 _PARSER = BytesParser(policy=policy.default)
 
@@ -31,6 +32,7 @@ class Attachment:
     filename: str
     content_type: str
     size: int
+    data: bytes = b""
 
 
 @dataclass(slots=True)
@@ -167,6 +169,7 @@ def parse(raw: bytes) -> Parsed:
                     filename=str(part.get_filename() or ""),
                     content_type=part.get_content_type(),
                     size=len(payload) if isinstance(payload, bytes) else 0,
+                    data=payload if isinstance(payload, bytes) else b"",
                 )
             )
     except Exception:  # noqa: S110 - a broken attachment does not hide the text
@@ -175,9 +178,51 @@ def parse(raw: bytes) -> Parsed:
 
 
 # --- redaction of the raw message ------------------------------------------------------------
+_ID_HEADERS = re.compile(
+    r"^(?:Message-ID|In-Reply-To|References|Resent-Message-ID)[ \t]*:(.*(?:\r?\n[ \t].*)*)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_BOUNDARY = re.compile(r"boundary[ \t]*=[ \t]*(?:\"([^\"\r\n]{1,200})\"|([^\s;\"]{1,200}))", re.I)
+_KEEP = "\x00bdkeep{}\x00"
+
+
+def _letters(number: int) -> str:
+    out = ""
+    while True:
+        number, rest = divmod(number, 26)
+        out += chr(97 + rest)
+        if not number:
+            return out
+
+
+def _structural(text: str) -> list[str]:
+    """Message identifiers and MIME boundaries in a raw message: machine-made digit runs.
+
+    A Message-ID such as ``<176500000012.4242.4111111111111111.doc5@shop>`` (``make_msgid``'s
+    random part) or a boundary ``===============4111111111111111111==`` passes the Luhn test
+    one time in ten. Masking it would break threading (``In-Reply-To`` no longer names the
+    document's email) or the MIME structure, so these are left as they are; a boundary is
+    kept only when it really delimits parts (a ``--boundary`` line).
+    """
+    head = re.split(r"\r?\n\r?\n", text, maxsplit=1)[0]
+    kept: list[str] = []
+    for header in _ID_HEADERS.finditer(head):
+        kept += re.findall(r"<[^<>\s]{1,300}>", header.group(1))
+    for found in _BOUNDARY.finditer(text):
+        boundary = found.group(1) or found.group(2)
+        if re.search(r"^--" + re.escape(boundary), text, re.MULTILINE):
+            kept.append(boundary)
+    return sorted(set(kept), key=len, reverse=True)
+
+
 def _redact_bytes(raw: bytes) -> tuple[bytes, int]:
     text = raw.decode("latin-1")  # byte-for-byte: digits and separators are ASCII
+    kept = _structural(text)
+    for index, token in enumerate(kept):
+        text = text.replace(token, _KEEP.format(_letters(index)))
     new, count = redact(text)
+    for index, token in enumerate(kept):
+        new = new.replace(_KEEP.format(_letters(index)), token)
     return new.encode("latin-1", errors="replace"), count
 
 
@@ -189,6 +234,64 @@ def redact_bytes(raw: bytes) -> tuple[bytes, int]:
     return _redact_bytes(raw)
 
 
+WITHHELD = (
+    "[billingdesk: the attachment {name} ({ctype}) was removed before it was stored: it "
+    "contained what looks like a card number.]"
+)
+
+
+def _binary_withheld(part: Message) -> bool:
+    """A non-text attachment whose bytes hold a card number (a CSV sent as octet-stream, an
+    uncompressed PDF…) replaced by a short text saying so; True if it was. What cannot be read
+    as text (images, compressed PDFs) is kept: no scan can see a number in it."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes) or not contains_pan(payload.decode("latin-1")):
+        return False
+    name = part.get_filename() or "attachment"
+    notice = WITHHELD.format(name=redact(name)[0], ctype=part.get_content_type())
+    part.set_content(  # type: ignore[attr-defined]
+        notice, disposition="attachment", filename=redact(name)[0] + ".removed.txt"
+    )
+    return True
+
+
+_FAST = BytesParser(policy=policy.compat32)
+
+
+def _text_of(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    if part.get_content_maintype() != "text":
+        return payload.decode("latin-1")
+    try:
+        return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+    except LookupError:
+        return payload.decode("latin-1")
+
+
+def _may_hold_a_card(raw: bytes) -> bool:
+    """Whether any free-text header or part (decoded) holds a card number, read with the
+    cheap compat32 parser: most messages hold none, and then the expensive rewrite is
+    skipped (the modern policy's header objects cost milliseconds a message)."""
+    try:
+        message = _FAST.parsebytes(raw)
+        for name in _TEXT_HEADERS:
+            value = message.get(name)
+            if value is not None:
+                unfolded = re.sub(r"\r?\n(?=[ \t])", "", str(value))
+                if contains_pan(str(make_header(decode_header(unfolded)))):
+                    return True
+        for part in message.walk():
+            if part.is_multipart() or part.get_content_maintype() == "message":
+                continue
+            if contains_pan(_text_of(part)):
+                return True
+    except Exception:
+        return True  # let the full pass decide
+    return False
+
+
 def redact_mime(raw: bytes) -> tuple[bytes, int]:
     """The message with card numbers masked in its headers and every text part (decoded, so a
     quoted-printable or base64 part is covered too), and how many were masked.
@@ -196,6 +299,9 @@ def redact_mime(raw: bytes) -> tuple[bytes, int]:
     A message that cannot be parsed or re-serialised is masked on its bytes instead.
     """
     count = 0
+    if not _may_hold_a_card(raw):
+        final, found = _redact_bytes(raw)
+        return final, found
     try:
         message = parse_bytes(raw)
         changed = False
@@ -211,7 +317,12 @@ def redact_mime(raw: bytes) -> tuple[bytes, int]:
                 changed = True
                 message.replace_header(name, new)
         for part in message.walk():
-            if part.is_multipart() or part.get_content_maintype() != "text":
+            if part.is_multipart() or part.get_content_maintype() == "message":
+                continue
+            if part.get_content_maintype() != "text":
+                if _binary_withheld(part):
+                    count += 1
+                    changed = True
                 continue
             text = part_text(part)
             new, found = redact(text)

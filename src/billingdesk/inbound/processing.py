@@ -29,12 +29,13 @@ from billingdesk.billing.selectors import person_resolve
 from billingdesk.core.errors import OperationalError, UserFacingError
 from billingdesk.core.mailroute import address_route
 from billingdesk.documents.models import Document, DocumentEmail
+from billingdesk.helpdesks.interface import Attachment as HelpdeskAttachment
 from billingdesk.helpdesks.models import HelpdeskConnection
 from billingdesk.helpdesks.registry import provider_for
 from billingdesk.helpdesks.services import ticket_create_with_context
 from billingdesk.inbound.loops import noise_reason
 from billingdesk.inbound.models import InboundMessage
-from billingdesk.inbound.pan import redact
+from billingdesk.inbound.pan import contains_pan, redact
 from billingdesk.inbound.parse import MessageUnreadable, Parsed, parse, reply_text
 
 log = logging.getLogger(__name__)
@@ -208,9 +209,13 @@ def message_process(message_pk: int) -> tuple[str, float | None]:
         )
     if match.by == InboundMessage.Match.UNMATCHED:
         notes.append("[billingdesk: the sender matched no customer (unmatched).]")
-    if parsed.attachments:
-        names = ", ".join(a.filename or a.content_type for a in parsed.attachments[:10])
-        notes.append(f"[billingdesk: attachments kept with the stored message: {names}]")
+    limit = provider_for(connection.kind).client_class.attachment_limit  # type: ignore[union-attr]
+    files, kept = attachments_for(row, parsed, limit)
+    if files:
+        names = ", ".join(f.filename for f in files[:20])
+        notes.append(f"[billingdesk: attached to the billing note: {names}]")
+    if kept:
+        notes.append(f"[billingdesk: kept with the stored message (#{row.pk}): {', '.join(kept)}]")
     message = "\n\n".join([body, *notes]).strip()[:19_000]
     subject = (row.subject or "").strip()[:250] or "(no subject)"
     ticket_before = _ticket_before(row, connection, match)
@@ -225,6 +230,7 @@ def message_process(message_pk: int) -> tuple[str, float | None]:
             external_id=f"inbound:{row.pk}",
             person_id=person_id,
             document_id=document_id,
+            attachments=files,
         )
     except OperationalError as exc:
         attempts = row.attempts + 1
@@ -244,6 +250,39 @@ def message_process(message_pk: int) -> tuple[str, float | None]:
 
         card_removed_notify(to=row.from_email, person_id=person_id, document_id=document_id)
     return _finish(row, Status.TICKETED, "added to ticket" if ticket_before else "", **fields), None
+
+
+def attachments_for(
+    row: InboundMessage, parsed: Parsed, limit: int
+) -> tuple[tuple[HelpdeskAttachment, ...], list[str]]:
+    """The files to put on the ticket's note, and the names of those kept back.
+
+    First the full original message (``message-<id>.eml``, as stored: card numbers already
+    masked), then the attachments in order, each at most ``BILLINGDESK_INBOUND_ATTACHMENT_
+    MAX_BYTES`` and all together within what the helpdesk's API takes (``limit``; 0 when it
+    takes no files). Each is checked for card numbers once more: one found is held back.
+    """
+    per_file = settings.BILLINGDESK_INBOUND_ATTACHMENT_MAX_BYTES
+    raw = bytes(row.raw)
+    candidates = [(f"message-{row.pk}.eml", "message/rfc822", raw)]
+    for index, found in enumerate(parsed.attachments, start=1):
+        name = redact(found.filename)[0][:120] or f"attachment-{index}"
+        candidates.append((name, found.content_type or "application/octet-stream", found.data))
+    files: list[HelpdeskAttachment] = []
+    kept: list[str] = []
+    total = 0
+    for name, content_type, data in candidates:
+        clean = content_type == "message/rfc822" or not contains_pan(data.decode("latin-1"))
+        if not clean:
+            kept.append(f"{name} (it looks like it holds a card number)")
+        elif len(data) > per_file or total + len(data) > limit:
+            kept.append(f"{name} ({len(data)} bytes, more than the helpdesk takes)")
+        else:
+            files.append(HelpdeskAttachment(name, content_type, data))
+            total += len(data)
+    if limit == 0:
+        kept = [f"{name} (this helpdesk's API takes no files)" for name, _, _ in candidates]
+    return tuple(files), kept[:20]
 
 
 def _display_name(parsed: Parsed) -> str:

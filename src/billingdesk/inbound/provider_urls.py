@@ -4,6 +4,10 @@ anymail raises for a provider this installation has not configured (``Improperly
 no signing key) and, for some providers, for a body it cannot read (``json`` errors, missing
 fields). Anyone can reach these URLs, so neither may be a 500: an unconfigured provider is a
 404 that says so, an unreadable body a 400 with the reason; nothing is stored either way.
+
+An inbound URL of a provider that this installation cannot authenticate (no Basic-auth secret
+and no signing key anymail would check) is refused (400) before anymail reads the request, so
+nobody can make it fetch a message from the provider's API (Resend) on their behalf.
 """
 
 from __future__ import annotations
@@ -23,9 +27,20 @@ log = logging.getLogger(__name__)
 View = Callable[..., HttpResponse]
 
 
-def _guarded(view: View) -> View:
+def _guarded(view: View, name: str = "") -> View:
+    esp = name.removesuffix("_inbound_webhook") if name.endswith("_inbound_webhook") else ""
+
     @wraps(view)  # keeps csrf_exempt: providers post without a CSRF token
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from billingdesk.inbound.receivers import authenticated
+
+        if esp and request.method == "POST" and not authenticated(esp):
+            return HttpResponse(
+                "This email provider's inbound webhook has no secret or signing key configured "
+                "on this installation (see docs/inbound-email.md).",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
         try:
             return view(request, *args, **kwargs)
         except ImproperlyConfigured:
@@ -47,7 +62,7 @@ def _guarded(view: View) -> View:
 
 
 urlpatterns = [
-    URLPattern(p.pattern, _guarded(p.callback), p.default_args, p.name)
+    URLPattern(p.pattern, _guarded(p.callback, p.name or ""), p.default_args, p.name)
     for p in anymail_urls.urlpatterns
     if isinstance(p, URLPattern)
 ]

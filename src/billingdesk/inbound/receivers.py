@@ -21,8 +21,21 @@ from django.dispatch import receiver
 from billingdesk.core.signing import DEFAULT_TOLERANCE
 from billingdesk.inbound.intake import message_store
 
-# anymail checks a signature of its own for these (AM:anymail/webhooks/*.py).
-SIGNED_ESPS = frozenset({"mailgun", "mailersend", "postal", "mandrill", "resend"})
+# anymail always checks a signature of its own for these (AM:anymail/webhooks/*.py): their
+# views refuse to work without the key.
+SIGNED_ESPS = frozenset({"mailgun", "mailersend", "postal", "mandrill"})
+# anymail checks these only when their key is set (Resend's Svix signature is optional in
+# anymail: without RESEND_INBOUND_SECRET it would accept anyone), so here they need the key
+# or Basic auth.
+SIGNED_IF_KEYED = {"resend": "RESEND_INBOUND_SECRET"}
+
+
+def authenticated(esp: str) -> bool:
+    """Whether a provider's inbound requests are authenticated here (signature or Basic auth)."""
+    if esp in SIGNED_ESPS or settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        return True
+    key = SIGNED_IF_KEYED.get(esp)
+    return bool(key and settings.ANYMAIL.get(key))
 
 
 def _mailgun_fresh(event: AnymailInboundEvent) -> bool:
@@ -37,9 +50,10 @@ def _mailgun_fresh(event: AnymailInboundEvent) -> bool:
 @receiver(inbound, dispatch_uid="billingdesk-inbound")
 def inbound_received(sender: Any, event: AnymailInboundEvent, esp_name: str, **kwargs: Any) -> None:
     esp = esp_name.lower().replace(" ", "_")
-    if esp not in SIGNED_ESPS and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    if not authenticated(esp):
         raise SuspiciousOperation(
             f"{esp_name} inbound webhooks need BILLINGDESK_ANYMAIL_WEBHOOK_SECRET (Basic auth)"
+            " or the provider's signing key"
         )
     if esp == "mailgun" and not _mailgun_fresh(event):
         raise SuspiciousOperation("Mailgun inbound webhook signature is stale")

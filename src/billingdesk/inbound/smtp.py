@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -70,6 +71,38 @@ class _LMTPController(Controller):
         return LMTP(self.handler, **self.SMTP_kwargs)
 
 
+class _SharedPort:
+    """A listener on a port other processes listen on too (``SO_REUSEPORT``: the kernel
+    spreads the connections), so one ``mail-in`` can use every core.
+
+    aiosmtpd checks its server by connecting to its own port once; with the port shared
+    that connection may reach another process, so it connects again until its own answered.
+    """
+
+    def _create_server(self) -> Any:
+        return self.loop.create_server(  # type: ignore[attr-defined]
+            self._factory_invoker,  # type: ignore[attr-defined]
+            host=self.hostname,  # type: ignore[attr-defined]
+            port=self.port,  # type: ignore[attr-defined]
+            ssl=self.ssl_context,  # type: ignore[attr-defined]
+            reuse_port=True,
+        )
+
+    def _trigger_server(self) -> None:
+        for _ in range(100):
+            super()._trigger_server()  # type: ignore[misc]
+            if self._factory_invoked.is_set():  # type: ignore[attr-defined]
+                return
+
+
+class _SharedController(_SharedPort, Controller):
+    pass
+
+
+class _SharedLMTPController(_SharedPort, _LMTPController):
+    pass
+
+
 def tls_context(cert: str, key: str) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
@@ -84,8 +117,10 @@ def listener(
     tls: ssl.SSLContext | None = None,
     require_starttls: bool = False,
     server_hostname: str | None = None,
+    reuse_port: bool = False,
 ) -> Controller:
-    """A started-on-demand aiosmtpd controller (call ``.start()``/``.stop()``)."""
+    """A started-on-demand aiosmtpd controller (call ``.start()``/``.stop()``);
+    ``reuse_port``: one of several processes listening on the same port."""
     kwargs: dict[str, Any] = {
         "data_size_limit": settings.BILLINGDESK_INBOUND_MAX_BYTES,
         "server_hostname": server_hostname,
@@ -94,5 +129,17 @@ def listener(
         kwargs["tls_context"] = tls
         kwargs["require_starttls"] = require_starttls
     handler = InboundHandler("lmtp" if lmtp else "smtp")
-    cls = _LMTPController if lmtp else Controller
-    return cls(handler, hostname=host, port=port, **kwargs)
+    cls: type[Controller]
+    if reuse_port:
+        cls = _SharedLMTPController if lmtp else _SharedController
+    else:
+        cls = _LMTPController if lmtp else Controller
+    # Storing waits on the database (a commit per message), not on the CPU: as many threads
+    # (each with its own connection) as the MTA opens sessions, so their commits overlap.
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(
+        ThreadPoolExecutor(
+            max_workers=settings.BILLINGDESK_INBOUND_STORE_THREADS, thread_name_prefix="mail-in"
+        )
+    )
+    return cls(handler, hostname=host, port=port, loop=loop, **kwargs)

@@ -6,12 +6,14 @@ an apostrophe (OWASP "CSV injection")."""
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
+import xlsxwriter
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 from billingdesk.actions.models import AuditEntry
 from billingdesk.core.money import currency_exponent
@@ -56,6 +58,51 @@ def csv_response(
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+Sheet = tuple[str, list[str], Iterable[Iterable[Any]]]  # name, header, rows
+
+
+def xlsx_response(filename: str, sheets: Iterable[Sheet]) -> HttpResponse:
+    """A workbook of one sheet per ``(name, header, rows)``: text cells are always written
+    as text (never a formula, whatever they start with), integers as integers, amounts from
+    ``major`` as numbers shown with their currency's decimals."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True})
+    bold = book.add_format({"bold": True})
+    decimals = {exp: book.add_format({"num_format": "0." + "0" * exp if exp else "0"})
+                for exp in range(4)}  # fmt: skip
+    for name, header, rows in sheets:
+        sheet = book.add_worksheet(_sheet_name(name))
+        for col, title in enumerate(header):
+            sheet.write_string(0, col, title, bold)
+        for r, row in enumerate(rows, start=1):
+            for col, value in enumerate(row):
+                if isinstance(value, bool):
+                    sheet.write_string(r, col, "true" if value else "false")
+                elif value is None or isinstance(value, str):
+                    sheet.write_string(r, col, value or "")  # text, never run as a formula
+                elif isinstance(value, int):
+                    sheet.write_number(r, col, value)
+                elif isinstance(value, Decimal):
+                    exp = max(-int(value.as_tuple().exponent), 0)
+                    # Written with 16 significant digits, as the format stores every number.
+                    sheet.write_number(r, col, value, decimals[min(exp, 3)])
+                else:
+                    sheet.write_string(r, col, str(value))
+    book.close()
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _sheet_name(name: str) -> str:
+    """Excel's rules: at most 31 characters, none of ``[]:*?/\\``."""
+    return "".join(" " if c in "[]:*?/\\" else c for c in name)[:31]
 
 
 AUDIT_HEADER = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("invoices/", views.invoices_page, name="invoices"),
     path("tax/", views.tax_page, name="tax"),
     path("tax.csv", views.tax_csv, name="tax-csv"),
+    path("tax.xlsx", views.tax_xlsx, name="tax-xlsx"),
     path("refunds/", views.refunds_page, name="refunds"),
     path("audit/", views.audit_page_view, name="audit"),
 ]

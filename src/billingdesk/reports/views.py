@@ -29,9 +29,10 @@ from billingdesk.accounts.models import Role
 from billingdesk.accounts.selectors import role_at_least
 from billingdesk.core.errors import InvalidRequest
 from billingdesk.core.html import SafeString
+from billingdesk.core.labels import label
 from billingdesk.core.money import active_locale, day_format, money_format
 from billingdesk.reports.charts import bar_chart
-from billingdesk.reports.export import audit_csv, csv_response, major
+from billingdesk.reports.export import Sheet, audit_csv, csv_response, major, xlsx_response
 from billingdesk.reports.forms import (
     AuditForm,
     InvoiceStatusForm,
@@ -40,19 +41,25 @@ from billingdesk.reports.forms import (
     form_errors,
 )
 from billingdesk.reports.selectors.agents import (
+    AgentRefunds,
+    RefundReason,
+    actions_by_agent,
     audit_entries,
     audit_last_check,
     audit_page,
+    disputes_by_account,
     refunds_by_agent,
+    refunds_by_reason,
 )
 from billingdesk.reports.selectors.invoices import invoice_status_summary, invoices_of_status
+from billingdesk.reports.selectors.returns import TaxReturn, tax_returns
 from billingdesk.reports.selectors.revenue import RevenueReport, RevenueRow, revenue_report
 from billingdesk.reports.selectors.subscriptions import (
     movement_report,
     mrr_report,
     upcoming_renewals,
 )
-from billingdesk.reports.selectors.tax import tax_summary
+from billingdesk.reports.selectors.tax import TaxSummary, tax_summary
 
 View = Callable[..., HttpResponseBase]
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
@@ -278,11 +285,16 @@ def tax_page(request: HttpRequest) -> HttpResponseBase:
     form = PeriodForm(request.GET)
     if not form.is_valid():
         return _refused(request, "reports/tax.html", form_errors(form), form=form)
-    summary = tax_summary(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     return render(
         request,
         "reports/tax.html",
-        {"form": form, "summary": summary, "query": request.GET.urlencode()},
+        {
+            "form": form,
+            "summary": tax_summary(start=start, end=end),
+            "returns": tax_returns(start=start, end=end),
+            "query": request.GET.urlencode(),
+        },
     )
 
 
@@ -294,24 +306,43 @@ def tax_csv(request: HttpRequest) -> HttpResponseBase:
         return HttpResponse(
             "\n".join(form_errors(form)), status=400, content_type="text/plain; charset=utf-8"
         )
-    summary = tax_summary(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    if "return" in request.GET:  # one UK / AU / IN return, by its legal entity's id
+        wanted = request.GET["return"]
+        for r in tax_returns(start=start, end=end):
+            if str(r.entity_id) == wanted:
+                name = f"{r.country.lower()}-return-{start}-{end}.csv"
+                return csv_response(name, RETURN_HEADER, _return_rows(r))
+        return HttpResponse(
+            _("No UK, Australian or Indian return for this legal entity in this period."),
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    summary = tax_summary(start=start, end=end)
     only_oss = request.GET.get("oss") == "1"
-    header = [
-        "regime",
-        "tax_country",
-        "treatment",
-        "currency",
-        "tax_name",
-        "percent",
-        "taxable_minor",
-        "tax_minor",
-        "taxable",
-        "tax",
-        "documents",
-        "credit_notes",
-    ]
     lines = summary.oss() if only_oss else summary.lines
-    rows = (
+    kind = "oss" if only_oss else "tax"
+    return csv_response(f"{kind}-{summary.start}-{summary.end}.csv", TAX_HEADER, _tax_rows(lines))
+
+
+TAX_HEADER = [
+    "regime",
+    "tax_country",
+    "treatment",
+    "currency",
+    "tax_name",
+    "percent",
+    "taxable_minor",
+    "tax_minor",
+    "taxable",
+    "tax",
+    "documents",
+    "credit_notes",
+]
+
+
+def _tax_rows(lines: list[Any]) -> Iterator[list[Any]]:
+    return (
         [
             t.regime,
             t.tax_country,
@@ -328,8 +359,64 @@ def tax_csv(request: HttpRequest) -> HttpResponseBase:
         ]
         for t in lines
     )
-    kind = "oss" if only_oss else "tax"
-    return csv_response(f"{kind}-{summary.start}-{summary.end}.csv", header, rows)
+
+
+RETURN_HEADER = ["box", "label", "currency", "amount_minor", "amount", "note"]
+
+
+def _return_rows(tax_return: TaxReturn) -> Iterator[list[Any]]:
+    for box in tax_return.boxes:
+        amount = box.shown_amount
+        yield [
+            box.code,
+            box.label,
+            tax_return.currency,
+            amount,
+            major(amount, tax_return.currency) if amount is not None else None,
+            box.note,
+        ]
+
+
+def _tax_sheets(summary: TaxSummary, returns: list[TaxReturn]) -> Iterator[Sheet]:
+    totals_header = ["currency", "documents", "credit_notes", "net_minor", "tax_minor",
+                     "gross_minor", "net", "tax", "gross"]  # fmt: skip
+    yield (
+        _("Totals"),
+        totals_header,
+        (
+            [
+                t.currency,
+                t.documents,
+                t.credit_notes,
+                t.net,
+                t.tax,
+                t.gross,
+                major(t.net, t.currency),
+                major(t.tax, t.currency),
+                major(t.gross, t.currency),
+            ]
+            for t in summary.totals
+        ),
+    )
+    yield _("Tax lines"), TAX_HEADER, _tax_rows(summary.lines)
+    yield "OSS", TAX_HEADER, _tax_rows(summary.oss())
+    for r in returns:
+        yield f"{r.country} {r.entity_id} {r.title}", RETURN_HEADER, _return_rows(r)
+
+
+@require_GET
+@finance_required
+def tax_xlsx(request: HttpRequest) -> HttpResponseBase:
+    """The tax summary, its OSS lines and each UK/AU/IN return as one workbook."""
+    form = PeriodForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            "\n".join(form_errors(form)), status=400, content_type="text/plain; charset=utf-8"
+        )
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    summary = tax_summary(start=start, end=end)
+    sheets = _tax_sheets(summary, tax_returns(start=start, end=end))
+    return xlsx_response(f"tax-{start}-{end}.xlsx", sheets)
 
 
 @require_GET
@@ -338,44 +425,103 @@ def refunds_page(request: HttpRequest) -> HttpResponseBase:
     form = PeriodForm(request.GET)
     if not form.is_valid():
         return _refused(request, "reports/refunds.html", form_errors(form), form=form)
-    rows = refunds_by_agent(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    rows = refunds_by_agent(start=start, end=end)
+    table = request.GET.get("table", "refunds")
     if request.GET.get("format") == "csv":
-        header = [
-            "agent",
-            "currency",
-            "reason",
-            "requested",
-            "succeeded",
-            "amount_minor",
-            "amount",
-            "approval_asked",
-            "approved",
-            "denied",
-        ]
-        return csv_response(
-            "refunds-by-agent.csv",
-            header,
-            (
-                [
-                    r.agent,
-                    r.currency,
-                    r.reason,
-                    r.requested,
-                    r.succeeded,
-                    r.amount,
-                    major(r.amount, r.currency or "EUR"),
-                    r.approval_asked,
-                    r.approved,
-                    r.denied,
-                ]
-                for r in rows
-            ),
-        )
+        if table not in AGENT_TABLES:
+            return HttpResponse(
+                _("Unknown table: choose refunds, reasons, actions or disputes."),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        header, lines = AGENT_TABLES[table](rows, start, end)
+        return csv_response(f"{table}-{start}-{end}.csv", header, lines)
+    reasons = refunds_by_reason(rows)
+    disputes = disputes_by_account(start=start, end=end)
     return render(
         request,
         "reports/refunds.html",
-        {"form": form, "rows": rows, "query": request.GET.urlencode()},
+        {
+            "form": form,
+            "rows": rows,
+            "reasons": reasons,
+            "reason_charts": _reason_charts(reasons),
+            "actions": actions_by_agent(start=start, end=end),
+            "disputes": [(d, _percent(d.rate)) for d in disputes],
+            "query": request.GET.urlencode(),
+        },
     )
+
+
+def _reason_charts(reasons: list[RefundReason]) -> list[tuple[str, SafeString]]:
+    """Refunded amount per reason, one chart per currency (amounts never added across)."""
+    charts = []
+    for currency in sorted({r.currency for r in reasons}):
+        mine = [r for r in reasons if r.currency == currency]
+        charts.append(
+            (
+                currency,
+                bar_chart(
+                    title=_("Refunded in %(currency)s per reason") % {"currency": currency},
+                    labels=[label(r.reason) or _("No reason given") for r in mine],
+                    values=[r.amount for r in mine],
+                    shown=[money_format(r.amount, currency) for r in mine],
+                ),
+            )
+        )
+    return charts
+
+
+def _refund_table(rows: list[AgentRefunds], start: date, end: date) -> tuple[list[str], Any]:
+    header = ["agent", "currency", "reason", "requested", "succeeded", "amount_minor", "amount",
+              "approval_asked", "approved", "denied"]  # fmt: skip
+    return header, (
+        [r.agent, r.currency, r.reason, r.requested, r.succeeded, r.amount,
+         major(r.amount, r.currency or "EUR"), r.approval_asked, r.approved, r.denied]
+        for r in rows
+    )  # fmt: skip
+
+
+def _reason_table(rows: list[AgentRefunds], start: date, end: date) -> tuple[list[str], Any]:
+    header = ["currency", "reason", "refunds", "amount_minor", "amount"]
+    return header, (
+        [r.currency, r.reason, r.count, r.amount, major(r.amount, r.currency)]
+        for r in refunds_by_reason(rows)
+    )
+
+
+def _action_table(rows: list[AgentRefunds], start: date, end: date) -> tuple[list[str], Any]:
+    header = ["agent", "action", "requested", "succeeded", "failed", "denied", "waiting"]
+    return header, (
+        [a.agent, a.kind, a.requested, a.succeeded, a.failed, a.denied, a.waiting]
+        for a in actions_by_agent(start=start, end=end)
+    )
+
+
+def _dispute_table(rows: list[AgentRefunds], start: date, end: date) -> tuple[list[str], Any]:
+    header = ["account_id", "account", "currency", "charges", "disputes", "amount_minor",
+              "amount", "won", "lost", "dispute_rate"]  # fmt: skip
+    return header, (
+        [d.account_id, d.account, d.currency, d.charges, d.opened, d.amount,
+         major(d.amount, d.currency), d.won, d.lost,
+         _rate(d.rate)]
+        for d in disputes_by_account(start=start, end=end)
+    )  # fmt: skip
+
+
+def _rate(rate: Fraction | None) -> Decimal | None:
+    if rate is None:
+        return None
+    return (Decimal(rate.numerator) / Decimal(rate.denominator)).quantize(Decimal("0.000001"))
+
+
+AGENT_TABLES: dict[str, Callable[[list[AgentRefunds], date, date], tuple[list[str], Any]]] = {
+    "refunds": _refund_table,
+    "reasons": _reason_table,
+    "actions": _action_table,
+    "disputes": _dispute_table,
+}
 
 
 @require_GET

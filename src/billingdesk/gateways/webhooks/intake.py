@@ -109,7 +109,7 @@ def webhook_receive(
     )
     try:
         connector.verify_webhook(headers=kept, body=body)
-        envelope = connector.read_envelope(body)
+        envelope = connector.read_delivery(headers=kept, body=body)
     except (SignatureInvalid, MalformedPayload) as exc:
         try:
             return _store_rejected(account, kept, body, source_ip, exc.message)

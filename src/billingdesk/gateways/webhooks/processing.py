@@ -43,7 +43,9 @@ def _apply(
     outcomes: dict[int, ParsedEvent | Exception] = {}
     for event in batch:
         try:
-            outcomes[event.pk] = connector.parse_webhook(bytes(event.body))
+            outcomes[event.pk] = connector.parse_delivery(
+                bytes(event.body), event_type=event.event_type
+            )
         except Exception as exc:
             outcomes[event.pk] = exc
     takeable = Q(status=WebhookEvent.Status.PENDING)

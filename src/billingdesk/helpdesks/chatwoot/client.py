@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from billingdesk.core.errors import InvalidRequest
-from billingdesk.helpdesks.http import HelpdeskHttp, pick, require
+from billingdesk.helpdesks.http import HelpdeskHttp, form_fields, pick, require
 from billingdesk.helpdesks.interface import (
     ConnectionCheck,
     Note,
@@ -20,12 +20,16 @@ from billingdesk.helpdesks.interface import (
     TicketRef,
 )
 
+KEY_ATTRIBUTE = "billingdesk_key"  # the conversation's custom attribute holding our key
+
 
 def _unwrap(data: Any) -> Any:
     return data.get("payload", data) if isinstance(data, dict) else data
 
 
 class ChatwootClient(TicketClient):
+    attachment_limit = 40 * 2**20  # UNCONFIRMED: Chatwoot's default maximum upload size
+
     def _http(self) -> HelpdeskHttp:
         c = self.connection
         base = require(c.setting("base_url"), "Chatwoot address (base_url)")
@@ -82,30 +86,66 @@ class ChatwootClient(TicketClient):
         inbox = int(inbox_text)
         http = self._http()
         contact_id, source_id = self._contact(http, inbox, draft)
-        conv = http.json(
-            "POST",
-            "/conversations",
-            json_body={
-                "source_id": source_id,
-                "inbox_id": inbox,
-                "contact_id": int(contact_id) if contact_id.isdigit() else contact_id,
-                "status": "open",
-                "message": {"content": draft.message or draft.subject},
-            },
-            ok=(200, 201),
-        )
+        body: dict[str, Any] = {
+            "source_id": source_id,
+            "inbox_id": inbox,
+            "contact_id": int(contact_id) if contact_id.isdigit() else contact_id,
+            "status": "open",
+            "message": {"content": draft.message or draft.subject},
+        }
+        if draft.external_id:  # found again by ``ticket_find`` after a crash
+            body["custom_attributes"] = {KEY_ATTRIBUTE: draft.external_id}
+        conv = http.json("POST", "/conversations", json_body=body, ok=(200, 201))
         cid = pick(conv, "id", name="Chatwoot", what="a conversation id")
         base = self.connection.setting("base_url").rstrip("/")
         account = self.connection.setting("account_id")
         return TicketRef(ticket_id=cid, url=f"{base}/app/accounts/{account}/conversations/{cid}")
 
-    def note_add(self, ticket_id: str, note: Note) -> str:
-        data = self._http().json(
-            "POST",
-            f"/conversations/{ticket_id}/messages",
-            json_body={"content": note.markdown, "message_type": "outgoing", "private": True},
-            ok=(200, 201),
+    def ticket_find(self, draft: TicketDraft) -> TicketRef | None:
+        """The contact's conversations (``GET /contacts/{id}/conversations``) searched for
+        the one whose custom attribute holds our key."""
+        if not draft.external_id:
+            return None
+        http = self._http()
+        found = _unwrap(
+            http.json("GET", "/contacts/search", params={"q": draft.requester_email}, ok=(200,))
         )
+        contacts = [c for c in found or [] if isinstance(c, dict) and c.get("id")]
+        base = self.connection.setting("base_url").rstrip("/")
+        account = self.connection.setting("account_id")
+        for contact in contacts:
+            listed = _unwrap(
+                http.json("GET", f"/contacts/{contact['id']}/conversations", ok=(200,))
+            )
+            for conv in listed or []:
+                if not isinstance(conv, dict):
+                    continue
+                attributes = conv.get("custom_attributes") or {}
+                if (
+                    isinstance(attributes, dict)
+                    and attributes.get(KEY_ATTRIBUTE) == draft.external_id
+                ):
+                    cid = str(conv["id"])
+                    url = f"{base}/app/accounts/{account}/conversations/{cid}"
+                    return TicketRef(ticket_id=cid, url=url, created=False)
+        return None
+
+    def note_add(self, ticket_id: str, note: Note) -> str:
+        body = {"content": note.markdown, "message_type": "outgoing", "private": True}
+        path = f"/conversations/{ticket_id}/messages"
+        if note.attachments:  # files need a multipart form (``attachments[]``)
+            files = [
+                (
+                    "attachments[]",
+                    (a.filename, a.data, a.content_type or "application/octet-stream"),
+                )
+                for a in note.attachments
+            ]
+            data = self._http().json(
+                "POST", path, data=form_fields(body), files=files, ok=(200, 201)
+            )
+        else:
+            data = self._http().json("POST", path, json_body=body, ok=(200, 201))
         return str(data.get("id", ""))
 
     def check(self) -> ConnectionCheck:

@@ -11,7 +11,7 @@ import time
 import uuid
 
 from billingdesk.core.errors import GatewayUnavailable, NotFound
-from billingdesk.helpdesks.http import HelpdeskHttp, pick, require
+from billingdesk.helpdesks.http import HelpdeskHttp, form_fields, pick, require
 from billingdesk.helpdesks.interface import (
     ConnectionCheck,
     Note,
@@ -25,6 +25,10 @@ LOOKUPS = 5
 
 
 class FrontClient(TicketClient):
+    # Front's attachment limit (25 MB a message). Its import is idempotent by external_id
+    # itself, so a create retried after a crash finds the same conversation: no ticket_find.
+    attachment_limit = 25 * 2**20
+
     def _http(self) -> HelpdeskHttp:
         c = self.connection
         token = require(c.secret("api_token"), "Front API token (api_token)")
@@ -66,12 +70,20 @@ class FrontClient(TicketClient):
         raise GatewayUnavailable("Front has not finished importing the message; try again shortly.")
 
     def note_add(self, ticket_id: str, note: Note) -> str:
-        data = self._http().json(
-            "POST",
-            f"/conversations/{ticket_id}/comments",
-            json_body={"body": note.markdown},
-            ok=(200, 201),
-        )
+        path = f"/conversations/{ticket_id}/comments"
+        if note.attachments:  # files need a multipart form (``attachments[0]``…)
+            files = [
+                (
+                    f"attachments[{i}]",
+                    (a.filename, a.data, a.content_type or "application/octet-stream"),
+                )
+                for i, a in enumerate(note.attachments)
+            ]
+            data = self._http().json(
+                "POST", path, data=form_fields({"body": note.markdown}), files=files, ok=(200, 201)
+            )
+        else:
+            data = self._http().json("POST", path, json_body={"body": note.markdown}, ok=(200, 201))
         return str(data.get("id", ""))
 
     def check(self) -> ConnectionCheck:

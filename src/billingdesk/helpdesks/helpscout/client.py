@@ -6,6 +6,9 @@ Reference: shared/reference/helpdesks.md §2.3. The new id comes back in ``Resou
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import requests
 
 from billingdesk.core.errors import GatewayUnavailable
@@ -30,7 +33,14 @@ def _new_id(response: requests.Response) -> str:
     return rid
 
 
+def marker_tag(external_id: str) -> str:
+    """The tag that finds a conversation again by our key (tags are short, lower case)."""
+    return "bd-" + hashlib.sha256(external_id.encode()).hexdigest()[:20]
+
+
 class HelpScoutClient(TicketClient):
+    attachment_limit = 10 * 2**20  # UNCONFIRMED: Help Scout's documented per-file limit
+
     def _http(self) -> HelpdeskHttp:
         c = self.connection
         base = c.setting("api_base") or API
@@ -68,15 +78,43 @@ class HelpScoutClient(TicketClient):
                     "text": draft.message or draft.subject,
                 }
             ],
-            "tags": list(draft.tags),
+            "tags": list(draft.tags)
+            + ([marker_tag(draft.external_id)] if draft.external_id else []),
         }
         response = self._http().request("POST", "/v2/conversations", json_body=body, ok=(201,))
         cid = _new_id(response)
         return TicketRef(ticket_id=cid, url=f"https://secure.helpscout.net/conversation/{cid}/")
 
+    def ticket_find(self, draft: TicketDraft) -> TicketRef | None:
+        if not draft.external_id:
+            return None
+        mailbox = require(self.connection.setting("mailbox_id"), "mailbox id (mailbox_id)")
+        data = self._http().json(
+            "GET",
+            "/v2/conversations",
+            params={"mailbox": mailbox, "tag": marker_tag(draft.external_id), "status": "all"},
+            ok=(200,),
+        )
+        found = (data.get("_embedded") or {}).get("conversations") or []
+        if not found:
+            return None
+        cid = pick(found, 0, "id", name="Help Scout", what="a conversation id")
+        url = f"https://secure.helpscout.net/conversation/{cid}/"
+        return TicketRef(ticket_id=cid, url=url, created=False)
+
     def note_add(self, ticket_id: str, note: Note) -> str:
+        body: dict[str, object] = {"text": note.html}
+        if note.attachments:
+            body["attachments"] = [
+                {
+                    "fileName": a.filename,
+                    "mimeType": a.content_type or "application/octet-stream",
+                    "data": base64.b64encode(a.data).decode(),
+                }
+                for a in note.attachments
+            ]
         response = self._http().request(
-            "POST", f"/v2/conversations/{ticket_id}/notes", json_body={"text": note.html}, ok=(201,)
+            "POST", f"/v2/conversations/{ticket_id}/notes", json_body=body, ok=(201,)
         )
         return _new_id(response)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from billingdesk.helpdesks.http import HelpdeskHttp, pick, require
 from billingdesk.helpdesks.interface import (
+    Attachment,
     ConnectionCheck,
     Note,
     TicketClient,
@@ -16,6 +17,8 @@ from billingdesk.helpdesks.interface import (
 
 
 class ZendeskClient(TicketClient):
+    attachment_limit = 50 * 2**20  # per upload (Zendesk: files up to 50 MB)
+
     def _http(self) -> HelpdeskHttp:
         c = self.connection
         sub = c.setting("subdomain")
@@ -29,7 +32,7 @@ class ZendeskClient(TicketClient):
         return f"https://{sub}.zendesk.com/agent/tickets/{ticket_id}" if sub else ""
 
     def ticket_create(self, draft: TicketDraft) -> TicketRef:
-        body = {
+        body: dict[str, dict[str, object]] = {
             "ticket": {
                 "subject": draft.subject,
                 "requester": {
@@ -40,15 +43,43 @@ class ZendeskClient(TicketClient):
                 "tags": list(draft.tags),
             }
         }
+        if draft.external_id:  # searchable: ``ticket_find`` after a crash
+            body["ticket"]["external_id"] = draft.external_id
         data = self._http().json("POST", "/api/v2/tickets.json", json_body=body, ok=(201,))
         ticket_id = pick(data, "ticket", "id", name="Zendesk", what="a ticket id")
         return TicketRef(ticket_id=ticket_id, url=self._ticket_url(ticket_id))
 
-    def note_add(self, ticket_id: str, note: Note) -> str:
-        body = {"ticket": {"comment": {"html_body": note.html, "public": False}}}
+    def ticket_find(self, draft: TicketDraft) -> TicketRef | None:
+        if not draft.external_id:
+            return None
         data = self._http().json(
-            "PUT", f"/api/v2/tickets/{ticket_id}.json", json_body=body, ok=(200,)
+            "GET", "/api/v2/tickets.json", params={"external_id": draft.external_id}, ok=(200,)
         )
+        tickets = data.get("tickets") or []
+        if not tickets:
+            return None
+        ticket_id = pick(tickets, 0, "id", name="Zendesk", what="a ticket id")
+        return TicketRef(ticket_id=ticket_id, url=self._ticket_url(ticket_id), created=False)
+
+    def _upload(self, http: HelpdeskHttp, attachment: Attachment) -> str:
+        """``POST /api/v2/uploads.json?filename=…`` with the file as the body: a token."""
+        data = http.json(
+            "POST",
+            "/api/v2/uploads.json",
+            params={"filename": attachment.filename},
+            data=attachment.data,
+            headers={"Content-Type": attachment.content_type or "application/octet-stream"},
+            ok=(201,),
+        )
+        return pick(data, "upload", "token", name="Zendesk", what="an upload token")
+
+    def note_add(self, ticket_id: str, note: Note) -> str:
+        http = self._http()
+        comment: dict[str, object] = {"html_body": note.html, "public": False}
+        if note.attachments:
+            comment["uploads"] = [self._upload(http, a) for a in note.attachments]
+        body = {"ticket": {"comment": comment}}
+        data = http.json("PUT", f"/api/v2/tickets/{ticket_id}.json", json_body=body, ok=(200,))
         audit = data.get("audit") or {}
         return str(audit.get("id", ""))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
+import subprocess
+import sys
 import threading
 from argparse import ArgumentParser
 from typing import Any
@@ -26,6 +29,13 @@ class Command(BaseCommand):
             "--require-starttls", action="store_true", help="Refuse mail before STARTTLS."
         )
         parser.add_argument("--hostname", default=None, help="Name given in the greeting.")
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=1,
+            help="Listener processes sharing the port (SO_REUSEPORT), e.g. one per core.",
+        )
+        parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.BILLINGDESK_INBOUND_DOMAIN:
@@ -44,6 +54,10 @@ class Command(BaseCommand):
                 "Keep LMTP on a local address or a unix-only network.",
                 returncode=2,
             )
+        if not 1 <= options["processes"] <= 64:
+            raise CommandError("--processes is between 1 and 64.", returncode=2)
+        if options["processes"] > 1 and options["port"] == 0:
+            raise CommandError("--processes needs a fixed --port (not 0).", returncode=2)
         if options["require_starttls"] and not cert:
             raise CommandError("--require-starttls needs --tls-cert and --tls-key.", returncode=2)
         try:
@@ -59,6 +73,7 @@ class Command(BaseCommand):
             tls=tls,
             require_starttls=options["require_starttls"],
             server_hostname=options["hostname"],
+            reuse_port=options["reuse_port"] or options["processes"] > 1,
         )
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -69,6 +84,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"cannot listen on {options['host']}:{options['port']}: {exc}"
             ) from exc
+        children = [self._spawn(options) for _ in range(options["processes"] - 1)]
+        processes_note = f" ({options['processes']} processes)" if children else ""
         protocol = "LMTP" if options["lmtp"] else "SMTP"
         server = controller.server
         sockets = getattr(server, "sockets", None) or []
@@ -76,10 +93,36 @@ class Command(BaseCommand):
         self.stdout.write(
             f"mail-in: {protocol} on {options['host']}:{port} for "
             f"@{settings.BILLINGDESK_INBOUND_DOMAIN}"
-            f"{' (STARTTLS)' if tls else ''}",
+            f"{' (STARTTLS)' if tls else ''}"
+            f"{processes_note}",
         )
         self.stdout.flush()
+        died: list[int] = []
         try:
-            stop.wait()
+            while not stop.wait(1.0):
+                died = [c.returncode for c in children if c.poll() is not None]
+                if died:  # a listener died: stop them all (the supervisor restarts us)
+                    stop.set()
         finally:
+            for child in children:
+                child.terminate()
             controller.stop()
+            for child in children:
+                child.wait(timeout=30)
+        if died:
+            raise CommandError(f"a listener process exited ({died[0]}); stopped", returncode=1)
+
+    @staticmethod
+    def _spawn(options: dict[str, Any]) -> subprocess.Popen[bytes]:
+        """Another listener process on the same port (the same options, sharing it)."""
+        argv = [sys.executable, "-m", "billingdesk", "mail-in", "--reuse-port"]
+        argv += ["--host", options["host"], "--port", str(options["port"])]
+        if options["lmtp"]:
+            argv.append("--lmtp")
+        if options["tls_cert"]:
+            argv += ["--tls-cert", options["tls_cert"], "--tls-key", options["tls_key"]]
+        if options["require_starttls"]:
+            argv.append("--require-starttls")
+        if options["hostname"]:
+            argv += ["--hostname", options["hostname"]]
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # noqa: S603 - our own argv

@@ -9,7 +9,7 @@ import pytest
 
 from billingdesk.core.mailroute import address_is_ours, address_route, reply_address, route_verify
 from billingdesk.inbound.pan import luhn_valid, redact
-from billingdesk.inbound.parse import html_to_text, parse, redact_mime, reply_text
+from billingdesk.inbound.parse import html_to_text, parse, redact_bytes, redact_mime, reply_text
 
 
 @pytest.mark.parametrize(
@@ -70,6 +70,34 @@ def test_redact_mime_covers_quoted_printable_base64_and_subject() -> None:
     parsed = parse(out)
     assert "ending 1111" in parsed.text and "é" in parsed.text
     assert "ending 4242" in parsed.header("Subject")
+
+
+def test_message_ids_and_boundaries_are_not_taken_for_cards() -> None:
+    """make_msgid's random part and email's random boundary are Luhn-valid one time in ten:
+    masking them broke threading (In-Reply-To no longer named the receipt) and MIME."""
+    luhn_id = "<176500000012.4242.4111111111111111.doc5@shop.example>"
+    boundary = "===============4012888888881881=="
+    msg = EmailMessage()
+    msg["From"] = "a@example.org"
+    msg["To"] = "billing@reply.example"
+    msg["Message-ID"] = "<5555555555554444@example.org>"
+    msg["In-Reply-To"] = luhn_id
+    msg["References"] = "<older@shop.example> " + luhn_id
+    msg.set_content("my card 4242 4242 4242 4242")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="a.pdf")
+    msg.set_boundary(boundary)
+    out, count = redact_mime(msg.as_bytes())
+    assert count == 1  # the card in the text, nothing else
+    parsed = parse(out)
+    assert parsed.message_ids("In-Reply-To") == [luhn_id]
+    assert parsed.message_ids("References")[-1] == luhn_id
+    assert parsed.header("Message-ID") == "<5555555555554444@example.org>"
+    assert parsed.message.get_boundary() == boundary
+    assert [a.filename for a in parsed.attachments] == ["a.pdf"]
+    assert "4242 4242" not in parsed.text and "ending 4242" in parsed.text
+    # The same on a cut message masked on its bytes alone
+    cut, count = redact_bytes(msg.as_bytes()[:-40])
+    assert count == 1 and luhn_id.encode() in cut and boundary.encode() in cut
 
 
 def test_unparseable_bytes_are_masked_on_the_bytes() -> None:

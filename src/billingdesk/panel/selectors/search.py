@@ -190,7 +190,8 @@ def person_search(
             # Charge, payment intent and order ids have indexes of their own; the other ids
             # are unique per account, so they are looked up through (account, gateway id).
             resolve_args["transaction_id"] = text
-            resolve_args["order_id"] = text
+            # Shops show an order as "#1042" (WooCommerce, Shopify): the number is 1042.
+            resolve_args["order_id"] = text.removeprefix("#") or text
             _ids_per_account(found, text)
         elif kind is QueryKind.NAME:
             truncated |= _names(found, text, limit, account)

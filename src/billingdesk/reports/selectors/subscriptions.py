@@ -7,9 +7,11 @@ lasts (a year: 12; a week: 12/52; a day: 12/365; times ``interval_count``). Subs
 a trial (status trialing, or a trial end still ahead) count for nothing; active and past-due
 ones count. Sums stay exact (fractions) and are rounded half up once per currency.
 
-The mirror keeps each subscription's current state, not its history: new MRR is the MRR of
-subscriptions that started in the period, churned MRR that of those that ended in it, both
-at their current price; expansion and contraction need the price history and are not given.
+New MRR is the MRR of subscriptions that started in the period, churned MRR that of those
+that ended in it, both at their current price. Expansion and contraction come from the price
+history the mirror's writes keep (``reports.prices``): a subscription counted at the start
+and still running at the end whose monthly price at the end differs from the one at the
+start moved by the difference (up: expansion; down: contraction).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.utils import timezone
 from billingdesk.actions.models import ActionKind, ActionRequest
 from billingdesk.billing.models import Discount, Subscription
 from billingdesk.gateways.interface import SubscriptionStatus
+from billingdesk.reports.models import SubscriptionPrice
 from billingdesk.reports.rollups import day_start
 
 COUNTED = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
@@ -209,6 +212,10 @@ class Movement:
     churned_count: int = 0
     start_mrr: int = 0
     start_count: int = 0
+    expansion_mrr: int = 0
+    expansion_count: int = 0
+    contraction_mrr: int = 0  # positive: how much MRR was lost to lower prices
+    contraction_count: int = 0
 
     @property
     def logo_churn(self) -> Fraction | None:
@@ -279,6 +286,7 @@ def movement_report(*, start: date, end: date) -> MovementReport:
     moves: dict[str, Movement] = {}
     exact: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
     churned: list[Subscription] = []
+    changes = _price_changes(begin, finish)
     for sub in touched.iterator(chunk_size=2000):
         started = max(filter(None, (sub.gateway_created_at, sub.trial_end)))
         ended = _ended_at(sub)
@@ -294,11 +302,53 @@ def movement_report(*, start: date, end: date) -> MovementReport:
             move.churned_count += 1
             exact[(sub.currency, "churned")] += price
             churned.append(sub)
+        elif started < begin and (sub.account_id, sub.gateway_id) in changes:
+            before, after = changes[(sub.account_id, sub.gateway_id)]
+            if before is not None and after != before:
+                kind = "expansion" if after > before else "contraction"
+                exact[(sub.currency, kind)] += abs(after - before)
+                if kind == "expansion":
+                    move.expansion_count += 1
+                else:
+                    move.contraction_count += 1
     for move in moves.values():
+        move.expansion_mrr = round_minor(exact[(move.currency, "expansion")])
+        move.contraction_mrr = round_minor(exact[(move.currency, "contraction")])
         move.start_mrr = round_minor(exact[(move.currency, "start")])
         move.new_mrr = round_minor(exact[(move.currency, "new")])
         move.churned_mrr = round_minor(exact[(move.currency, "churned")])
     return MovementReport(start, end, [moves[c] for c in sorted(moves)], _cancellations(churned))
+
+
+def _price_changes(
+    begin: datetime, finish: datetime
+) -> dict[tuple[Any, str], tuple[Fraction | None, Fraction]]:
+    """For each subscription whose price history has a row in [begin, finish): its monthly
+    price just before ``begin`` (None when first seen in the period) and at ``finish``."""
+    keys = set(
+        SubscriptionPrice.objects.filter(at__gte=begin, at__lt=finish)
+        .values_list("account_id", "subscription_ref")
+        .distinct()
+    )
+    if not keys:
+        return {}
+    by_account: dict[Any, list[str]] = defaultdict(list)
+    for account, ref in keys:
+        by_account[account].append(ref)
+    wanted = Q()
+    for account, refs in by_account.items():
+        wanted |= Q(account_id=account, subscription_ref__in=refs)
+    rows = (
+        SubscriptionPrice.objects.filter(wanted, at__lt=finish)
+        .order_by("account_id", "subscription_ref", "at", "pk")
+        .values_list("account_id", "subscription_ref", "at", "mrr_num", "mrr_den")
+    )
+    out: dict[tuple[Any, str], tuple[Fraction | None, Fraction]] = {}
+    for account, ref, at, num, den in rows.iterator(chunk_size=2000):
+        price = Fraction(num, den)
+        before = out[(account, ref)][0] if (account, ref) in out else None
+        out[(account, ref)] = (price if at < begin else before, price)
+    return out
 
 
 def _cancellations(churned: list[Subscription]) -> list[Cancellation]:

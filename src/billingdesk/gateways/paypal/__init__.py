@@ -1,0 +1,1 @@
+"""PayPal gateway connector (a Django app so it registers itself at start-up)."""

@@ -1,0 +1,1 @@
+"""WooCommerce gateway connector (a Django app so it registers itself at start-up)."""
