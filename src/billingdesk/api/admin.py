@@ -28,13 +28,19 @@ from billingdesk.api.webhooks.services import (
     endpoint_rotate_secret,
 )
 from billingdesk.core.admin import ReadOnlyMixin
-from billingdesk.core.errors import InvalidRequest
+from billingdesk.core.errors import InvalidRequest, NotAllowed
 from billingdesk.core.outbound import url_check
 
 
 class ApiKeyForm(forms.ModelForm[ApiKey]):
     scope_choices = forms.MultipleChoiceField(
         label=gettext_lazy("Scopes"), choices=Scope.choices, widget=forms.CheckboxSelectMultiple
+    )
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role (with the actions scope)"),
+        choices=[("agent", gettext_lazy("agent")), ("finance", gettext_lazy("finance"))],
+        required=False,
+        help_text=gettext_lazy("Finance may also approve or deny requests above agents' limits."),
     )
 
     class Meta:
@@ -63,7 +69,10 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            return ["name", "scope_choices", "expires_at", "allowed_ips", "rate_limit_per_minute"]
+            return [
+                "name", "scope_choices", "role", "expires_at", "allowed_ips",
+                "rate_limit_per_minute",
+            ]  # fmt: skip
         return [
             "name", "prefix", "scopes", "expires_at", "allowed_ips", "rate_limit_per_minute",
             "last_used_at", "revoked_at", "created_at",
@@ -80,6 +89,7 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
                 allowed_ips=data["allowed_ips"],
                 rate_limit_per_minute=data["rate_limit_per_minute"],
                 created_by=request.user if isinstance(request.user, User) else None,
+                role=data["role"] if "actions" in data["scope_choices"] else "",
             )  # fmt: skip
         except InvalidRequest as exc:
             messages.error(request, exc.message)
@@ -178,6 +188,12 @@ class WebhookDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin[WebhookDelivery]):
 
     @admin.action(description=gettext_lazy("Send again"))
     def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        queued = 0
         for delivery in queryset:
-            delivery_replay(delivery=delivery)
-        messages.success(request, _("%(n)d delivery(ies) queued.") % {"n": queryset.count()})
+            try:
+                delivery_replay(delivery=delivery)
+            except NotAllowed as exc:
+                messages.error(request, f"{delivery}: {exc.message}")
+                continue
+            queued += 1
+        messages.success(request, _("%(n)d delivery(ies) queued.") % {"n": queued})

@@ -69,6 +69,22 @@ def scopes_clean(scopes: Iterable[str]) -> list[str]:
     return wanted
 
 
+KEY_ROLES = (Role.AGENT, Role.FINANCE)
+
+
+def role_clean(role: str, scopes: list[str]) -> Role:
+    """Actions run with an agent's (or finance's) rights and limits; other keys act on nothing."""
+    if Scope.ACTIONS not in scopes:
+        if role and role != Role.READ_ONLY:
+            raise InvalidRequest("only a key with the 'actions' scope can have a role")
+        return Role.READ_ONLY
+    if not role:
+        return Role.AGENT
+    if role not in KEY_ROLES:
+        raise InvalidRequest(f"a key's role is one of {', '.join(KEY_ROLES)}")
+    return Role(role)
+
+
 def apikey_create(
     *,
     name: str,
@@ -77,8 +93,14 @@ def apikey_create(
     allowed_ips: str = "",
     rate_limit_per_minute: int = 120,
     created_by: User | None = None,
+    role: str = "",
 ) -> tuple[ApiKey, str]:
-    """A new key and its full text, which is never shown again."""
+    """A new key and its full text, which is never shown again.
+
+    ``role`` is the service identity's role for the action rules: ``agent`` (the default for
+    a key with ``actions``: agents' limits and approvals apply) or ``finance`` (also decides
+    approval requests); a key without ``actions`` is read-only.
+    """
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidRequest("a key needs a name of 1 to 200 characters")
@@ -88,6 +110,7 @@ def apikey_create(
         raise InvalidRequest("the rate limit must be between 1 and 100000 requests a minute")
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidRequest("the expiry must be in the future")
+    role = role_clean(role, clean_scopes)
     prefix = secrets.token_hex(PREFIX_LENGTH // 2)
     secret = secrets.token_urlsafe(32)
     try:
@@ -97,8 +120,6 @@ def apikey_create(
             )
             user.set_unusable_password()
             user.save(update_fields=["password"])
-            # Actions run with an agent's rights and limits; other keys act on nothing.
-            role = Role.AGENT if Scope.ACTIONS in clean_scopes else Role.READ_ONLY
             AgentProfile.objects.create(user=user, role=role)
             key = ApiKey.objects.create(
                 name=name,

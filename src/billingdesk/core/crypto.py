@@ -61,7 +61,8 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     description = "Text encrypted at rest"
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
-        return None if value is None or value == "" else decrypt(value)
+        # An empty column stays empty (not None): a NOT NULL column must save back as it was.
+        return value if value is None or value == "" else decrypt(value)
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)

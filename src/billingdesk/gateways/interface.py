@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -326,6 +327,27 @@ class ActionResult:
     objects: list[GatewayObject]
     request_id: str = ""
     url: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ActionContext:
+    """Who asks for the action being called and why, beyond the interface's arguments (ids,
+    amounts, the reason code): set by the action service around its gateway call, read by
+    connectors that pass it on (the custom gateway's action webhook sends it to the
+    merchant). Empty outside an action."""
+
+    request_id: int | None = None
+    agent_name: str = ""
+    agent_email: str = ""
+    approver_name: str = ""
+    reason_code: str = ""
+    reason_text: str = ""
+
+
+action_context: ContextVar[ActionContext] = ContextVar(
+    "action_context",
+    default=ActionContext(),  # noqa: B039 (immutable)
+)
 
 
 def _missing(connector: Connector, what: str) -> CapabilityMissing:

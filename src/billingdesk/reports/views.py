@@ -32,7 +32,7 @@ from billingdesk.core.html import SafeString
 from billingdesk.core.labels import label
 from billingdesk.core.money import active_locale, day_format, money_format
 from billingdesk.reports.charts import bar_chart
-from billingdesk.reports.export import Sheet, csv_response, major, xlsx_response
+from billingdesk.reports.export import Sheet, audit_csv, csv_response, major, xlsx_response
 from billingdesk.reports.forms import (
     AuditForm,
     InvoiceStatusForm,
@@ -569,51 +569,7 @@ def audit_page_view(request: HttpRequest) -> HttpResponseBase:
         account=data["account"],
     )
     if request.GET.get("format") == "csv":
-        header = [
-            "seq",
-            "at",
-            "actor",
-            "approver",
-            "action",
-            "result",
-            "account",
-            "person",
-            "target_kind",
-            "target_id",
-            "amount_minor",
-            "currency",
-            "reason_code",
-            "reason_text",
-            "gateway_request_id",
-            "ip",
-            "hash",
-        ]
-        return csv_response(
-            "audit.csv",
-            header,
-            (
-                [
-                    e.seq,
-                    e.at.isoformat(),
-                    e.actor_name,
-                    e.approver_name,
-                    e.action,
-                    e.result,
-                    e.account_id or "",
-                    e.person_id or "",
-                    e.target_kind,
-                    e.target_id,
-                    e.amount if e.amount is not None else "",
-                    e.currency,
-                    e.reason_code,
-                    e.reason_text,
-                    e.gateway_request_id,
-                    e.ip or "",
-                    e.hash,
-                ]
-                for e in entries.iterator(chunk_size=2000)
-            ),
-        )
+        return audit_csv(entries)
     page = audit_page(entries, data["page"] or 1)
     query = request.GET.copy()
     query.pop("page", None)

@@ -15,6 +15,7 @@ from billingdesk.actions.rules import User
 from billingdesk.actions.services.auditing import _audit
 from billingdesk.actions.services.calls import _run
 from billingdesk.actions.services.submit import _lock_target, _recheck
+from billingdesk.actions.signals import action_recorded
 from billingdesk.core.errors import InvalidRequest, NotAllowed, NotFound, UserFacingError
 
 Status = ActionRequest.Status
@@ -101,6 +102,10 @@ def approval_decide(
                 request.status = Status.RUNNING
                 request.claimed_at = timezone.now()
                 request.save()
+                action_recorded.send(
+                    sender=ActionRequest, request=request, result="approved",
+                    action=f"{request.kind}.approval",
+                )  # fmt: skip
     if refusal is not None:
         if request.status == Status.PENDING_APPROVAL:  # still waiting for someone who may
             _audit(request, actor=request.requested_by, approver=user, result="refused", ip=ip,

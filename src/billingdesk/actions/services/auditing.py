@@ -8,6 +8,7 @@ from typing import Any
 from billingdesk.actions.audit import actor_label, audit_record
 from billingdesk.actions.models import ActionKind, ActionRequest
 from billingdesk.actions.rules import User, target_person_id
+from billingdesk.actions.signals import action_recorded
 from billingdesk.billing.models import Mirrored
 from billingdesk.core.errors import UserFacingError
 
@@ -55,6 +56,9 @@ def _audit(
         detail=source + (detail or request.error),
         ip=ip,
         request=request,
+    )
+    action_recorded.send(
+        sender=ActionRequest, request=request, result=result, action=action or request.kind
     )
 
 

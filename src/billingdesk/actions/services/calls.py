@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
+from billingdesk.actions.audit import actor_label
 from billingdesk.actions.models import ActionFile, ActionKind, ActionRequest
 from billingdesk.actions.rules import TARGETS, target_connector
 from billingdesk.actions.services.auditing import _audit
@@ -25,7 +26,7 @@ from billingdesk.core.errors import (
     OperationalError,
     UserFacingError,
 )
-from billingdesk.gateways.interface import ActionResult, Connector
+from billingdesk.gateways.interface import ActionContext, ActionResult, Connector, action_context
 
 logger = logging.getLogger(__name__)
 Status = ActionRequest.Status
@@ -129,7 +130,20 @@ def _target_of(request: ActionRequest) -> Mirrored:
 def gateway_call(request: ActionRequest) -> ActionResult:
     """Ask the gateway to do what the request says (outside any transaction)."""
     target = _target_of(request)
-    return _call(target_connector(target), request, target, request.params)
+    token = action_context.set(
+        ActionContext(
+            request_id=request.pk,
+            agent_name=actor_label(request.requested_by) if request.requested_by else "",
+            agent_email=getattr(request.requested_by, "email", "") or "",
+            approver_name=actor_label(request.approved_by) if request.approved_by else "",
+            reason_code=request.reason_code,
+            reason_text=request.reason_text,
+        )
+    )
+    try:
+        return _call(target_connector(target), request, target, request.params)
+    finally:
+        action_context.reset(token)
 
 
 def _run(request: ActionRequest, *, actor: Any, approver: Any, ip: str | None) -> ActionRequest:

@@ -152,6 +152,8 @@ def test_a_refund_on_a_pushed_charge_goes_through_the_merchants_action_webhook(
     sent = json.loads(receiver.requests[0]["body"])
     assert sent["action"] == "refund" and sent["params"]["amount"] == 900
     assert sent["object"]["id"] == "order-9001"
+    assert sent["reason"] == {"code": "duplicate", "text": "twice"}
+    assert sent["agent"]["name"].startswith("API key") and sent["agent"]["approved_by"] == ""
     assert receiver.requests[0]["headers"]["webhook-id"].startswith("act_")
     charge.refresh_from_db()
     assert (charge.amount_refunded, charge.status) == (900, "partially_refunded")
@@ -204,6 +206,35 @@ def test_only_enabled_actions_are_offered(custom: Any) -> None:
     connector = connector_for(account)
     assert connector.supports(Capability.REFUND)
     assert not connector.supports(Capability.VOID)
+    assert not connector.supports(Capability.APPLY_COUPON)
+
+
+def test_create_subscription_and_apply_coupon_go_to_the_merchant(
+    api: Api, custom: Any, receiver: Receiver
+) -> None:
+    from billingdesk.gateways.interface import Capability
+    from billingdesk.gateways.registry import connector_for
+
+    account, secret = custom
+    account.credentials = {**account.credentials, "actions": "create_subscription,apply_coupon"}
+    account.save(update_fields=["credentials"])
+    _push(api("push"), account, [CUSTOMER])
+    receiver.handle = None
+    receiver.replies = [(200, {"objects": [], "request_id": "m-1"}), (409, {"message": "Expired."})]
+    connector = connector_for(account)
+    assert connector.supports(Capability.CREATE_SUBSCRIPTION)
+    assert connector.supports(Capability.APPLY_COUPON) and not connector.supports(Capability.REFUND)
+    made = connector.subscription_create(customer_id="u-17", plan="pro", idempotency_key="sub-k1")
+    assert made.request_id == "m-1"
+    sent = Webhook(secret).verify(receiver.requests[0]["body"], receiver.requests[0]["headers"])
+    assert sent["action"] == "create_subscription" and sent["params"]["plan"] == "pro"
+    assert sent["object"]["email"] == "zoe@example.com"
+    from billingdesk.core.errors import NotAllowed
+
+    with pytest.raises(NotAllowed, match="Expired"):
+        connector.coupon_apply(coupon_id="SPRING", customer_id="u-17", idempotency_key="cp-k1")
+    sent = json.loads(receiver.requests[1]["body"])
+    assert (sent["action"], sent["params"]) == ("apply_coupon", {"coupon_id": "SPRING"})
 
 
 # --- outgoing event webhooks ---------------------------------------------------------------

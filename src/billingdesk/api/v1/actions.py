@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Header, Router, Schema
+from ninja import Field, Header, Router, Schema, Status
 
 from billingdesk.accounts.throttle import client_ip
 from billingdesk.actions.keys import action_key_for_client
@@ -113,7 +113,7 @@ def submit(
     idempotency_key: str = Header(  # type: ignore[type-arg]
         ..., alias="Idempotency-Key", min_length=8, max_length=200
     ),
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     user = key_of(request).user
     done = action_submit(
         user=user,
@@ -126,7 +126,7 @@ def submit(
         ip=client_ip(request) or None,
     )
     finished = done.status in (ActionRequest.Status.SUCCEEDED, ActionRequest.Status.FAILED)
-    return (200 if finished else 202), request_out(done)
+    return Status(200 if finished else 202, request_out(done))
 
 
 @router.get("/actions/{request_id}", response={200: RequestOut, **ERRORS}, summary="One request")

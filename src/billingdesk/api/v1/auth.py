@@ -30,4 +30,5 @@ def key_of(request: HttpRequest) -> ApiKey:
 READ = KeyAuth(Scope.READ)
 ACTIONS = KeyAuth(Scope.ACTIONS)
 PUSH = KeyAuth(Scope.PUSH)
+REPORTS = KeyAuth(Scope.REPORTS)
 ADMIN = KeyAuth(Scope.ADMIN)

@@ -7,10 +7,13 @@ the last page) and ``limit`` (1 to 200). Each view parses, calls one selector, r
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, set_response_etag
 from ninja import Field as F
 from ninja import Query, Router, Schema
 
@@ -19,12 +22,16 @@ from billingdesk.api.v1 import schemas as s
 from billingdesk.api.v1.auth import READ
 from billingdesk.api.v1.errors import ERRORS
 from billingdesk.billing.models import Charge, Invoice, Refund, Subscription
-from billingdesk.core.errors import NotFound
+from billingdesk.core.errors import InvalidRequest, NotFound
 from billingdesk.documents.models import Document
 from billingdesk.documents.views import pdf_response
 from billingdesk.panel.selectors import panel_data, person_search
+from billingdesk.reports.export import audit_csv
+from billingdesk.reports.selectors.agents import audit_entries
 
 router = Router(auth=READ, tags=["read"])
+# Before any entry: the audit log's "all time" when no period is asked for.
+AUDIT_EPOCH = date(2000, 1, 1)
 
 
 def _ok(schema: Any) -> dict[int, Any]:
@@ -173,29 +180,52 @@ def documents_list(request: HttpRequest, f: Query[DocumentFilters]) -> dict[str,
     openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}},
 )
 def document_pdf(request: HttpRequest, document_id: s.Id) -> HttpResponse:
-    return pdf_response(_get(Document, document_id))
+    response = pdf_response(_get(Document, document_id))
+    set_response_etag(response)
+    return get_conditional_response(request, etag=response["ETag"], response=response) or response
 
 
 class AuditFilters(s.PageParams):
+    start: date | None = F(None, description="first day (the reporting time zone), included")
+    end: date | None = F(None, description="last day, included")
+    account: uuid.UUID | None = None
     person: s.Id | None = None
     action: str | None = F(None, max_length=60)
     result: str | None = F(None, max_length=30)
     target_id: str | None = F(None, max_length=255)
-    actor: str | None = F(None, max_length=300)
+    actor: str | None = F(None, max_length=150, description="part of the actor's name")
+
+
+def _audit_rows(f: AuditFilters) -> QuerySet[AuditEntry]:
+    """The reports app's audit selector, over all time unless a period is given."""
+    end = f.end or timezone.localdate() + timedelta(days=1)
+    start = f.start or AUDIT_EPOCH
+    if start > end:
+        raise InvalidRequest("The period starts after it ends.")
+    return audit_entries(
+        start=start, end=end, actor=f.actor or "", action=f.action or "",
+        result=f.result or "", target=f.target_id or "", person=f.person,
+        account=f.account,
+    )  # fmt: skip
 
 
 @router.get("/audit", response=_ok(AuditPage), summary="The audit log")
 def audit_list(request: HttpRequest, f: Query[AuditFilters]) -> dict[str, Any]:
-    rows = AuditEntry.objects.all()
-    for name in ("action", "result", "target_id"):
-        if getattr(f, name):
-            rows = rows.filter(**{name: getattr(f, name)})
-    if f.person is not None:
-        rows = rows.filter(person_id=f.person)
-    if f.actor:
-        rows = rows.filter(actor_name__icontains=f.actor)
-    found, cursor = s.page_of(rows, f, key="seq")
+    found, cursor = s.page_of(_audit_rows(f), f, key="seq")
     return {"items": [_audit_out(e) for e in found], "next_cursor": cursor}
+
+
+@router.get(
+    "/audit/export",
+    response={200: None, **ERRORS},
+    summary="The audit log as CSV",
+    description="Every entry matching the filters (``cursor`` and ``limit`` are ignored), "
+    "newest first, the columns of the reports' audit export; text cells that a spreadsheet "
+    "would run as a formula are prefixed with an apostrophe.",
+    openapi_extra={"responses": {200: {"content": {"text/csv": {}}}}},
+)
+def audit_export(request: HttpRequest, f: Query[AuditFilters]) -> StreamingHttpResponse:
+    return audit_csv(_audit_rows(f))
 
 
 def _audit_out(e: AuditEntry) -> dict[str, Any]:

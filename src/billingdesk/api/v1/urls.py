@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 from ninja.parser import Parser
 
-from billingdesk.api.v1 import actions, errors, push, read
+from billingdesk.api.v1 import actions, approvals, errors, push, read, reports, webhooks
 from billingdesk.core.parsing import json_loads
 
 
@@ -21,7 +22,32 @@ class SafeParser(Parser):
         return json_loads(request.body)
 
 
-api = NinjaAPI(
+class ConditionalApi(NinjaAPI):
+    """Every successful read carries an ``ETag`` (a digest of its body); a ``GET`` sending it
+    back in ``If-None-Match`` is answered ``304 Not Modified`` with no body."""
+
+    def create_response(
+        self,
+        request: HttpRequest,
+        data: Any,
+        *,
+        status: int | None = None,
+        temporal_response: HttpResponse | None = None,
+    ) -> HttpResponse:
+        response = super().create_response(
+            request, data, status=status, temporal_response=temporal_response
+        )
+        if request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return response
+        set_response_etag(response)
+        response["Cache-Control"] = "private, no-cache"
+        patch_vary_headers(response, ["Authorization"])
+        return (
+            get_conditional_response(request, etag=response["ETag"], response=response) or response
+        )
+
+
+api = ConditionalApi(
     title="billingdesk API",
     version="1",
     description=(
@@ -39,4 +65,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", read.router)
 api.add_router("/", actions.router)
+api.add_router("/", approvals.router)
 api.add_router("/", push.router)
+api.add_router("/", reports.router)
+api.add_router("/", webhooks.router)

@@ -1,4 +1,5 @@
-"""The mirror's changes as events: ``<kind>.created`` and ``<kind>.updated``.
+"""The mirror's changes as events (``<kind>.created`` and ``<kind>.updated``), and the action
+service's as ``action.<result>`` and ``approval.<requested|approved|denied|refused>``.
 
 Runs inside the upsert transaction: the events commit with the change (stored before they
 are sent) and their delivery jobs are enqueued after it. Nothing is read when no endpoint is
@@ -11,9 +12,12 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from billingdesk.actions.models import ActionRequest
+from billingdesk.actions.signals import action_recorded
 from billingdesk.api.models import WebhookEndpoint
 from billingdesk.api.v1 import schemas
-from billingdesk.api.webhooks.services import event_emit
+from billingdesk.api.v1.actions import request_out
+from billingdesk.api.webhooks.services import Event, event_emit, events_emit
 from billingdesk.billing.models import Charge, Dispute, Invoice, Refund, Subscription
 from billingdesk.billing.signals import mirror_changed
 from billingdesk.gateways.interface import ObjectKind
@@ -48,8 +52,35 @@ def on_mirror_changed(
         return
     model, render = found
     fresh = set(created)
-    for row in model.objects.filter(pk__in=[*created, *updated]).defer("raw").order_by("pk"):
-        verb = "created" if row.pk in fresh else "updated"
-        event_emit(
-            event_type=f"{kind.value}.{verb}", data=render(row), object_key=f"{kind.value}:{row.pk}"
-        )
+    rows = model.objects.filter(pk__in=[*created, *updated]).defer("raw").order_by("pk")
+    events_emit(
+        [
+            Event(
+                f"{kind.value}.{'created' if row.pk in fresh else 'updated'}",
+                render(row),
+                f"{kind.value}:{row.pk}",
+            )
+            for row in rows
+        ]
+    )
+
+
+# The results of an approval request; every other result is the action's own.
+_APPROVAL = {"approval_requested": "requested", "approved": "approved", "denied": "denied"}
+
+
+@receiver(action_recorded, dispatch_uid="api.on_action_recorded")
+def on_action_recorded(
+    sender: Any, *, request: ActionRequest, result: str, action: str, **_: Any
+) -> None:
+    """``approval.*`` for the approval steps, ``action.<result>`` for the rest."""
+    if result in _APPROVAL:
+        event_type = f"approval.{_APPROVAL[result]}"
+    elif action.endswith(".approval"):
+        event_type = f"approval.{result}"
+    else:
+        event_type = f"action.{result}"
+    if not WebhookEndpoint.objects.filter(is_active=True).exists():
+        return
+    data = {**request_out(request), "result": result, "action": action}
+    event_emit(event_type=event_type, data=data, object_key=f"action:{request.pk}")

@@ -16,6 +16,7 @@ import json
 import logging
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from billingdesk.api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
-from billingdesk.core.errors import InvalidRequest
+from billingdesk.core.errors import InvalidRequest, NotAllowed
 from billingdesk.core.outbound import outbound_post, signing_secret_new, url_check
 
 logger = logging.getLogger(__name__)
@@ -35,14 +36,43 @@ Status = WebhookDelivery.Status
 ROTATION_OVERLAP = timedelta(hours=24)
 
 
-def endpoint_create(*, url: str, event_types: list[str], description: str = "") -> WebhookEndpoint:
-    url_check(url)
+def event_types_clean(event_types: list[str]) -> list[str]:
     for name in event_types:
         if not name or len(name) > 60 or not all(c.isalnum() or c in "._*" for c in name):
             raise InvalidRequest(f"{name!r} is not an event type (e.g. charge.updated, charge.*)")
+    return list(dict.fromkeys(event_types))
+
+
+def endpoint_create(*, url: str, event_types: list[str], description: str = "") -> WebhookEndpoint:
+    url_check(url)
     return WebhookEndpoint.objects.create(
-        url=url, event_types=event_types, description=description, secret=signing_secret_new()
-    )
+        url=url, event_types=event_types_clean(event_types), description=description,
+        secret=signing_secret_new(),
+    )  # fmt: skip
+
+
+def endpoint_update(
+    *,
+    endpoint: WebhookEndpoint,
+    url: str | None = None,
+    event_types: list[str] | None = None,
+    description: str | None = None,
+    is_active: bool | None = None,
+) -> WebhookEndpoint:
+    """Change what is given; turning an endpoint back on forgets why it was turned off."""
+    if url is not None:
+        url_check(url)
+        endpoint.url = url
+    if event_types is not None:
+        endpoint.event_types = event_types_clean(event_types)
+    if description is not None:
+        endpoint.description = description
+    if is_active is not None:
+        if is_active and not endpoint.is_active:
+            endpoint.disabled_reason, endpoint.failing_since = "", None
+        endpoint.is_active = is_active
+    endpoint.save()
+    return endpoint
 
 
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
@@ -54,27 +84,54 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
     return str(endpoint.secret)
 
 
+@dataclass(frozen=True)
+class Event:
+    event_type: str
+    data: dict[str, Any]
+    object_key: str = ""  # "charge:12": deliveries about one object are sent in order
+
+
 def event_emit(*, event_type: str, data: dict[str, Any], object_key: str = "") -> int:
     """Store one event and its deliveries (call inside the change's transaction)."""
-    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(event_type)]
-    if not endpoints:
+    return events_emit([Event(event_type, data, object_key)])
+
+
+def events_emit(events: list[Event]) -> int:
+    """Store events and their deliveries, in order, with one read of the endpoints and bulk
+    inserts; each delivery's job joins the transaction (database queue) or follows its
+    commit (other queues). The number of deliveries."""
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
+    wanted = [(event, [e for e in endpoints if e.wants(event.event_type)]) for event in events]
+    wanted = [(event, targets) for event, targets in wanted if targets]
+    if not wanted:
         return 0
     from billingdesk.api.webhooks.tasks import webhook_deliver_task
-    from billingdesk.core.tasks import enqueue_on_commit
+    from billingdesk.core.tasks import enqueue_in_transaction
 
-    msg_id = "msg_" + uuid.uuid4().hex
-    body = json.dumps(
-        {"type": event_type, "timestamp": timezone.now().isoformat(), "data": data},
-        separators=(",", ":"),
-        default=str,
+    now = timezone.now()
+    messages = WebhookMessage.objects.bulk_create(
+        [
+            WebhookMessage(
+                msg_id="msg_" + uuid.uuid4().hex, event_type=event.event_type,
+                object_key=event.object_key, created_at=now,
+                body=json.dumps(
+                    {"type": event.event_type, "timestamp": now.isoformat(), "data": event.data},
+                    separators=(",", ":"), default=str,
+                ),
+            )
+            for event, _targets in wanted
+        ]
+    )  # fmt: skip
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(endpoint=endpoint, message=message, created_at=now)
+            for message, (_event, targets) in zip(messages, wanted, strict=True)
+            for endpoint in targets
+        ]
     )
-    message = WebhookMessage.objects.create(
-        msg_id=msg_id, event_type=event_type, object_key=object_key, body=body
-    )
-    for endpoint in endpoints:
-        delivery = WebhookDelivery.objects.create(endpoint=endpoint, message=message)
-        enqueue_on_commit(webhook_deliver_task, delivery.pk)
-    return len(endpoints)
+    for delivery in deliveries:
+        enqueue_in_transaction(webhook_deliver_task, delivery.pk)
+    return len(deliveries)
 
 
 def signature(endpoint: WebhookEndpoint, msg_id: str, at: datetime, body: str) -> str:
@@ -162,9 +219,13 @@ def delivery_attempt(*, delivery_id: int) -> float | None:
 
 
 def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
-    """Send a delivery again (same webhook-id), whatever became of it."""
+    """Send a delivery again (same webhook-id), whatever became of it, unless its endpoint
+    is turned off (turn it back on first: ``NotAllowed``)."""
     from billingdesk.api.webhooks.tasks import webhook_deliver_task
     from billingdesk.core.tasks import enqueue_on_commit
+
+    if not WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, is_active=True).exists():
+        raise NotAllowed("This endpoint is turned off; turn it back on to send again.")
 
     with transaction.atomic():
         delivery.status = Status.PENDING

@@ -5,7 +5,13 @@ so a retry carries the same id), ``webhook-timestamp`` and ``webhook-signature``
 (Standard Webhooks, HMAC-SHA256 with the account's ``signing_secret``), and the JSON body::
 
     {"type": "action.refund", "action": "refund", "idempotency_key": "...",
-     "params": {"amount": 500, "reason": "..."}, "object": {<the record as pushed>}}
+     "params": {"amount": 500, "reason": "..."},
+     "reason": {"code": "duplicate", "text": "charged twice"},
+     "agent": {"name": "Ana (ana)", "email": "ana@shop.example", "approved_by": ""},
+     "object": {<the record as pushed>}}
+
+``reason`` and ``agent`` (who asked; ``approved_by`` when finance approved it) come from the
+action service's ``gateways.interface.action_context``.
 
 Answers (docs/gateways/custom.md):
 
@@ -60,7 +66,8 @@ def signed_headers(secret: str, msg_id: str, body: str) -> dict[str, str]:
 
 def action_call(
     *, url: str, secret: str, action: str, idempotency_key: str, params: dict[str, Any],
-    obj: dict[str, Any],
+    obj: dict[str, Any], agent: dict[str, str] | None = None,
+    reason: dict[str, str] | None = None,
 ) -> gw.ActionResult:  # fmt: skip
     body = json.dumps(
         {
@@ -68,6 +75,8 @@ def action_call(
             "action": action,
             "idempotency_key": idempotency_key,
             "params": params,
+            "reason": reason or {"code": "", "text": ""},
+            "agent": agent or {"name": "", "email": "", "approved_by": ""},
             "object": obj,
         },
         separators=(",", ":"),

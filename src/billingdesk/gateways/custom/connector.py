@@ -3,7 +3,8 @@ merchant.
 
 Its credentials (entered by an administrator, kept encrypted): ``action_url``,
 ``signing_secret`` (``whsec_…``, Standard Webhooks) and ``actions``, the comma-separated
-actions the merchant answers (refund, capture, void, cancel_subscription, send_invoice…).
+actions the merchant answers (refund, capture, void, cancel_subscription, send_invoice,
+create_subscription, apply_coupon).
 Only those are offered to agents: ``supports`` reads them per account.
 
 The merchant is sent the full record as it pushed it, so this connector reads the mirror
@@ -34,6 +35,8 @@ ACTIONS: dict[str, frozenset[gw.Capability]] = {
     "void": frozenset({C.VOID}),
     "cancel_subscription": frozenset({C.CANCEL_SUBSCRIPTION, C.CANCEL_AT_PERIOD_END}),
     "send_invoice": frozenset({C.SEND_INVOICE}),
+    "create_subscription": frozenset({C.CREATE_SUBSCRIPTION}),
+    "apply_coupon": frozenset({C.APPLY_COUPON}),
 }
 
 
@@ -82,6 +85,7 @@ class CustomConnector(gw.Connector):
             raise gw._missing(self, action.replace("_", " "))
         row = model._default_manager.filter(account=self.account, gateway_id=gid).first()
         creds = self.account.credentials or {}
+        asked = gw.action_context.get()
         return action_call(
             url=str(creds.get("action_url") or ""),
             secret=str(creds.get("signing_secret") or ""),
@@ -89,7 +93,10 @@ class CustomConnector(gw.Connector):
             idempotency_key=key,
             params=params,
             obj=dict(row.raw) if row is not None and row.raw else {"id": gid},
-        )
+            agent={"name": asked.agent_name, "email": asked.agent_email,
+                   "approved_by": asked.approver_name},
+            reason={"code": asked.reason_code, "text": asked.reason_text},
+        )  # fmt: skip
 
     def refund_create(
         self, *, charge_id: str, amount: int | None, reason: str, idempotency_key: str
@@ -125,3 +132,22 @@ class CustomConnector(gw.Connector):
 
     def invoice_send(self, *, invoice_id: str, idempotency_key: str) -> gw.ActionResult:
         return self._call("send_invoice", Invoice, invoice_id, idempotency_key, {})
+
+    def subscription_create(
+        self, *, customer_id: str, plan: str, idempotency_key: str, quantity: int = 1,
+        coupon_id: str | None = None, trial_days: int | None = None,
+    ) -> gw.ActionResult:  # fmt: skip
+        params = {"plan": plan, "quantity": quantity, "coupon_id": coupon_id,
+                  "trial_days": trial_days}  # fmt: skip
+        return self._call("create_subscription", Customer, customer_id, idempotency_key, params)
+
+    def coupon_apply(
+        self, *, coupon_id: str, idempotency_key: str, customer_id: str | None = None,
+        subscription_id: str | None = None,
+    ) -> gw.ActionResult:  # fmt: skip
+        params = {"coupon_id": coupon_id}
+        if subscription_id:
+            return self._call(
+                "apply_coupon", Subscription, subscription_id, idempotency_key, params
+            )
+        return self._call("apply_coupon", Customer, customer_id or "", idempotency_key, params)

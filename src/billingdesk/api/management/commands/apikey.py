@@ -33,6 +33,9 @@ class Command(BaseCommand):
         )
         create.add_argument("--expires", default="", help="ISO date or time, e.g. 2027-01-31")
         create.add_argument("--ip", action="append", default=[], help="allowed address/network")
+        create.add_argument(
+            "--role", default="", help="agent (default with --scope actions) or finance"
+        )
         create.add_argument("--rate", default="120", help="requests a minute (default 120)")
         revoke = sub.add_parser("revoke", help="revoke a key by its prefix")
         revoke.add_argument("prefix")
@@ -59,6 +62,7 @@ class Command(BaseCommand):
         key, text = apikey_create(
             name=options["name"], scopes=options["scope"], expires_at=expires,
             allowed_ips="\n".join(options["ip"]), rate_limit_per_minute=int(rate),
+            role=options["role"],
         )  # fmt: skip
         self.stdout.write(f"{text}\n")
         self.stderr.write(f"API key {key.name!r} created; it is not shown again.")
