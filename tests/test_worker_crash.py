@@ -254,10 +254,13 @@ def test_a_backfill_resumes_on_the_surviving_worker_after_its_worker_is_killed(
     installation: Installation,
 ) -> None:
     site = installation
-    total = 60  # 12 pages of 5, 0.3 s each
+    total = 60  # 12 pages of 5, 1 s each: a loaded machine still kills it mid-run
     account = uuid.UUID(site.python(SEED, str(total)))
     marker = site.tmp / "backfill-owner"
-    workers = [site.worker_start(BD_BACKFILL_MARKER=str(marker)) for _ in range(2)]
+    workers = [
+        site.worker_start(BD_BACKFILL_MARKER=str(marker), BD_SLOW_PAGE_SECONDS="1")
+        for _ in range(2)
+    ]
     _both_workers_up(site)
 
     site.python(ENQUEUE_BACKFILL, str(account))
