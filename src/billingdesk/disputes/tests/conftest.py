@@ -88,8 +88,11 @@ def build_case(
     charge = Charge.objects.get(account=account, gateway_id="ch_1")
     assert document_issue_for_charge(charge_id=charge.pk) is not None
     due = now + timedelta(days=5, hours=1)
+    # Mirrored a while ago, at a whole second as Stripe versions it: an answer in the same
+    # second as the fixture would otherwise look older than it (microseconds) and be ignored.
+    opened = now.replace(microsecond=0) - timedelta(minutes=1)
     dispute_obj = gw.GwDispute(
-        id="dp_1", updated=now, created=now, charge_id="ch_1", amount=4200, currency="EUR",
+        id="dp_1", updated=opened, created=opened, charge_id="ch_1", amount=4200, currency="EUR",
         status=gw.DisputeStatus.NEEDS_RESPONSE, reason=reason, evidence_due_by=due,
     )  # fmt: skip
     mirror_upsert(account=account, objects=[dispute_obj])
