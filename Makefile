@@ -32,7 +32,7 @@ demo: $(RUNTIME_STAMP)
 	$(BIN)/billingdesk demo --port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: $(STAMP)
 	$(BIN)/ruff check .
