@@ -15,14 +15,16 @@ capture and refund). Subscriptions named by the page's subscription payments are
 their plan (one call each, plans once per run), disputes through the Customer Disputes API
 (``GET /v1/customer/disputes``, paged by ``next_page_token``; each one read in full for the
 payment it disputes). Calls grow with pages and windows, plus one per subscription and
-dispute. PayPal's reporting lags (up to a few hours): webhooks bring what is newer.
+dispute. Invoices come from Invoicing v2 (``GET /v2/invoicing/invoices``, pages from 1;
+a 403 means the merchant does not use it), each with its recipient as a customer by
+email. PayPal's reporting lags (up to a few hours): webhooks bring what is newer.
 
 Webhooks are verified offline (``verify.verify_offline``: the certificate at
 ``PAYPAL-CERT-URL``, PayPal hosts only, chain checked, cached); when the certificate cannot be
 fetched and ``PAYPAL_WEBHOOK_POSTBACK_FALLBACK`` is on, PayPal's own
 ``verify-webhook-signature`` postback decides. Capture, authorisation and refund events
 read the payment's order back (the event's resource holds no payer); checkout order,
-subscription and dispute events carry what the mirror needs.
+subscription, dispute and ``INVOICING.INVOICE.*`` events carry what the mirror needs.
 """
 
 from __future__ import annotations
@@ -322,7 +324,8 @@ class PayPalConnector(PayPalActions):
             return [mapping.dispute(resource, fetched)]
         if event_type.startswith("INVOICING.INVOICE."):
             # The resource is the invoice (some deliveries wrap it as ``{"invoice": …}``).
-            invoice = resource.get("invoice") if isinstance(resource.get("invoice"), dict) else resource
+            wrapped = resource.get("invoice")
+            invoice: JSON = wrapped if isinstance(wrapped, dict) else resource
             if not invoice.get("id"):
                 raise KeyError("id")
             return mapping.invoice(invoice, fetched)
