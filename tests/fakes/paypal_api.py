@@ -25,6 +25,15 @@ depends on it (developer.paypal.com/api/rest, §4 of shared/reference/gateways.m
 * Webhook certificates served at ``/v1/notifications/certs/<name>`` (no auth), the
   postback ``POST /v1/notifications/verify-webhook-signature`` and
   ``GET /v1/notifications/webhooks/<id>``.
+* Invoicing v2: ``GET /v2/invoicing/invoices?page=&page_size=&total_required=true`` (pages
+  from 1, at most 100 a page; ``total_items``/``total_pages`` only with ``total_required``;
+  ``next`` link), ``GET /v2/invoicing/invoices/{id}`` and ``POST .../{id}/send`` (body
+  ``send_to_invoicer``, ``send_to_recipient``, ``subject``, ``note``; 200 with ``links``, 202
+  for an invoice dated in the future, which becomes ``SCHEDULED``; a sent one is re-sent with
+  no change; a paid, refunded or cancelled one is 422 ``UNPROCESSABLE_ENTITY`` with issue
+  ``INVALID_INVOICE_STATUS`` — the issue's name is UNCONFIRMED). A merchant without invoicing
+  (``Merchant.invoicing = False``) is 403 ``NOT_AUTHORIZED``. ``invoice_event`` builds the
+  ``INVOICING.INVOICE.*`` webhook events (the resource is the invoice).
 * ``fail_next(status, times)`` answers the next requests with that status and PayPal's body.
 
 Objects are arranged through the Python methods below (what a buyer's checkout would have
@@ -50,6 +59,10 @@ JSON = dict[str, Any]
 ZERO_DECIMAL = {"JPY", "HUF", "TWD"}  # PayPal's currencies without minor units
 MAX_WINDOW = timedelta(days=31)
 DECLINING_VAULT_PREFIX = "decline"
+PAID_INVOICE = frozenset({"PAID", "MARKED_AS_PAID"})
+UNSENDABLE_INVOICE = frozenset(
+    {"PAID", "MARKED_AS_PAID", "CANCELLED", "REFUNDED", "PARTIALLY_REFUNDED", "MARKED_AS_REFUNDED"}
+)
 
 
 def iso(at: datetime) -> str:
@@ -139,6 +152,9 @@ class Merchant:
     # Transaction Search rows, in the order they happened: (kind, id).
     history: list[tuple[str, str]] = field(default_factory=list)
     replays: dict[str, tuple[str, int, Any]] = field(default_factory=dict)
+    invoices: dict[str, JSON] = field(default_factory=dict)
+    invoicing: bool = True  # the merchant uses PayPal Invoicing (else 403 NOT_AUTHORIZED)
+    invoice_sends: list[tuple[str, JSON]] = field(default_factory=list)  # (id, body) applied
 
 
 class PayPalFake:
@@ -448,6 +464,114 @@ class PayPalFake:
         }
         m.disputes[dispute["dispute_id"]] = dispute
         return dispute
+
+    def add_invoice(
+        self,
+        m: Merchant,
+        *,
+        email: str,
+        amount: str = "25.00",
+        currency: str = "",
+        status: str = "SENT",
+        number: str = "",
+        name: str = "Pat Buyer",
+        invoice_date: str = "",
+    ) -> JSON:
+        """An invoice as the merchant made it in PayPal (v2 shape, stored as served)."""
+        at = self.tick()
+        currency = currency or m.currency
+        n = len(m.invoices) + 1
+        given, _, surname = name.partition(" ")
+        inv: JSON = {
+            "id": "INV2-" + "-".join(self._id("", 20)[i : i + 4] for i in range(0, 20, 4)),
+            "status": status,
+            "detail": {
+                "invoice_number": number or f"{n:04d}",
+                "reference": "",
+                "invoice_date": invoice_date or at.date().isoformat(),
+                "currency_code": currency,
+                "payment_term": {
+                    "term_type": "NET_30",
+                    "due_date": (at + timedelta(days=30)).date().isoformat(),
+                },
+                "metadata": {
+                    "create_time": iso(at),
+                    "last_update_time": iso(at),
+                    "recipient_view_url": f"https://www.sandbox.paypal.com/invoice/p/#{n:04d}",
+                    "invoicer_view_url": f"https://www.sandbox.paypal.com/invoice/s/{n:04d}",
+                },
+            },
+            "invoicer": {"email_address": f"merchant-{m.client_id}@example.com"},
+            "primary_recipients": [
+                {
+                    "billing_info": {
+                        "name": {"given_name": given, "surname": surname},
+                        "email_address": email,
+                    }
+                }
+            ],
+            "amount": {
+                **money(amount, currency),
+                "breakdown": {
+                    "item_total": money(amount, currency),
+                    "tax_total": money("0", currency),
+                },
+            },
+            "due_amount": money(amount if status not in PAID_INVOICE else "0", currency),
+        }
+        if status in PAID_INVOICE:
+            self._paid(inv)
+        m.invoices[inv["id"]] = inv
+        return inv
+
+    def _paid(self, inv: JSON, payment_id: str = "") -> None:
+        amount = inv["amount"]
+        inv["payments"] = {
+            "paid_amount": {k: amount[k] for k in ("currency_code", "value")},
+            "transactions": [
+                {
+                    "payment_id": payment_id or self._id("", 17),
+                    "type": "PAYPAL" if inv["status"] == "PAID" else "EXTERNAL",
+                    "payment_date": inv["detail"]["metadata"]["last_update_time"][:10],
+                    "method": "PAYPAL" if inv["status"] == "PAID" else "BANK_TRANSFER",
+                    "amount": {k: amount[k] for k in ("currency_code", "value")},
+                }
+            ],
+        }
+        inv["due_amount"] = money("0", amount["currency_code"])
+
+    def invoice_change(self, inv: JSON, status: str, *, payment_id: str = "") -> JSON:
+        """The invoice paid (``PAID``, ``MARKED_AS_PAID``), cancelled… at PayPal."""
+        inv["status"] = status
+        inv["detail"]["metadata"]["last_update_time"] = iso(self.tick())
+        if status in PAID_INVOICE:
+            self._paid(inv, payment_id)
+        return inv
+
+    def wire_invoice(self, inv: JSON) -> JSON:
+        out = json.loads(json.dumps(inv))
+        path = f"/v2/invoicing/invoices/{inv['id']}"
+        out["links"] = [
+            self._link(path, "self"),
+            self._link(f"{path}/send", "send", "POST"),
+            self._link(f"{path}/cancel", "cancel", "POST"),
+        ]
+        return out
+
+    def invoice_event(self, inv: JSON, event_type: str) -> bytes:
+        """An ``INVOICING.INVOICE.*`` webhook body (resource: the invoice, version 2.0)."""
+        return json.dumps(
+            {
+                "id": f"WH-{uuid.uuid4().hex[:17].upper()}",
+                "event_version": "1.0",
+                "create_time": iso(self.tick()),
+                "resource_type": "invoices",
+                "resource_version": "2.0",
+                "event_type": event_type,
+                "summary": f"An invoice was {event_type.rsplit('.', 1)[-1].lower()}",
+                "resource": self.wire_invoice(inv),
+            }
+        ).encode()
 
     # --- state changes -----------------------------------------------------------------
     def refunded(self, m: Merchant, capture_id: str) -> Decimal:
@@ -832,6 +956,8 @@ class _Handler(BaseHTTPRequestHandler):
             }
         if parts[:3] == ["v1", "billing", "subscriptions"]:
             return self._subscriptions(fake, m, method, parts[3:], body)
+        if parts[:3] == ["v2", "invoicing", "invoices"]:
+            return self._invoices(fake, m, method, parts[3:], body, q)
         if parts[:3] == ["v1", "customer", "disputes"] and method == "GET":
             if len(parts) == 4:
                 d = m.disputes.get(parts[3])
@@ -1093,4 +1219,80 @@ class _Handler(BaseHTTPRequestHandler):
             ]
             sub["status_update_time"] = sub["update_time"] = iso(fake.tick())
             return 204, None
+        raise not_found("/".join(rest))
+
+    def _invoices(
+        self,
+        fake: PayPalFake,
+        m: Merchant,
+        method: str,
+        rest: list[str],
+        body: JSON,
+        q: Callable[[str, str], str],
+    ) -> tuple[int, Any]:
+        if not m.invoicing:
+            raise ApiError(
+                403,
+                "NOT_AUTHORIZED",
+                "Authorization failed due to insufficient permissions.",
+                "PERMISSION_DENIED",
+                "You do not have permission to access or perform operations on this resource.",
+            )
+        if method == "GET" and not rest:
+            try:
+                page, size = int(q("page", "1")), int(q("page_size", "20"))
+            except ValueError:
+                page = size = 0
+            if page < 1 or not 1 <= size <= 100:
+                raise ApiError(
+                    400,
+                    "INVALID_REQUEST",
+                    "Request is not well-formed, syntactically incorrect, or violates schema.",
+                    "INVALID_PARAMETER_VALUE",
+                    "page must be 1 or more and page_size between 1 and 100.",
+                )
+            items = sorted(
+                m.invoices.values(),
+                key=lambda i: (i["detail"]["metadata"]["create_time"], i["id"]),
+                reverse=True,  # newest first, as PayPal lists them
+            )
+            chunk = items[(page - 1) * size : page * size]
+            total_pages = max(1, -(-len(items) // size))
+            base = "/v2/invoicing/invoices"
+            links = [fake._link(f"{base}?{urlencode({'page': page, 'page_size': size})}", "self")]
+            if page < total_pages:
+                links.append(
+                    fake._link(f"{base}?{urlencode({'page': page + 1, 'page_size': size})}", "next")
+                )
+            answer: JSON = {"items": [fake.wire_invoice(i) for i in chunk], "links": links}
+            if q("total_required", "false") == "true":
+                answer["total_items"] = len(items)
+                answer["total_pages"] = total_pages
+            return 200, answer
+        inv = m.invoices.get(rest[0]) if rest else None
+        if inv is None:
+            raise not_found(rest[0] if rest else "")
+        if method == "GET" and len(rest) == 1:
+            return 200, fake.wire_invoice(inv)
+        if method == "POST" and rest[1:] == ["send"]:
+            if inv["status"] in UNSENDABLE_INVOICE:
+                raise unprocessable(
+                    "INVALID_INVOICE_STATUS",
+                    f"Invoice in {inv['status']} status cannot be sent.",
+                )
+            m.invoice_sends.append((inv["id"], dict(body)))
+            scheduled = inv["detail"]["invoice_date"] > iso(fake._clock)[:10]
+            if inv["status"] == "DRAFT":
+                inv["status"] = "SCHEDULED" if scheduled else "SENT"
+                inv["detail"]["metadata"]["last_update_time"] = iso(fake.tick())
+            path = f"/v2/invoicing/invoices/{inv['id']}"
+            links = [
+                fake._link(path, "self"),
+                {
+                    "href": inv["detail"]["metadata"]["recipient_view_url"],
+                    "rel": "payer-view",
+                    "method": "GET",
+                },
+            ]
+            return (202 if inv["status"] == "SCHEDULED" else 200), {"links": links}
         raise not_found("/".join(rest))

@@ -409,3 +409,53 @@ class PayPalActions(gw.Connector):
         if not approve:
             raise InvalidRequest("PayPal created the order without an approval link.")
         return gw.ActionResult(objects=[], request_id=str(order.get("id") or ""), url=approve)
+
+    # --- invoices ----------------------------------------------------------------------------
+    def _invoice(self, invoice_id: str) -> JSON:
+        try:
+            return self.api.get(f"/v2/invoicing/invoices/{invoice_id}", what="read the invoice")
+        except NotFound:
+            raise NotFound(f"PayPal has no invoice {invoice_id}.") from None
+
+    @staticmethod
+    def _unsendable(inv: JSON) -> NotAllowed | None:
+        status = str(inv.get("status") or "")
+        if status in mapping.PAID_INVOICE:
+            return NotAllowed(
+                "This PayPal invoice has already been paid: there is nothing left to ask the "
+                "customer for, so it is not sent again."
+            )
+        if status == "CANCELLED":
+            return NotAllowed(
+                "This PayPal invoice was cancelled: a cancelled invoice cannot be sent. "
+                "Create a new invoice at PayPal if the customer still owes it."
+            )
+        return None
+
+    def invoice_send(self, *, invoice_id: str, idempotency_key: str) -> gw.ActionResult:
+        """``POST /v2/invoicing/invoices/{id}/send`` to the recipient (no copy to the
+        merchant): a draft becomes sent (or scheduled, if dated later); a sent one is sent
+        again (PayPal's reminder of the same invoice). A paid or cancelled one is refused
+        in words, before the call or from PayPal's 422."""
+        inv = self._invoice(invoice_id)
+        refused = self._unsendable(inv)
+        if refused is not None:
+            refused.refreshed.extend(mapping.invoice(inv, self._now()))
+            raise refused
+        try:
+            self.api.post(
+                f"/v2/invoicing/invoices/{invoice_id}/send",
+                {"send_to_invoicer": False, "send_to_recipient": True},
+                request_id=request_id(idempotency_key, "invoice-send"),
+                what="send this invoice",
+                representation=False,
+            )
+        except InvalidRequest as exc:
+            # A 422: the invoice changed at PayPal since it was read (paid, cancelled).
+            inv = self._invoice(invoice_id)
+            refused = self._unsendable(inv)
+            error = refused or exc
+            error.refreshed.extend(mapping.invoice(inv, self._now()))
+            raise error from None
+        objects = mapping.invoice(self._invoice(invoice_id), self._now())
+        return gw.ActionResult(objects=objects, request_id=invoice_id)

@@ -302,8 +302,10 @@ class PayPalApi:
                 return self._send(
                     method, path, params=params, json=json, headers=headers, what=what
                 )
+            except PermissionDenied:
+                raise  # a 403: the token is fine, the app may not do this
             except AuthenticationFailed as exc:
-                if renewed or isinstance(exc, PermissionDenied):
+                if renewed:
                     raise AuthenticationFailed(
                         "PayPal no longer accepts this account's access (the token expired "
                         "and PayPal refused to renew it with these credentials): check the "

@@ -15,14 +15,16 @@ capture and refund). Subscriptions named by the page's subscription payments are
 their plan (one call each, plans once per run), disputes through the Customer Disputes API
 (``GET /v1/customer/disputes``, paged by ``next_page_token``; each one read in full for the
 payment it disputes). Calls grow with pages and windows, plus one per subscription and
-dispute. PayPal's reporting lags (up to a few hours): webhooks bring what is newer.
+dispute. Invoices come from Invoicing v2 (``GET /v2/invoicing/invoices``, pages from 1;
+a 403 means the merchant does not use it), each with its recipient as a customer by
+email. PayPal's reporting lags (up to a few hours): webhooks bring what is newer.
 
 Webhooks are verified offline (``verify.verify_offline``: the certificate at
 ``PAYPAL-CERT-URL``, PayPal hosts only, chain checked, cached); when the certificate cannot be
 fetched and ``PAYPAL_WEBHOOK_POSTBACK_FALLBACK`` is on, PayPal's own
 ``verify-webhook-signature`` postback decides. Capture, authorisation and refund events
 read the payment's order back (the event's resource holds no payer); checkout order,
-subscription and dispute events carry what the mirror needs.
+subscription, dispute and ``INVOICING.INVOICE.*`` events carry what the mirror needs.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from billingdesk.core.errors import (
     MalformedPayload,
     NotFound,
     OperationalError,
+    PermissionDenied,
     SignatureInvalid,
 )
 from billingdesk.gateways import interface as gw
@@ -101,6 +104,7 @@ class PayPalConnector(PayPalActions):
             gw.Capability.CANCEL_SUBSCRIPTION,
             gw.Capability.CREATE_SUBSCRIPTION,
             gw.Capability.PAYMENT_REQUEST,
+            gw.Capability.SEND_INVOICE,
         }
     )
     credential_fields = ("client_id", "client_secret", "environment", "webhook_id")
@@ -111,11 +115,13 @@ class PayPalConnector(PayPalActions):
     }
     backfill_kinds: ClassVar[tuple[gw.ObjectKind, ...]] = (
         gw.ObjectKind.CUSTOMER,  # Transaction Search: payers, captures, refunds, subscriptions
+        gw.ObjectKind.INVOICE,  # Invoicing v2, where the merchant uses it
         gw.ObjectKind.DISPUTE,
     )
     signature_header = "PAYPAL-TRANSMISSION-SIG"
     page_size: ClassVar[int] = 500  # Transaction Search's largest page
     dispute_page_size: ClassVar[int] = 50
+    invoice_page_size: ClassVar[int] = 100  # Invoicing's largest page
 
     # --- backfill ------------------------------------------------------------------------
     def list_page(self, kind: gw.ObjectKind, cursor: str | None) -> gw.Page:
@@ -123,7 +129,33 @@ class PayPalConnector(PayPalActions):
             return self._transactions_page(cursor)
         if kind is gw.ObjectKind.DISPUTE:
             return self._disputes_page(cursor)
+        if kind is gw.ObjectKind.INVOICE:
+            return self._invoices_page(cursor)
         return gw.Page(objects=[], next_cursor=None)
+
+    def _invoices_page(self, cursor: str | None) -> gw.Page:
+        """One page of ``GET /v2/invoicing/invoices`` (pages from 1, newest first); the
+        cursor is the next page's number. A merchant who does not use PayPal Invoicing (the
+        app lacks the permission: 403) has no invoices to mirror."""
+        try:
+            page = int(cursor) if cursor else 1
+        except ValueError:
+            raise InvalidRequest(f"not a PayPal invoice cursor: {cursor!r}") from None
+        try:
+            answer = self.api.get(
+                "/v2/invoicing/invoices",
+                {"page": page, "page_size": self.invoice_page_size, "total_required": "true"},
+                what="list invoices",
+            )
+        except PermissionDenied:
+            return gw.Page(objects=[], next_cursor=None)
+        fetched = self._now()
+        objects: list[gw.GatewayObject] = []
+        for item in answer.get("items") or []:
+            if isinstance(item, dict) and item.get("id"):
+                objects.extend(mapping.invoice(item, fetched))
+        more = page < int(answer.get("total_pages") or 1) or bool(mapping.link(answer, "next"))
+        return gw.Page(objects=objects, next_cursor=str(page + 1) if more and objects else None)
 
     def _transactions_page(self, cursor: str | None) -> gw.Page:
         fetched = self._now()
@@ -290,4 +322,11 @@ class PayPalConnector(PayPalActions):
             return self.subscription_objects(resource)
         if event_type.startswith("CUSTOMER.DISPUTE."):
             return [mapping.dispute(resource, fetched)]
+        if event_type.startswith("INVOICING.INVOICE."):
+            # The resource is the invoice (some deliveries wrap it as ``{"invoice": …}``).
+            wrapped = resource.get("invoice")
+            invoice: JSON = wrapped if isinstance(wrapped, dict) else resource
+            if not invoice.get("id"):
+                raise KeyError("id")
+            return mapping.invoice(invoice, fetched)
         return []

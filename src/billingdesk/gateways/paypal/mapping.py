@@ -464,3 +464,107 @@ def dispute(obj: Mapping[str, Any], fetched: datetime) -> gw.GwDispute:
         reason=str(obj.get("reason") or "").lower(),
         evidence_due_by=when(obj.get("seller_response_due_date")),
     )
+
+
+# --- invoices (Invoicing v2) -----------------------------------------------------------------
+_INVOICE_STATUS = {
+    "DRAFT": gw.InvoiceStatus.DRAFT,
+    "SCHEDULED": gw.InvoiceStatus.OPEN,
+    "SENT": gw.InvoiceStatus.OPEN,
+    "UNPAID": gw.InvoiceStatus.OPEN,
+    "PAYMENT_PENDING": gw.InvoiceStatus.OPEN,
+    "PARTIALLY_PAID": gw.InvoiceStatus.OPEN,
+    "PAID": gw.InvoiceStatus.PAID,
+    "MARKED_AS_PAID": gw.InvoiceStatus.PAID,
+    "PARTIALLY_REFUNDED": gw.InvoiceStatus.PAID,
+    "REFUNDED": gw.InvoiceStatus.PAID,
+    "MARKED_AS_REFUNDED": gw.InvoiceStatus.PAID,
+    "CANCELLED": gw.InvoiceStatus.VOID,
+}
+PAID_INVOICE = frozenset(
+    {"PAID", "MARKED_AS_PAID", "PARTIALLY_REFUNDED", "REFUNDED", "MARKED_AS_REFUNDED"}
+)
+
+
+def recipient_id(email: str) -> str:
+    """The customer an invoice's recipient is: the Invoicing API names a recipient by email
+    only (no payer id), so the email, lower-cased, is its id in the mirror; person matching
+    joins it to the payer with the same email."""
+    return email.strip().lower()
+
+
+def _date(value: Any) -> datetime | None:
+    """Invoicing's dates (``2026-01-05``) as midnight UTC."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value)[:10]).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def invoice(inv: Mapping[str, Any], fetched: datetime) -> list[gw.GatewayObject]:
+    """An invoice, and its first recipient as a customer (by email) when it has one."""
+    detail = inv.get("detail") or {}
+    meta = detail.get("metadata") or {}
+    version = when(meta.get("last_update_time")) or when(meta.get("create_time")) or fetched
+    status_text = str(inv.get("status") or "")
+    status = _INVOICE_STATUS.get(status_text, gw.InvoiceStatus.OPEN)
+    amount = inv.get("amount") or {}
+    total, currency = minor(amount)
+    currency = currency or str(detail.get("currency_code") or "").upper()
+    breakdown = amount.get("breakdown") or {}
+    subtotal, _ = minor(breakdown.get("item_total")) if breakdown.get("item_total") else (total, "")
+    tax, _ = minor(breakdown.get("tax_total"))
+    due, _ = minor(inv.get("due_amount"))
+    payments = inv.get("payments") or {}
+    paid, _ = minor(payments.get("paid_amount"))
+    if status_text in PAID_INVOICE and not paid:
+        paid = total
+    paying = next(
+        (
+            t
+            for t in payments.get("transactions") or []
+            if isinstance(t, Mapping) and t.get("payment_id") and t.get("type") != "EXTERNAL"
+        ),
+        None,
+    )
+    recipients = [r for r in inv.get("primary_recipients") or [] if isinstance(r, Mapping)]
+    billing = (recipients[0].get("billing_info") or {}) if recipients else {}
+    email = str(billing.get("email_address") or "")
+    objects: list[gw.GatewayObject] = []
+    customer_id: str | None = None
+    if email:
+        name = billing.get("name") or {}
+        full = " ".join(p for p in (name.get("given_name"), name.get("surname")) if p)
+        customer_id = recipient_id(email)
+        objects.append(
+            gw.GwCustomer(
+                id=customer_id,
+                updated=version,
+                raw=dict(billing),
+                email=email,
+                name=full or str(name.get("full_name") or billing.get("business_name") or ""),
+            )
+        )
+    objects.append(
+        gw.GwInvoice(
+            id=str(inv["id"]),
+            updated=version,
+            created=when(meta.get("create_time")),
+            raw=dict(inv),
+            customer_id=customer_id,
+            status=status,
+            currency=currency,
+            number=str(detail.get("invoice_number") or ""),
+            subtotal=subtotal,
+            tax=tax,
+            total=total,
+            amount_due=due if status is gw.InvoiceStatus.OPEN else 0,
+            amount_paid=paid,
+            due_date=_date((detail.get("payment_term") or {}).get("due_date")),
+            hosted_url=str(meta.get("recipient_view_url") or ""),
+            charge_id=str(paying["payment_id"]) if paying else None,
+        )
+    )
+    return objects

@@ -10,7 +10,15 @@ from tests.fakes.paypal_api import Merchant, PayPalFake
 from billingdesk.accounts.models import AgentProfile, Role
 from billingdesk.actions.models import ActionKind, ActionRequest
 from billingdesk.actions.services import action_key_issue, action_preview, action_submit
-from billingdesk.billing.models import Charge, Customer, Mirrored, Refund, Subscription
+from billingdesk.billing.models import (
+    Charge,
+    Customer,
+    Invoice,
+    Mirrored,
+    Refund,
+    Subscription,
+)
+from billingdesk.core.errors import NotAllowed
 from billingdesk.gateways.models import GatewayAccount
 from billingdesk.gateways.sync import account_backfill
 from billingdesk.panel.tests.factories import limit_set
@@ -72,3 +80,27 @@ def test_refund_cancel_and_approval_links_through_the_action_service(
     sub_id = "I-" + created.url.split("ba_token=BA-")[1]  # the fake's token names it
     pending = Subscription.objects.get(account=account, gateway_id=sub_id)
     assert (pending.status, pending.customer) == ("incomplete", customer)
+
+
+def test_an_agent_sends_an_open_paypal_invoice_and_is_told_why_not_a_paid_one(
+    fake: PayPalFake, account: GatewayAccount, merchant: Merchant, ana: User
+) -> None:
+    open_one = fake.add_invoice(merchant, email="inv@example.com", amount="30.00")
+    paid_later = fake.add_invoice(merchant, email="inv@example.com", amount="8.00")
+    account_backfill(account=account)
+    fake.invoice_change(paid_later, "PAID")  # paid at PayPal after the mirror read it
+
+    invoice = Invoice.objects.get(account=account, gateway_id=open_one["id"])
+    sent = _run(ana, ActionKind.SEND_INVOICE, invoice)
+    assert sent.status == "succeeded", sent.error
+    assert merchant.invoice_sends == [
+        (open_one["id"], {"send_to_invoicer": False, "send_to_recipient": True})
+    ]
+
+    stale = Invoice.objects.get(account=account, gateway_id=paid_later["id"])
+    assert stale.status == "open"
+    with pytest.raises(NotAllowed, match="already been paid"):
+        _run(ana, ActionKind.SEND_INVOICE, stale)
+    assert len(merchant.invoice_sends) == 1
+    stale.refresh_from_db()
+    assert stale.status == "paid"  # the refusal brought the invoice's state back
