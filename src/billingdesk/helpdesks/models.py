@@ -34,6 +34,7 @@ class HelpdeskKind(models.TextChoices):
     FRONT = "front", "Front"
     FRESHDESK = "freshdesk", "Freshdesk"
     CHATWOOT = "chatwoot", "Chatwoot"
+    ZAMMAD = "zammad", "Zammad"
     IFRAME = "iframe", "Any helpdesk (signed iframe URL)"
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from billingdesk.helpdesks.interface import Provider
 
-BUILTIN = ("zendesk", "helpscout", "intercom", "front", "freshdesk", "chatwoot", "iframe")
+BUILTIN = ("zendesk", "helpscout", "intercom", "front", "freshdesk", "chatwoot", "zammad", "iframe")
 
 _PROVIDERS: dict[str, Provider] = {}
 

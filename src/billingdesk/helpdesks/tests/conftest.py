@@ -15,6 +15,7 @@ from tests.fakes.helpdesks import (
     HelpdeskFake,
     HelpScoutFake,
     IntercomFake,
+    ZammadFake,
     ZendeskFake,
 )
 
@@ -114,11 +115,23 @@ def wired(kind: str) -> Iterator[Wired]:
                     {"api_access_token": "cw-token"},
                 ),
             )
+    elif kind == "zammad":
+        fake = ZammadFake(token="zm-token", groups=("Users", "Billing"))
+        with fake:
+            yield Wired(
+                kind,
+                fake,
+                _connection(
+                    kind,
+                    {"base_url": fake.url, "group": "Billing"},
+                    {"signing_secret": "x", "api_token": "zm-token"},
+                ),
+            )
     else:  # pragma: no cover
         raise ValueError(kind)
 
 
-TICKET_KINDS = ["zendesk", "helpscout", "intercom", "front", "freshdesk", "chatwoot"]
+TICKET_KINDS = ["zendesk", "helpscout", "intercom", "front", "freshdesk", "chatwoot", "zammad"]
 
 
 @pytest.fixture
