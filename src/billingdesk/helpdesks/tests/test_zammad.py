@@ -116,3 +116,26 @@ def test_admin_adds_a_zammad_connection(admin_client: Client) -> None:
     bad = {**data, "name": "Bad", "settings": '{"base_url": "javascript:alert(1)"}'}
     assert admin_client.post(reverse("admin:helpdesks_helpdeskconnection_add"), bad).status_code == 200
     assert not HelpdeskConnection.objects.filter(name="Bad").exists()
+
+
+def test_cli_adds_zammad_and_prints_a_signed_sidebar_url() -> None:
+    from django.conf import settings
+
+    from billingdesk.helpdesks.tests.test_command import run
+
+    out = run(
+        "add",
+        "zammad",
+        "--name",
+        "zm",
+        "--setting",
+        "base_url=https://support.acme.example",
+        "--secret",
+        "signing_secret=s3",
+        "--secret",
+        "api_token=t",
+    )
+    assert "Connected" in out
+    url = run("iframe-url", "--connection", "zm", "--email", "ana@example.com").strip()
+    assert "/embed/zammad/" in url and "sig=" in url
+    assert Client().get(url.removeprefix(settings.BASE_URL)).status_code == 200
