@@ -68,6 +68,13 @@ class ZammadHarness(IframeHarness):
         )
 
 
+class FreeScoutHarness(ZammadHarness):
+    """FreeScout's sidebar is the signed iframe URL too, on its own address."""
+
+    kind = "freescout"
+    url_name = "helpdesks:freescout"
+
+
 class ZendeskHarness:
     kind = "zendesk"
     timed = True
@@ -176,5 +183,6 @@ HELPDESK_HARNESSES: dict[str, type[HelpdeskHarness]] = {
         FrontHarness,
         FreshdeskHarness,
         ZammadHarness,
+        FreeScoutHarness,
     )
 }

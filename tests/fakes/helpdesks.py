@@ -2,7 +2,7 @@
 
 Each fake is a small real HTTP server on 127.0.0.1 (a free port), built from the contracts in
 shared/reference/helpdesks.md (§2.3 Help Scout, §3.2 Intercom, §4.2 Zendesk, §5.2 Front, §6.2
-Freshdesk, §7.1 Chatwoot, §7.3 Zammad): the auth header each API expects (401 otherwise), the JSON bodies
+Freshdesk, §7.1 Chatwoot, §7.2 FreeScout, §7.3 Zammad): the auth header each API expects (401 otherwise), the JSON bodies
 and required fields (422/400 when missing), the status codes (201 with ``Resource-ID`` for Help
 Scout, 202 for Front's import…), and rate limiting on demand (``fail_next(…, 429)`` answers 429
 with ``Retry-After``). Every request is recorded, so tests assert what reached the helpdesk.
@@ -829,3 +829,76 @@ class ZammadFake(HelpdeskFake):
         article = {"id": self.new_id(), **body}
         ticket["articles"].append(article)
         return 201, article, {}
+
+
+# --- FreeScout API & Webhooks module (§7.2; disputes-sso-helpdesks.md §3.4) ---------------
+
+
+class FreeScoutFake(HelpdeskFake):
+    """``X-FreeScout-API-Key`` (or ``?api_key=``); creates answer 201 with no body and the new
+    id in ``Resource-ID``; Help Scout-style errors (400 ``{"message", "_embedded": {"errors":
+    [{"path", "message"}]}}``); ``GET /api/mailboxes`` as HAL with ``page``."""
+
+    name = "freescout"
+    unauthorized = {"message": "Unauthorized"}
+
+    def __init__(
+        self, *, api_key: str, mailboxes: tuple[int, ...] = (1,), users: tuple[int, ...] = (1,)
+    ) -> None:
+        super().__init__()
+        self.api_key, self.mailboxes, self.users = api_key, mailboxes, users
+        self.conversations: dict[int, dict[str, Any]] = {}
+        self.route("POST", r"/api/conversations", self.conversation_create)
+        self.route("POST", r"/api/conversations/(\d+)/threads", self.thread_create)
+        self.route("GET", r"/api/mailboxes", self.mailbox_list)
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        return self.api_key in (headers.get("x-freescout-api-key"), self.query.get("api_key"))
+
+    @staticmethod
+    def _invalid(path: str, message: str) -> Answer:
+        errors = {"errors": [{"path": path, "message": message}]}
+        return 400, {"message": "Bad request", "_embedded": errors}, {}
+
+    def conversation_create(self, body: Any) -> Answer:
+        if not isinstance(body, dict):
+            return self._invalid("", "a JSON object is required")
+        if body.get("type") not in ("email", "phone", "chat"):
+            return self._invalid("type", "must be email, phone or chat")
+        if body.get("mailboxId") not in self.mailboxes:
+            return self._invalid("mailboxId", "mailbox not found")
+        if not body.get("subject"):
+            return self._invalid("subject", "may not be empty")
+        customer = body.get("customer")
+        if not isinstance(customer, dict) or "@" not in str(customer.get("email") or ""):
+            return self._invalid("customer.email", "a customer email is required")
+        threads = body.get("threads")
+        if not isinstance(threads, list) or not threads:
+            return self._invalid("threads", "at least one thread is required")
+        for thread in threads:
+            if not isinstance(thread, dict) or not thread.get("text"):
+                return self._invalid("threads.text", "may not be empty")
+            if thread.get("type") not in ("customer", "message", "note"):
+                return self._invalid("threads.type", "unknown thread type")
+        cid = self.new_id()
+        self.conversations[cid] = {**body, "id": cid, "threads": list(threads)}
+        return 201, None, {"Resource-ID": str(cid), "Location": f"{self.url}/api/conversations/{cid}"}
+
+    def thread_create(self, body: Any, cid: str) -> Answer:
+        conv = self.conversations.get(int(cid))
+        if conv is None:
+            return 404, {"message": "Conversation not found"}, {}
+        if not isinstance(body, dict) or not body.get("text"):
+            return self._invalid("text", "may not be empty")
+        if body.get("type") not in ("customer", "message", "note"):
+            return self._invalid("type", "unknown thread type")
+        if body.get("type") in ("message", "note") and body.get("user") not in self.users:
+            return self._invalid("user", "user not found")
+        tid = self.new_id()
+        conv["threads"].append({**body, "id": tid})
+        return 201, None, {"Resource-ID": str(tid)}
+
+    def mailbox_list(self, _body: Any) -> Answer:
+        boxes = [{"id": m, "name": f"Mailbox {m}"} for m in self.mailboxes]
+        page = {"size": 50, "totalElements": len(boxes), "totalPages": 1, "number": 1}
+        return 200, {"_embedded": {"mailboxes": boxes}, "page": page}, {}

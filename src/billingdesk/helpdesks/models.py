@@ -35,6 +35,7 @@ class HelpdeskKind(models.TextChoices):
     FRESHDESK = "freshdesk", "Freshdesk"
     CHATWOOT = "chatwoot", "Chatwoot"
     ZAMMAD = "zammad", "Zammad"
+    FREESCOUT = "freescout", "FreeScout"
     IFRAME = "iframe", "Any helpdesk (signed iframe URL)"
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from billingdesk.helpdesks.interface import Provider
 
-BUILTIN = ("zendesk", "helpscout", "intercom", "front", "freshdesk", "chatwoot", "zammad", "iframe")
+BUILTIN = ("zendesk", "helpscout", "intercom", "front", "freshdesk", "chatwoot", "zammad", "freescout", "iframe")
 
 _PROVIDERS: dict[str, Provider] = {}
 

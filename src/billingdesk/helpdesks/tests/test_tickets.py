@@ -39,6 +39,9 @@ def _note_texts(kind: str, fake: Any, ticket_id: str) -> list[str]:
     if kind == "zammad":
         articles = fake.tickets[int(ticket_id)]["articles"]
         return [a["body"] for a in articles if a.get("internal") is True]
+    if kind == "freescout":
+        threads = fake.conversations[int(ticket_id)]["threads"]
+        return [t["text"] for t in threads if t["type"] == "note"]
     raise ValueError(kind)
 
 

@@ -47,7 +47,7 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
 
 
 # Kinds whose panel is the signed iframe URL (``helpdesks.iframe.verification``).
-SIGNED_IFRAME_KINDS = ("iframe", "zammad")
+SIGNED_IFRAME_KINDS = ("iframe", "zammad", "freescout")
 
 
 def entry_urls(connection: HelpdeskConnection) -> dict[str, str]:
@@ -67,6 +67,9 @@ def entry_urls(connection: HelpdeskConnection) -> dict[str, str]:
         },
         "chatwoot": {"dashboard app URL": reverse("helpdesks:chatwoot", kwargs=pk)},
         "zammad": {"signed iframe URL (add a signed query)": reverse("helpdesks:zammad", kwargs=pk)},
+        "freescout": {
+            "signed iframe URL (add a signed query)": reverse("helpdesks:freescout", kwargs=pk)
+        },
         "iframe": {
             "signed iframe URL (add a signed query)": reverse("helpdesks:iframe", kwargs=pk)
         },
@@ -81,7 +84,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         add = sub.add_parser("add", help="connect a helpdesk account")
         add.add_argument(
-            "kind", help="zendesk, helpscout, intercom, front, freshdesk, chatwoot, zammad, iframe"
+            "kind", help="zendesk, helpscout, intercom, front, freshdesk, chatwoot, zammad, freescout, iframe"
         )
         add.add_argument("--name", required=True, help="a name for this connection")
         add.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE")
