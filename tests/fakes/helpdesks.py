@@ -2,10 +2,11 @@
 
 Each fake is a small real HTTP server on 127.0.0.1 (a free port), built from the contracts in
 shared/reference/helpdesks.md (§2.3 Help Scout, §3.2 Intercom, §4.2 Zendesk, §5.2 Front, §6.2
-Freshdesk, §7.1 Chatwoot, §7.2 FreeScout, §7.3 Zammad): the auth header each API expects (401 otherwise), the JSON bodies
-and required fields (422/400 when missing), the status codes (201 with ``Resource-ID`` for Help
-Scout, 202 for Front's import…), and rate limiting on demand (``fail_next(…, 429)`` answers 429
-with ``Retry-After``). Every request is recorded, so tests assert what reached the helpdesk.
+Freshdesk, §7.1 Chatwoot, §7.2 FreeScout, §7.3 Zammad): the auth header each API expects (401
+otherwise), the JSON bodies and required fields (422/400 when missing), the status codes (201
+with ``Resource-ID`` for Help Scout, 202 for Front's import…), and rate limiting on demand
+(``fail_next(…, 429)`` answers 429 with ``Retry-After``). Every request is recorded, so tests
+assert what reached the helpdesk.
 
 Files: a multipart form is read into a dict of its fields in the bracket notation the APIs
 use (``sender[handle]`` → nested, ``tags[]``/``to[0]`` → lists) with its files under
@@ -772,7 +773,11 @@ class ZammadFake(HelpdeskFake):
         self.route(
             "GET",
             r"/api/v1/users/me",
-            lambda _b: (200, {"id": 3, "login": "agent@acme.example", "email": "agent@acme.example"}, {}),
+            lambda _b: (
+                200,
+                {"id": 3, "login": "agent@acme.example", "email": "agent@acme.example"},
+                {},
+            ),
         )
 
     def authorized(self, headers: dict[str, str]) -> bool:
@@ -820,7 +825,9 @@ class ZammadFake(HelpdeskFake):
     def article_create(self, body: Any) -> Answer:
         if not isinstance(body, dict) or not body.get("ticket_id"):
             return self._refused("Need ticket_id")
-        ticket = self.tickets.get(int(body["ticket_id"])) if str(body["ticket_id"]).isdigit() else None
+        ticket = (
+            self.tickets.get(int(body["ticket_id"])) if str(body["ticket_id"]).isdigit() else None
+        )
         if ticket is None:
             return 404, {"error": "Couldn't find Ticket", "error_human": "Couldn't find Ticket"}, {}
         error = self._article_errors(body)
@@ -882,7 +889,11 @@ class FreeScoutFake(HelpdeskFake):
                 return self._invalid("threads.type", "unknown thread type")
         cid = self.new_id()
         self.conversations[cid] = {**body, "id": cid, "threads": list(threads)}
-        return 201, None, {"Resource-ID": str(cid), "Location": f"{self.url}/api/conversations/{cid}"}
+        return (
+            201,
+            None,
+            {"Resource-ID": str(cid), "Location": f"{self.url}/api/conversations/{cid}"},
+        )
 
     def thread_create(self, body: Any, cid: str) -> Answer:
         conv = self.conversations.get(int(cid))

@@ -41,7 +41,9 @@ class FreeScoutClient(TicketClient):
         )
 
     def ticket_create(self, draft: TicketDraft) -> TicketRef:
-        mailbox = _number(self.connection.setting("mailbox_id"), "FreeScout mailbox id (mailbox_id)")
+        mailbox = _number(
+            self.connection.setting("mailbox_id"), "FreeScout mailbox id (mailbox_id)"
+        )
         customer: dict[str, Any] = {"email": draft.requester_email}
         if draft.requester_name:
             first, _, last = draft.requester_name.partition(" ")

@@ -144,7 +144,16 @@ def wired(kind: str) -> Iterator[Wired]:
         raise ValueError(kind)
 
 
-TICKET_KINDS = ["zendesk", "helpscout", "intercom", "front", "freshdesk", "chatwoot", "zammad", "freescout"]
+TICKET_KINDS = [
+    "zendesk",
+    "helpscout",
+    "intercom",
+    "front",
+    "freshdesk",
+    "chatwoot",
+    "zammad",
+    "freescout",
+]
 
 
 @pytest.fixture

@@ -109,6 +109,16 @@ def test_cli_adds_freescout_and_prints_a_signed_sidebar_url() -> None:
     assert "/embed/freescout/" in url
     assert Client().get(url.removeprefix(settings.BASE_URL)).status_code == 200
     with pytest.raises(CommandError, match="not valid"):
-        run("add", "freescout", "--name", "bad", "--setting", "base_url=https://x.example",
-            "--setting", "mailbox_id=abc", "--secret", "signing_secret=s")
+        run(
+            "add",
+            "freescout",
+            "--name",
+            "bad",
+            "--setting",
+            "base_url=https://x.example",
+            "--setting",
+            "mailbox_id=abc",
+            "--secret",
+            "signing_secret=s",
+        )
     assert not HelpdeskConnection.objects.filter(name="bad").exists()

@@ -114,7 +114,9 @@ def test_admin_adds_a_zammad_connection(admin_client: Client) -> None:
     ).content.decode()
     assert "zm-very-secret" not in page and f"/embed/zammad/{conn.pk}/" in page
     bad = {**data, "name": "Bad", "settings": '{"base_url": "javascript:alert(1)"}'}
-    assert admin_client.post(reverse("admin:helpdesks_helpdeskconnection_add"), bad).status_code == 200
+    assert (
+        admin_client.post(reverse("admin:helpdesks_helpdeskconnection_add"), bad).status_code == 200
+    )
     assert not HelpdeskConnection.objects.filter(name="Bad").exists()
 
 

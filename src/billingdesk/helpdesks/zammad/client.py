@@ -27,9 +27,7 @@ DEFAULT_GROUP = "Users"  # the group a fresh Zammad has
 
 class ZammadClient(TicketClient):
     def _base(self) -> str:
-        return require(self.connection.setting("base_url"), "Zammad address (base_url)").rstrip(
-            "/"
-        )
+        return require(self.connection.setting("base_url"), "Zammad address (base_url)").rstrip("/")
 
     def _http(self) -> HelpdeskHttp:
         token = require(self.connection.secret("api_token"), "Zammad access token (api_token)")

@@ -66,7 +66,9 @@ def entry_urls(connection: HelpdeskConnection) -> dict[str, str]:
             "launch URL (in the app package)": reverse("helpdesks:freshdesk-launch", kwargs=pk)
         },
         "chatwoot": {"dashboard app URL": reverse("helpdesks:chatwoot", kwargs=pk)},
-        "zammad": {"signed iframe URL (add a signed query)": reverse("helpdesks:zammad", kwargs=pk)},
+        "zammad": {
+            "signed iframe URL (add a signed query)": reverse("helpdesks:zammad", kwargs=pk)
+        },
         "freescout": {
             "signed iframe URL (add a signed query)": reverse("helpdesks:freescout", kwargs=pk)
         },
@@ -84,7 +86,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         add = sub.add_parser("add", help="connect a helpdesk account")
         add.add_argument(
-            "kind", help="zendesk, helpscout, intercom, front, freshdesk, chatwoot, zammad, freescout, iframe"
+            "kind",
+            help="zendesk, helpscout, intercom, front, freshdesk, chatwoot, zammad, freescout, "
+            "iframe",
         )
         add.add_argument("--name", required=True, help="a name for this connection")
         add.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE")
