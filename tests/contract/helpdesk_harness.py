@@ -40,6 +40,7 @@ def _conn(kind: str, **fields: Any) -> HelpdeskConnection:
 class IframeHarness:
     kind = "iframe"
     timed = True
+    url_name = "helpdesks:iframe"
 
     def connection(self, secret: str) -> HelpdeskConnection:
         return _conn(self.kind, secrets={"signing_secret": secret})
@@ -49,8 +50,29 @@ class IframeHarness:
         query = signed_query(secret, email="ana@example.com", ts=ts)
         if proof == "tampered":
             query = query.replace("ana%40", "eve%40")
-        path = reverse("helpdesks:iframe", kwargs={"connection_id": connection.pk})
+        path = reverse(self.url_name, kwargs={"connection_id": connection.pk})
         return Client().get(f"{path}?{query}")
+
+
+class ZammadHarness(IframeHarness):
+    """Zammad's sidebar is the signed iframe URL, on the Zammad connection's own address."""
+
+    kind = "zammad"
+    url_name = "helpdesks:zammad"
+
+    def connection(self, secret: str) -> HelpdeskConnection:
+        return _conn(
+            self.kind,
+            settings={"base_url": "https://support.acme.example"},
+            secrets={"signing_secret": secret, "api_token": "zm"},
+        )
+
+
+class FreeScoutHarness(ZammadHarness):
+    """FreeScout's sidebar is the signed iframe URL too, on its own address."""
+
+    kind = "freescout"
+    url_name = "helpdesks:freescout"
 
 
 class ZendeskHarness:
@@ -160,5 +182,7 @@ HELPDESK_HARNESSES: dict[str, type[HelpdeskHarness]] = {
         IntercomHarness,
         FrontHarness,
         FreshdeskHarness,
+        ZammadHarness,
+        FreeScoutHarness,
     )
 }

@@ -1,10 +1,11 @@
 """The panel inside a helpdesk-like host page, in a real browser (Debian's chromium).
 
 A host page is served from another origin (a tiny ``http.server`` on 127.0.0.1, while the live
-server answers on ``localhost``) and frames billingdesk's generic signed iframe URL, as a
-helpdesk would. The handshake runs through the real flow: the signed URL is verified, the page
-gets its launch token, and its script fetches the panel with a Bearer header. A host origin
-that is not configured is refused by CSP ``frame-ancestors``; a tampered URL gets no data.
+server answers on ``localhost``) and frames billingdesk's generic signed iframe URL (and the
+Zammad and FreeScout sidebars, which are that URL), as a helpdesk would. The handshake runs
+through the real flow: the signed URL is verified, the page gets its launch token, and its
+script fetches the panel with a Bearer header. A host origin that is not configured is refused
+by CSP ``frame-ancestors``; a tampered URL gets no data.
 
 The ``browser`` fixture (system chromium through Playwright) comes from tests/e2e/conftest.py.
 """
@@ -86,18 +87,20 @@ def sidebar(page: Any) -> Any:
     return handle.content_frame()
 
 
+# Zammad and FreeScout show the panel through the same signed URL, on their own addresses.
+@pytest.mark.parametrize("kind", ["iframe", "zammad", "freescout"])
 def test_panel_inside_a_helpdesk_host(
-    live_server: Any, hosts: tuple[HostPage, HostPage], page: Any
+    live_server: Any, hosts: tuple[HostPage, HostPage], page: Any, kind: str
 ) -> None:
     helpdesk, stranger = hosts
     shop = build_shop()
     conn = HelpdeskConnection.objects.create(
         name="host",
-        kind="iframe",
+        kind=kind,
         secrets={"signing_secret": "browser-s3cret"},
         allowed_frame_origins=[helpdesk.origin],
     )
-    entry = live_server.url + reverse("helpdesks:iframe", kwargs={"connection_id": conn.pk})
+    entry = live_server.url + reverse(f"helpdesks:{kind}", kwargs={"connection_id": conn.pk})
     signed = f"{entry}?{signed_query('browser-s3cret', email='ana@example.com')}"
 
     # Given the helpdesk frames a signed URL, the panel shows the customer's billing.

@@ -2,10 +2,11 @@
 
 Each fake is a small real HTTP server on 127.0.0.1 (a free port), built from the contracts in
 shared/reference/helpdesks.md (§2.3 Help Scout, §3.2 Intercom, §4.2 Zendesk, §5.2 Front, §6.2
-Freshdesk, §7.1 Chatwoot): the auth header each API expects (401 otherwise), the JSON bodies
-and required fields (422/400 when missing), the status codes (201 with ``Resource-ID`` for Help
-Scout, 202 for Front's import…), and rate limiting on demand (``fail_next(…, 429)`` answers 429
-with ``Retry-After``). Every request is recorded, so tests assert what reached the helpdesk.
+Freshdesk, §7.1 Chatwoot, §7.2 FreeScout, §7.3 Zammad): the auth header each API expects (401
+otherwise), the JSON bodies and required fields (422/400 when missing), the status codes (201
+with ``Resource-ID`` for Help Scout, 202 for Front's import…), and rate limiting on demand
+(``fail_next(…, 429)`` answers 429 with ``Retry-After``). Every request is recorded, so tests
+assert what reached the helpdesk.
 
 Files: a multipart form is read into a dict of its fields in the bracket notation the APIs
 use (``sender[handle]`` → nested, ``tags[]``/``to[0]`` → lists) with its files under
@@ -108,6 +109,8 @@ class HelpdeskFake:
     """Base: a threaded HTTP server dispatching to ``routes`` (method, regex) -> handler."""
 
     name = "helpdesk"
+    # What the API answers a request without valid credentials (its error body shape).
+    unauthorized: Any = {"error": "Couldn't authenticate you"}
 
     def __init__(self) -> None:
         self.requests: list[Seen] = []
@@ -204,7 +207,7 @@ class HelpdeskFake:
                     extra = {"Retry-After": "0"} if status == 429 else {}
                     return status, {"error": "injected failure", "status": status}, extra
             if not self.public(path) and not self.authorized(headers):
-                return 401, {"error": "Couldn't authenticate you"}, {}
+                return 401, self.unauthorized, {}
             for m, pattern, handler in self.routes:
                 match = pattern.fullmatch(path)
                 if m == method and match:
@@ -746,3 +749,167 @@ class ChatwootFake(HelpdeskFake):
             {"id": mid, "content": body["content"], "private": body.get("private", False)},
             {},
         )
+
+
+# --- Zammad (§7.3; disputes-sso-helpdesks.md §3.3) -----------------------------------------
+
+
+class ZammadFake(HelpdeskFake):
+    """``Authorization: Token token=…``; errors as ``{"error", "error_human"}`` (422 for a
+    refused body, 401 without a valid token); ``customer_id: "guess:<email>"`` finds or makes
+    the customer; articles are ``note``/``email``/``phone``/``web`` with ``internal``."""
+
+    name = "zammad"
+    unauthorized = {"error": "Invalid token!", "error_human": "Invalid token!"}
+    ARTICLE_TYPES = ("note", "email", "phone", "web")
+
+    def __init__(self, *, token: str, groups: tuple[str, ...] = ("Users",)) -> None:
+        super().__init__()
+        self.token, self.groups = token, groups
+        self.customers: dict[str, int] = {}
+        self.tickets: dict[int, dict[str, Any]] = {}
+        self.route("POST", r"/api/v1/tickets", self.ticket_create)
+        self.route("POST", r"/api/v1/ticket_articles", self.article_create)
+        self.route(
+            "GET",
+            r"/api/v1/users/me",
+            lambda _b: (
+                200,
+                {"id": 3, "login": "agent@acme.example", "email": "agent@acme.example"},
+                {},
+            ),
+        )
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        return headers.get("authorization", "") == f"Token token={self.token}"
+
+    @staticmethod
+    def _refused(message: str) -> Answer:
+        return 422, {"error": message, "error_human": message}, {}
+
+    def _article_errors(self, article: Any) -> str:
+        if not isinstance(article, dict) or not article.get("body"):
+            return "Need at least article: { body: '...' }"
+        if article.get("type", "note") not in self.ARTICLE_TYPES:
+            return f"Invalid article type {article.get('type')!r}"
+        if not isinstance(article.get("internal", False), bool):
+            return "internal must be true or false"
+        return ""
+
+    def ticket_create(self, body: Any) -> Answer:
+        if not isinstance(body, dict) or not body.get("title"):
+            return self._refused("Title can't be blank")
+        if body.get("group") not in self.groups:
+            return self._refused("No lookup value found for 'group': " + repr(body.get("group")))
+        customer = str(body.get("customer_id") or "")
+        if not customer.startswith("guess:") or "@" not in customer:
+            return self._refused("No lookup value found for 'customer': " + repr(customer))
+        error = self._article_errors(body.get("article"))
+        if error:
+            return self._refused(error)
+        email = customer.removeprefix("guess:")
+        customer_id = self.customers.setdefault(email, self.new_id())
+        tid = self.new_id()
+        article = {"id": self.new_id(), "ticket_id": tid, **body["article"]}
+        self.tickets[tid] = {
+            "id": tid,
+            "number": str(31000 + tid),
+            "title": body["title"],
+            "group": body["group"],
+            "customer_id": customer_id,
+            "articles": [article],
+        }
+        ticket = {k: v for k, v in self.tickets[tid].items() if k != "articles"}
+        return 201, {**ticket, "article_ids": [article["id"]]}, {}
+
+    def article_create(self, body: Any) -> Answer:
+        if not isinstance(body, dict) or not body.get("ticket_id"):
+            return self._refused("Need ticket_id")
+        ticket = (
+            self.tickets.get(int(body["ticket_id"])) if str(body["ticket_id"]).isdigit() else None
+        )
+        if ticket is None:
+            return 404, {"error": "Couldn't find Ticket", "error_human": "Couldn't find Ticket"}, {}
+        error = self._article_errors(body)
+        if error:
+            return self._refused(error)
+        article = {"id": self.new_id(), **body}
+        ticket["articles"].append(article)
+        return 201, article, {}
+
+
+# --- FreeScout API & Webhooks module (§7.2; disputes-sso-helpdesks.md §3.4) ---------------
+
+
+class FreeScoutFake(HelpdeskFake):
+    """``X-FreeScout-API-Key`` (or ``?api_key=``); creates answer 201 with no body and the new
+    id in ``Resource-ID``; Help Scout-style errors (400 ``{"message", "_embedded": {"errors":
+    [{"path", "message"}]}}``); ``GET /api/mailboxes`` as HAL with ``page``."""
+
+    name = "freescout"
+    unauthorized = {"message": "Unauthorized"}
+
+    def __init__(
+        self, *, api_key: str, mailboxes: tuple[int, ...] = (1,), users: tuple[int, ...] = (1,)
+    ) -> None:
+        super().__init__()
+        self.api_key, self.mailboxes, self.users = api_key, mailboxes, users
+        self.conversations: dict[int, dict[str, Any]] = {}
+        self.route("POST", r"/api/conversations", self.conversation_create)
+        self.route("POST", r"/api/conversations/(\d+)/threads", self.thread_create)
+        self.route("GET", r"/api/mailboxes", self.mailbox_list)
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        return self.api_key in (headers.get("x-freescout-api-key"), self.query.get("api_key"))
+
+    @staticmethod
+    def _invalid(path: str, message: str) -> Answer:
+        errors = {"errors": [{"path": path, "message": message}]}
+        return 400, {"message": "Bad request", "_embedded": errors}, {}
+
+    def conversation_create(self, body: Any) -> Answer:
+        if not isinstance(body, dict):
+            return self._invalid("", "a JSON object is required")
+        if body.get("type") not in ("email", "phone", "chat"):
+            return self._invalid("type", "must be email, phone or chat")
+        if body.get("mailboxId") not in self.mailboxes:
+            return self._invalid("mailboxId", "mailbox not found")
+        if not body.get("subject"):
+            return self._invalid("subject", "may not be empty")
+        customer = body.get("customer")
+        if not isinstance(customer, dict) or "@" not in str(customer.get("email") or ""):
+            return self._invalid("customer.email", "a customer email is required")
+        threads = body.get("threads")
+        if not isinstance(threads, list) or not threads:
+            return self._invalid("threads", "at least one thread is required")
+        for thread in threads:
+            if not isinstance(thread, dict) or not thread.get("text"):
+                return self._invalid("threads.text", "may not be empty")
+            if thread.get("type") not in ("customer", "message", "note"):
+                return self._invalid("threads.type", "unknown thread type")
+        cid = self.new_id()
+        self.conversations[cid] = {**body, "id": cid, "threads": list(threads)}
+        return (
+            201,
+            None,
+            {"Resource-ID": str(cid), "Location": f"{self.url}/api/conversations/{cid}"},
+        )
+
+    def thread_create(self, body: Any, cid: str) -> Answer:
+        conv = self.conversations.get(int(cid))
+        if conv is None:
+            return 404, {"message": "Conversation not found"}, {}
+        if not isinstance(body, dict) or not body.get("text"):
+            return self._invalid("text", "may not be empty")
+        if body.get("type") not in ("customer", "message", "note"):
+            return self._invalid("type", "unknown thread type")
+        if body.get("type") in ("message", "note") and body.get("user") not in self.users:
+            return self._invalid("user", "user not found")
+        tid = self.new_id()
+        conv["threads"].append({**body, "id": tid})
+        return 201, None, {"Resource-ID": str(tid)}
+
+    def mailbox_list(self, _body: Any) -> Answer:
+        boxes = [{"id": m, "name": f"Mailbox {m}"} for m in self.mailboxes]
+        page = {"size": 50, "totalElements": len(boxes), "totalPages": 1, "number": 1}
+        return 200, {"_embedded": {"mailboxes": boxes}, "page": page}, {}

@@ -182,3 +182,14 @@ def require(value: str, what: str) -> str:
     if not value:
         raise InvalidRequest(f"The helpdesk connection has no {what}; set it first.")
     return value
+
+
+def resource_id(response: requests.Response, name: str) -> str:
+    """The id of what a ``201 Created`` made, from ``Resource-ID`` or the ``Location`` header
+    (Help Scout's convention, FreeScout's too)."""
+    rid = response.headers.get("Resource-ID", "").strip()
+    if not rid:
+        rid = response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
+    if not rid:
+        raise GatewayUnavailable(f"{name} answered without the new resource's id.")
+    return rid

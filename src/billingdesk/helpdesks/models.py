@@ -34,6 +34,8 @@ class HelpdeskKind(models.TextChoices):
     FRONT = "front", "Front"
     FRESHDESK = "freshdesk", "Freshdesk"
     CHATWOOT = "chatwoot", "Chatwoot"
+    ZAMMAD = "zammad", "Zammad"
+    FREESCOUT = "freescout", "FreeScout"
     IFRAME = "iframe", "Any helpdesk (signed iframe URL)"
 
 

@@ -20,7 +20,17 @@ if TYPE_CHECKING:
 
     from billingdesk.helpdesks.interface import Provider
 
-BUILTIN = ("zendesk", "helpscout", "intercom", "front", "freshdesk", "chatwoot", "iframe")
+BUILTIN = (
+    "zendesk",
+    "helpscout",
+    "intercom",
+    "front",
+    "freshdesk",
+    "chatwoot",
+    "zammad",
+    "freescout",
+    "iframe",
+)
 
 _PROVIDERS: dict[str, Provider] = {}
 

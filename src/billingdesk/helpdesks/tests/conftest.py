@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from tests.fakes.helpdesks import (
     ChatwootFake,
+    FreeScoutFake,
     FreshdeskFake,
     FrontFake,
     HelpdeskFake,
     HelpScoutFake,
     IntercomFake,
+    ZammadFake,
     ZendeskFake,
 )
 
@@ -114,11 +116,44 @@ def wired(kind: str) -> Iterator[Wired]:
                     {"api_access_token": "cw-token"},
                 ),
             )
+    elif kind == "zammad":
+        fake = ZammadFake(token="zm-token", groups=("Users", "Billing"))
+        with fake:
+            yield Wired(
+                kind,
+                fake,
+                _connection(
+                    kind,
+                    {"base_url": fake.url, "group": "Billing"},
+                    {"signing_secret": "x", "api_token": "zm-token"},
+                ),
+            )
+    elif kind == "freescout":
+        fake = FreeScoutFake(api_key="fs-key", mailboxes=(1, 2), users=(1, 5))
+        with fake:
+            yield Wired(
+                kind,
+                fake,
+                _connection(
+                    kind,
+                    {"base_url": fake.url, "mailbox_id": "2", "user_id": "5"},
+                    {"signing_secret": "x", "api_key": "fs-key"},
+                ),
+            )
     else:  # pragma: no cover
         raise ValueError(kind)
 
 
-TICKET_KINDS = ["zendesk", "helpscout", "intercom", "front", "freshdesk", "chatwoot"]
+TICKET_KINDS = [
+    "zendesk",
+    "helpscout",
+    "intercom",
+    "front",
+    "freshdesk",
+    "chatwoot",
+    "zammad",
+    "freescout",
+]
 
 
 @pytest.fixture

@@ -36,6 +36,12 @@ def _note_texts(kind: str, fake: Any, ticket_id: str) -> list[str]:
     if kind == "chatwoot":
         msgs = fake.conversations[int(ticket_id)]["messages"]
         return [m["content"] for m in msgs if m["private"]]
+    if kind == "zammad":
+        articles = fake.tickets[int(ticket_id)]["articles"]
+        return [a["body"] for a in articles if a.get("internal") is True]
+    if kind == "freescout":
+        threads = fake.conversations[int(ticket_id)]["threads"]
+        return [t["text"] for t in threads if t["type"] == "note"]
     raise ValueError(kind)
 
 

@@ -32,6 +32,8 @@ def _tickets(kind: str, fake: Any) -> int:
         "front": "comments",
         "freshdesk": "tickets",
         "chatwoot": "conversations",
+        "zammad": "tickets",
+        "freescout": "conversations",
     }[kind]
     return len(getattr(fake, store))
 
@@ -49,7 +51,8 @@ def _note_files(kind: str, fake: Any, ticket_id: str) -> list[dict[str, Any]]:
         return list(fake.tickets[int(ticket_id)]["notes"][-1].get("_files", []))
     if kind == "chatwoot":
         return list(fake.conversations[int(ticket_id)]["messages"][-1].get("_files", []))
-    return []  # Intercom's API takes attachment URLs only
+    # Intercom's API takes attachment URLs only; Zammad's and FreeScout's files: not sent yet.
+    return []
 
 
 def _with_files(receipt: Receipt, **kwargs: Any) -> bytes:

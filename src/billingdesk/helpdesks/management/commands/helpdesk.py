@@ -46,6 +46,10 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
     return values
 
 
+# Kinds whose panel is the signed iframe URL (``helpdesks.iframe.verification``).
+SIGNED_IFRAME_KINDS = ("iframe", "zammad", "freescout")
+
+
 def entry_urls(connection: HelpdeskConnection) -> dict[str, str]:
     """The addresses an administrator pastes into the helpdesk, by what they are."""
     base = settings.BASE_URL
@@ -62,6 +66,12 @@ def entry_urls(connection: HelpdeskConnection) -> dict[str, str]:
             "launch URL (in the app package)": reverse("helpdesks:freshdesk-launch", kwargs=pk)
         },
         "chatwoot": {"dashboard app URL": reverse("helpdesks:chatwoot", kwargs=pk)},
+        "zammad": {
+            "signed iframe URL (add a signed query)": reverse("helpdesks:zammad", kwargs=pk)
+        },
+        "freescout": {
+            "signed iframe URL (add a signed query)": reverse("helpdesks:freescout", kwargs=pk)
+        },
         "iframe": {
             "signed iframe URL (add a signed query)": reverse("helpdesks:iframe", kwargs=pk)
         },
@@ -76,7 +86,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         add = sub.add_parser("add", help="connect a helpdesk account")
         add.add_argument(
-            "kind", help="zendesk, helpscout, intercom, front, freshdesk, chatwoot, iframe"
+            "kind",
+            help="zendesk, helpscout, intercom, front, freshdesk, chatwoot, zammad, freescout, "
+            "iframe",
         )
         add.add_argument("--name", required=True, help="a name for this connection")
         add.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE")
@@ -215,7 +227,12 @@ class Command(BaseCommand):
     def _iframe_url(self, options: dict[str, Any]) -> None:
         from billingdesk.helpdesks.iframe.verification import signed_query
 
-        conn = self._connection(options["connection"], "iframe")
+        conn = self._connection(options["connection"])
+        if conn.kind not in SIGNED_IFRAME_KINDS:
+            raise _fail(
+                f"{conn.name!r} is a {conn.get_kind_display()} connection, not a signed iframe "
+                f"({', '.join(SIGNED_IFRAME_KINDS)})"
+            )
         query = signed_query(
             conn.secret("signing_secret"), email=options["email"], agent=options["agent"]
         )

@@ -1,0 +1,1 @@
+"""FreeScout helpdesk integration (see docs/helpdesks/freescout.md)."""

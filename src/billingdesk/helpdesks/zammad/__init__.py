@@ -1,0 +1,1 @@
+"""Zammad helpdesk integration (see docs/helpdesks/zammad.md)."""
