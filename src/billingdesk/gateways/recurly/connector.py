@@ -77,6 +77,7 @@ class RecurlyConnector(RecurlyActions):
             gw.Capability.REFUND,
             gw.Capability.PARTIAL_REFUND,
             gw.Capability.CANCEL_SUBSCRIPTION,
+            gw.Capability.PAUSE_SUBSCRIPTION,
             gw.Capability.CANCEL_AT_PERIOD_END,
             gw.Capability.CREATE_SUBSCRIPTION,
             gw.Capability.APPLY_COUPON,
