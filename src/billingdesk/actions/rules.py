@@ -152,10 +152,11 @@ PAUSABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, Subscription
 def _pause_refusal(kind: ActionKind, target: Mirrored) -> str:
     if not isinstance(target, Subscription):
         return ""
+    status = label(target.status, "status")
     if kind is ActionKind.PAUSE_SUBSCRIPTION and target.status not in PAUSABLE:
-        return f"This subscription is {label(target.status, 'status')}: only an active one can be paused."
+        return f"This subscription is {status}: only an active one can be paused."
     if kind is ActionKind.RESUME_SUBSCRIPTION and target.status != SubscriptionStatus.PAUSED:
-        return f"This subscription is {label(target.status, 'status')}: only a paused one can be resumed."
+        return f"This subscription is {status}: only a paused one can be resumed."
     return ""
 
 

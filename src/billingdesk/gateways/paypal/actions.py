@@ -349,9 +349,7 @@ class PayPalActions(gw.Connector):
             subscription_id, "suspend", SUSPEND_REASON, ("SUSPENDED",), idempotency_key
         )
 
-    def subscription_resume(
-        self, *, subscription_id: str, idempotency_key: str
-    ) -> gw.ActionResult:
+    def subscription_resume(self, *, subscription_id: str, idempotency_key: str) -> gw.ActionResult:
         """Bill a suspended subscription again (``/activate``)."""
         return self._subscription_change(
             subscription_id, "activate", RESUME_REASON, ("ACTIVE",), idempotency_key

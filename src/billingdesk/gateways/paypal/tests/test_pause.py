@@ -23,17 +23,17 @@ def test_pause_then_resume_and_retry(
     plan = fake.add_plan(merchant, name="Gold", price="9.00")
     sub = fake.add_subscription(merchant, plan, email="p@example.com")
 
-    assert _status(connector.subscription_pause(subscription_id=sub["id"], idempotency_key="p1")) is (
-        gw.SubscriptionStatus.PAUSED
-    )
+    assert _status(
+        connector.subscription_pause(subscription_id=sub["id"], idempotency_key="p1")
+    ) is (gw.SubscriptionStatus.PAUSED)
     assert merchant.subscriptions[sub["id"]]["status"] == "SUSPENDED"
     # A retry finds it suspended already and sends nothing.
     connector.subscription_pause(subscription_id=sub["id"], idempotency_key="p1")
     assert fake.calls("/suspend") == 1
 
-    assert _status(connector.subscription_resume(subscription_id=sub["id"], idempotency_key="r1")) is (
-        gw.SubscriptionStatus.ACTIVE
-    )
+    assert _status(
+        connector.subscription_resume(subscription_id=sub["id"], idempotency_key="r1")
+    ) is (gw.SubscriptionStatus.ACTIVE)
     assert merchant.subscriptions[sub["id"]]["status"] == "ACTIVE"
     connector.subscription_resume(subscription_id=sub["id"], idempotency_key="r1")
     assert fake.calls("/activate") == 1
@@ -44,7 +44,9 @@ def test_cancelled_subscription_neither_pauses_nor_resumes(
 ) -> None:
     plan = fake.add_plan(merchant, name="Gold", price="9.00")
     sub = fake.add_subscription(merchant, plan, email="c@example.com")
-    connector.subscription_cancel(subscription_id=sub["id"], at_period_end=False, idempotency_key="c")
+    connector.subscription_cancel(
+        subscription_id=sub["id"], at_period_end=False, idempotency_key="c"
+    )
 
     with pytest.raises(NotAllowed):
         connector.subscription_pause(subscription_id=sub["id"], idempotency_key="p")
