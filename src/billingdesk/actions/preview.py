@@ -127,7 +127,7 @@ def _pause_lines(target: Subscription) -> list[str]:
     return [
         _("%(plan)s is paused: no renewal is charged until it is resumed.")
         % {"plan": target.product or target.plan},
-        _("The customer keeps the subscription and can be resumed at any time."),
+        _("The subscription is kept and can be resumed at any time."),
     ]
 
 

@@ -5,11 +5,11 @@ against the PayPal fake (tests/fakes/paypal_api.py), which refuses the wrong sta
 from __future__ import annotations
 
 import pytest
+from tests.fakes.paypal_api import Merchant, PayPalFake
 
 from billingdesk.core.errors import NotAllowed
 from billingdesk.gateways import interface as gw
 from billingdesk.gateways.paypal.connector import PayPalConnector
-from tests.fakes.paypal_api import Merchant, PayPalFake
 
 
 def _status(result: gw.ActionResult) -> gw.SubscriptionStatus:
