@@ -206,6 +206,7 @@ def test_actions_offered_follow_the_record_state(shop: Shop) -> None:
     assert actions_available(user=ana, target=shop.subscription) == [
         ActionKind.CANCEL_SUBSCRIPTION,
         ActionKind.APPLY_COUPON,
+        ActionKind.PAUSE_SUBSCRIPTION,
     ]
     refund(ana, shop.charge, None)  # everything: nothing left to refund
     shop.charge.refresh_from_db()

@@ -778,6 +778,12 @@ class RecurlyFake:
         invoice.update(refundable_amount=refundable - amount, updated_at=now)
         return credit
 
+    def renew_into_pause(self, site: Site, subscription_id: str) -> None:
+        """The renewal date of a subscription with a pause scheduled: it is now paused."""
+        sub = site.subscriptions[subscription_id]
+        assert sub.get("paused_at"), "no pause scheduled"
+        self._advance(sub, state="paused")
+
     def _advance(self, sub: dict[str, Any], **fields: Any) -> None:
         sub.update(fields, updated_at=self.now())
 
@@ -1084,6 +1090,32 @@ class _Handler(BaseHTTPRequestHandler):
                         else sub["current_period_ends_at"]
                     )
                     fake._advance(sub, state="canceled", canceled_at=fake.now(), expires_at=end)
+                    return 200, fake.wire(site, sub), {}
+                if rest == ["pause"] and method == "PUT":
+                    # Recurly pauses at the next renewal: until then the subscription stays
+                    # active with ``paused_at`` (when the pause starts) set.
+                    cycles = body.get("remaining_pause_cycles")
+                    if not isinstance(cycles, int) or isinstance(cycles, bool) or cycles < 0:
+                        raise RecurlyErrorAnswer(
+                            "validation",
+                            "remaining_pause_cycles is required",
+                            params=[{"param": "remaining_pause_cycles", "message": "is invalid"}],
+                        )
+                    if sub["state"] not in ("active", "paused"):
+                        raise RecurlyErrorAnswer(
+                            "immutable_subscription",
+                            f"A {sub['state']} subscription cannot be paused",
+                        )
+                    at = sub["paused_at"] or sub["current_period_ends_at"]
+                    fake._advance(sub, paused_at=at, remaining_pause_cycles=cycles)
+                    return 200, fake.wire(site, sub), {}
+                if rest == ["resume"] and method == "PUT":
+                    if sub["state"] != "paused" and not sub.get("paused_at"):
+                        raise RecurlyErrorAnswer(
+                            "invalid_transition",
+                            "Only a paused subscription or one with a pause scheduled can resume",
+                        )
+                    fake._advance(sub, state="active", paused_at=None, remaining_pause_cycles=None)
                     return 200, fake.wire(site, sub), {}
                 if rest == ["reactivate"] and method == "PUT":
                     if sub["state"] != "canceled":

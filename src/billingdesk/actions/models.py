@@ -22,6 +22,8 @@ class ActionKind(models.TextChoices):
     PAYMENT_REQUEST = "payment_request", "payment request"
     DISPUTE_SUBMIT = "dispute_submit", "answer a dispute"
     DISPUTE_ACCEPT = "dispute_accept", "accept a dispute"
+    PAUSE_SUBSCRIPTION = "pause_subscription", "pause subscription"
+    RESUME_SUBSCRIPTION = "resume_subscription", "resume subscription"
 
 
 class ActionReason(models.Model):

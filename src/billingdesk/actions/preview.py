@@ -123,6 +123,14 @@ def _date(value: datetime | None) -> str:
     return day_format(value) if value else _("an unknown date")
 
 
+def _pause_lines(target: Subscription) -> list[str]:
+    return [
+        _("%(plan)s is paused: no renewal is charged until it is resumed.")
+        % {"plan": target.product or target.plan},
+        _("The subscription is kept and can be resumed at any time."),
+    ]
+
+
 def _effect_lines(kind: ActionKind, target: Mirrored, p: dict[str, Any]) -> list[str]:
     if isinstance(target, Charge):
         card = (
@@ -165,6 +173,14 @@ def _effect_lines(kind: ActionKind, target: Mirrored, p: dict[str, Any]) -> list
         return [
             _("%(plan)s ends now: access stops immediately.") % {"plan": plan},
             _("No refund is made by cancelling; refund a charge separately if one is due."),
+        ]
+    if isinstance(target, Subscription) and kind is ActionKind.PAUSE_SUBSCRIPTION:
+        return _pause_lines(target)
+    if isinstance(target, Subscription) and kind is ActionKind.RESUME_SUBSCRIPTION:
+        return [
+            _("%(plan)s is billed again from its next renewal.")
+            % {"plan": target.product or target.plan},
+            _("Nothing is charged for the time it was paused."),
         ]
     if isinstance(target, Invoice) and kind is ActionKind.SEND_INVOICE:
         email = target.customer.email if target.customer else _("the customer")

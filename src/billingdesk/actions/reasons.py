@@ -48,6 +48,8 @@ DEFAULT_REASONS: dict[str, tuple[str, ...]] = {
     ActionKind.APPLY_COUPON: ("goodwill", "service_issue", "requested_by_customer", "other"),
     ActionKind.DISPUTE_SUBMIT: ("evidence_complete", "other"),
     ActionKind.DISPUTE_ACCEPT: ("refund_due", "evidence_missing", "fraud_confirmed", "other"),
+    ActionKind.PAUSE_SUBSCRIPTION: ("requested_by_customer", "unused", "too_expensive", "other"),
+    ActionKind.RESUME_SUBSCRIPTION: _COMMON,
 }
 
 

@@ -27,6 +27,7 @@ from billingdesk.core.errors import (
     NotAllowed,
     NotFound,
 )
+from billingdesk.core.labels import label
 from billingdesk.core.money import Money
 from billingdesk.gateways.interface import (
     Capability,
@@ -53,6 +54,8 @@ TARGETS: dict[ActionKind, tuple[type[Mirrored], ...]] = {
     ActionKind.PAYMENT_REQUEST: (Customer,),
     ActionKind.DISPUTE_SUBMIT: (Dispute,),
     ActionKind.DISPUTE_ACCEPT: (Dispute,),
+    ActionKind.PAUSE_SUBSCRIPTION: (Subscription,),
+    ActionKind.RESUME_SUBSCRIPTION: (Subscription,),
 }
 
 _CAPABILITY: dict[ActionKind, Capability] = {
@@ -68,6 +71,8 @@ _CAPABILITY: dict[ActionKind, Capability] = {
     ActionKind.PAYMENT_REQUEST: Capability.PAYMENT_REQUEST,
     ActionKind.DISPUTE_SUBMIT: Capability.DISPUTE_EVIDENCE,
     ActionKind.DISPUTE_ACCEPT: Capability.DISPUTE_EVIDENCE,
+    ActionKind.PAUSE_SUBSCRIPTION: Capability.PAUSE_SUBSCRIPTION,
+    ActionKind.RESUME_SUBSCRIPTION: Capability.PAUSE_SUBSCRIPTION,
 }
 
 # The dispute statuses that wait for the merchant's answer (evidence or acceptance).
@@ -128,12 +133,30 @@ def state_refusal(
         and target.status in ended
     ):
         return "This subscription has already ended."
+    refusal = _pause_refusal(kind, target)
+    if refusal:
+        return refusal
     if (
         isinstance(target, Invoice)
         and kind is ActionKind.SEND_INVOICE
         and target.status in ("draft", "void")
     ):
         return f"A {target.status} invoice cannot be sent."
+    return ""
+
+
+# Pausing applies to a subscription being billed; resuming to a paused one.
+PAUSABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
+
+
+def _pause_refusal(kind: ActionKind, target: Mirrored) -> str:
+    if not isinstance(target, Subscription):
+        return ""
+    status = label(target.status, "status")
+    if kind is ActionKind.PAUSE_SUBSCRIPTION and target.status not in PAUSABLE:
+        return f"This subscription is {status}: only an active one can be paused."
+    if kind is ActionKind.RESUME_SUBSCRIPTION and target.status != SubscriptionStatus.PAUSED:
+        return f"This subscription is {status}: only a paused one can be resumed."
     return ""
 
 
@@ -283,6 +306,8 @@ def params_clean(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> 
             raise AmountTooLarge(f"At most {held} was authorised; capture that or less.")
         return {"amount": amount}
     if kind is ActionKind.VOID or kind is ActionKind.SEND_INVOICE:
+        return {}
+    if kind in (ActionKind.PAUSE_SUBSCRIPTION, ActionKind.RESUME_SUBSCRIPTION):
         return {}
     if kind is ActionKind.CANCEL_SUBSCRIPTION:
         later = period_end_cancel_supported(target)

@@ -49,6 +49,8 @@ class Capability(StrEnum):
     # different states of an object stamped with the same time.
     FETCH = "fetch"
     DISPUTE_EVIDENCE = "dispute_evidence"
+    # Pause a subscription's billing and resume it (``subscription_pause``/``_resume``).
+    PAUSE_SUBSCRIPTION = "pause_subscription"
 
 
 class ObjectKind(StrEnum):
@@ -501,6 +503,14 @@ class Connector(ABC):
         self, *, subscription_id: str, at_period_end: bool, idempotency_key: str
     ) -> ActionResult:
         raise _missing(self, "cancel a subscription")
+
+    def subscription_pause(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
+        """Stop billing a subscription until it is resumed; returns the subscription."""
+        raise _missing(self, "pause a subscription")
+
+    def subscription_resume(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
+        """Bill a paused subscription again; returns the subscription."""
+        raise _missing(self, "resume a subscription")
 
     def subscription_create(
         self,

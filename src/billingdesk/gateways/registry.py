@@ -38,6 +38,7 @@ ACTION_METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.CARD_UPDATE: ("card_update_start",),
     Capability.FETCH: ("object_fetch",),
     Capability.DISPUTE_EVIDENCE: ("dispute_evidence_submit", "dispute_accept"),
+    Capability.PAUSE_SUBSCRIPTION: ("subscription_pause", "subscription_resume"),
 }
 
 _CONNECTORS: dict[str, type[Connector]] = {}

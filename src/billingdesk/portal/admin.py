@@ -10,7 +10,7 @@ from billingdesk.portal.models import AccountPolicy, BrandPortal
 
 @admin.register(AccountPolicy)
 class AccountPolicyAdmin(admin.ModelAdmin[AccountPolicy]):
-    list_display = ["account", "customers_may_cancel"]
+    list_display = ["account", "customers_may_cancel", "customers_may_pause"]
 
 
 @admin.register(BrandPortal)

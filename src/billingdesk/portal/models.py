@@ -94,6 +94,11 @@ class AccountPolicy(models.Model):
         help_text="Customers may cancel their subscriptions of this account on the billing "
         "pages (at the end of the period where the gateway can).",
     )
+    customers_may_pause = models.BooleanField(
+        default=False,
+        help_text="Customers may pause their subscriptions of this account on the billing pages "
+        "(no renewal is charged while paused) and resume them, where the gateway can.",
+    )
 
     class Meta:
         verbose_name_plural = "account policies"

@@ -26,7 +26,7 @@ from billingdesk.accounts.models import AgentProfile, Role
 from billingdesk.actions.keys import key_nonce
 from billingdesk.actions.models import ActionKind, ActionRequest
 from billingdesk.actions.reasons import reasons_for
-from billingdesk.actions.rules import state_refusal
+from billingdesk.actions.rules import PAUSABLE, state_refusal
 from billingdesk.actions.services import action_key_issue, action_submit
 from billingdesk.billing.models import Person, Subscription
 from billingdesk.core.errors import InvalidRequest, NotAllowed, NotFound
@@ -103,6 +103,8 @@ class Cancellable:
     allowed: bool  # the merchant allows it and the gateway can
     at_period_end: bool  # a cancellation ends it at the period end (else at once)
     ends_at: datetime | None  # when it ends (or would), if known
+    may_pause: bool = False  # the merchant allows pausing, the gateway can, it is running
+    may_resume: bool = False  # the same, and it is paused
 
     @property
     def ends_day(self) -> str:
@@ -116,24 +118,34 @@ def subscriptions_of(person_id: int) -> list[Cancellable]:
     allowing = AccountPolicy.objects.filter(
         account_id=OuterRef("account_id"), customers_may_cancel=True
     )
+    pausing = AccountPolicy.objects.filter(
+        account_id=OuterRef("account_id"), customers_may_pause=True
+    )
     rows = (
         Subscription.objects.filter(
             customer__person_id=person_id, deleted=False, status__in=_LIVE
         )
-        .annotate(policy=Exists(allowing))
+        .annotate(policy=Exists(allowing), pause_policy=Exists(pausing))
         .order_by("-gateway_created_at", "-pk")
         .values_list(
             "pk", "product", "plan", "cancel_at_period_end", "current_period_end",
-            "account__kind", "policy",
+            "account__kind", "policy", "status", "pause_policy",
         )
     )  # fmt: skip
     found = []
-    for pk, product, plan, ending, period_end, kind, policy in rows:
+    for pk, product, plan, ending, period_end, kind, policy, status, pause_policy in rows:
         can = connector_class(kind).capabilities
         at_end = Capability.CANCEL_AT_PERIOD_END in can
         allowed = bool(policy) and Capability.CANCEL_SUBSCRIPTION in can and not ending
         ends = period_end if (at_end or ending) else None
-        found.append(Cancellable(pk, product or plan, ending, allowed, at_end, ends))
+        pause = bool(pause_policy) and Capability.PAUSE_SUBSCRIPTION in can and not ending
+        found.append(
+            Cancellable(
+                pk, product or plan, ending, allowed, at_end, ends,
+                may_pause=pause and status in PAUSABLE,
+                may_resume=pause and status == SubscriptionStatus.PAUSED,
+            )
+        )  # fmt: skip
     return found
 
 
@@ -192,6 +204,68 @@ def subscription_cancel(
         params=params,
         reason_code=reason_code,
         reason_text=reason_text,
+        idempotency_key=key,
+        ip=ip,
+    )
+
+
+# --- pausing and resuming (``AccountPolicy.customers_may_pause``) ---------------------------
+PAUSE_KINDS = {"pause": ActionKind.PAUSE_SUBSCRIPTION, "resume": ActionKind.RESUME_SUBSCRIPTION}
+
+
+def pausable_get(
+    *, person_id: int, subscription_pk: int, kind: ActionKind
+) -> tuple[Cancellable, Subscription]:
+    """One of the person's subscriptions they may pause (or resume, by ``kind``) here;
+    NotFound for anyone else's, NotAllowed where the merchant, the gateway or its state does
+    not allow it."""
+    subscription = (
+        Subscription.objects.filter(
+            pk=subscription_pk, customer__person_id=person_id, deleted=False
+        )
+        .select_related("account")
+        .first()
+    )
+    if subscription is None:
+        raise NotFound("No such subscription.")
+    found = next((c for c in subscriptions_of(person_id) if c.pk == subscription_pk), None)
+    if found is None:
+        raise NotAllowed("This subscription has already ended.")
+    wanted = found.may_pause if kind is ActionKind.PAUSE_SUBSCRIPTION else found.may_resume
+    if not wanted:
+        raise NotAllowed("This subscription cannot be paused or resumed here.")
+    refusal = state_refusal(kind, subscription)
+    if refusal:
+        raise NotAllowed(refusal)
+    return found, subscription
+
+
+def _customer_reason(kind: ActionKind) -> str:
+    codes = [r.code for r in reasons_for(kind)]
+    return "requested_by_customer" if "requested_by_customer" in codes else codes[0]
+
+
+def subscription_pause(
+    *, person: Person, subscription_pk: int, kind: ActionKind, key: str, ip: str | None
+) -> ActionRequest:
+    """Pause or resume through the action service (once per ``key``), audited as the
+    customer; a key used before is answered from its first request."""
+    used = key_used(key)
+    if used is not None:
+        target = Subscription.objects.filter(
+            pk=subscription_pk, customer__person_id=person.pk
+        ).first()
+        if target is None or used.target_id != target.gateway_id or used.kind != kind:
+            raise NotFound("No such subscription.")
+    else:
+        _, target = pausable_get(person_id=person.pk, subscription_pk=subscription_pk, kind=kind)
+    return action_submit(
+        user=actor_for(person),
+        kind=kind,
+        target=target,
+        params={},
+        reason_code=_customer_reason(kind),
+        reason_text="On the customer billing pages.",
         idempotency_key=key,
         ip=ip,
     )

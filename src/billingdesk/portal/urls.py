@@ -21,5 +21,10 @@ urlpatterns = [
         views.subscription_cancel,
         name="subscription-cancel",
     ),
+    path(
+        "subscriptions/<id:subscription_id>/<str:action>",
+        views.subscription_pause,
+        name="subscription-pause",
+    ),
     path("agent/people/<id:person_id>", agent_views.agent_link, name="agent-link"),
 ]

@@ -174,6 +174,8 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
             "to_pay": account.invoices_to_pay(person_id),
             "subscriptions": subscriptions.subscriptions_of(person_id),
             "cancelled": request.GET.get("cancelled") == "1",
+            "paused": request.GET.get("paused") == "1",
+            "resumed": request.GET.get("resumed") == "1",
             "card_updated": request.GET.get("card") == "updated",
         },
     )
@@ -432,3 +434,61 @@ def subscription_cancel(request: HttpRequest, person_id: int, subscription_id: i
         )
         return render(request, "portal/cancel.html", context, status=409)
     return redirect(reverse("portal:history") + "?cancelled=1")
+
+
+@require_http_methods(["GET", "POST"])
+@customer_page
+@session_person
+def subscription_pause(
+    request: HttpRequest, person_id: int, subscription_id: int, action: str
+) -> HttpResponse:
+    """Pause or resume a subscription: a page saying what happens with one confirm button,
+    then it is done once (the form's key makes a second submission find the first request)."""
+    kind = subscriptions.PAUSE_KINDS.get(action)
+    if kind is None:
+        return render(request, "portal/refused.html", {"why": "missing"}, status=404)
+    person = get_object_or_404(Person, pk=person_id)
+    key = str(request.POST.get("key") or "")[:400]
+    context: dict[str, Any] = {
+        "person": person,
+        "action": action,
+        "languages": settings.LANGUAGES,
+    }
+    replay = request.method == "POST" and bool(key) and subscriptions.key_used(key) is not None
+    if not replay:
+        try:
+            context["found"] = subscriptions.pausable_get(
+                person_id=person_id, subscription_pk=subscription_id, kind=kind
+            )[0]
+        except NotFound:
+            return render(request, "portal/refused.html", {"why": "missing"}, status=404)
+        except NotAllowed:
+            context["not_here"] = True
+            return render(request, "portal/pause.html", context, status=409)
+    if request.method != "POST":
+        context["key"] = subscriptions.form_key()
+        return render(request, "portal/pause.html", context)
+    context["key"] = key
+    if not key:
+        context["problem"] = _("This form has expired: open it again.")
+        return render(request, "portal/pause.html", context, status=400)
+    try:
+        done = subscriptions.subscription_pause(
+            person=person, subscription_pk=subscription_id, kind=kind, key=key, ip=_ip(request)
+        )
+    except NotFound:
+        return render(request, "portal/refused.html", {"why": "missing"}, status=404)
+    except (UserFacingError, OperationalError):
+        context["problem"] = _(
+            "Your subscription could not be changed just now. Nothing was changed: try again "
+            "in a moment, or ask the support team."
+        )
+        return render(request, "portal/pause.html", context, status=409)
+    if done.status not in (ActionRequest.Status.SUCCEEDED, ActionRequest.Status.RUNNING):
+        context["problem"] = _(
+            "The payment provider did not change your subscription. Ask the support team."
+        )
+        return render(request, "portal/pause.html", context, status=409)
+    return redirect(
+        reverse("portal:history") + ("?paused=1" if action == "pause" else "?resumed=1")
+    )

@@ -50,6 +50,10 @@ def _call(
         return connector.subscription_cancel(
             subscription_id=gid, at_period_end=p["at_period_end"], idempotency_key=key
         )
+    if kind is ActionKind.PAUSE_SUBSCRIPTION:
+        return connector.subscription_pause(subscription_id=gid, idempotency_key=key)
+    if kind is ActionKind.RESUME_SUBSCRIPTION:
+        return connector.subscription_resume(subscription_id=gid, idempotency_key=key)
     if kind is ActionKind.SEND_INVOICE:
         return connector.invoice_send(invoice_id=gid, idempotency_key=key)
     if kind is ActionKind.CREATE_SUBSCRIPTION:

@@ -38,12 +38,15 @@ from billingdesk.core.money import Money
 Status = ActionRequest.Status
 
 
+_PAUSING = (ActionKind.PAUSE_SUBSCRIPTION, ActionKind.RESUME_SUBSCRIPTION)
 # Kinds of which one at a time may be in flight on a record.
 _EXCLUSIVE = {
     ActionKind.CAPTURE: (ActionKind.CAPTURE, ActionKind.VOID),
     ActionKind.VOID: (ActionKind.CAPTURE, ActionKind.VOID),
     ActionKind.CANCEL_SUBSCRIPTION: (ActionKind.CANCEL_SUBSCRIPTION,),
     ActionKind.SEND_INVOICE: (ActionKind.SEND_INVOICE,),
+    ActionKind.PAUSE_SUBSCRIPTION: _PAUSING,
+    ActionKind.RESUME_SUBSCRIPTION: _PAUSING,
 }
 
 

@@ -40,6 +40,7 @@ JSON = dict[str, Any]
 _REQUEST_ID_LENGTH = 100  # PayPal keeps request ids up to 108 characters
 CANCEL_REASON = "Cancelled by the merchant's support team."
 SUSPEND_REASON = "Paused by the merchant's support team."
+RESUME_REASON = "Resumed by the merchant's support team."
 
 
 def request_id(idempotency_key: str, action: str) -> str:
@@ -318,6 +319,8 @@ class PayPalActions(gw.Connector):
         if str(sub.get("status")) not in done:
             if action == "suspend" and str(sub.get("status")) != "ACTIVE":
                 raise NotAllowed("Only an active PayPal subscription can be paused.")
+            if action == "activate" and str(sub.get("status")) != "SUSPENDED":
+                raise NotAllowed("Only a paused (suspended) PayPal subscription can be resumed.")
             self.api.post(
                 f"/v1/billing/subscriptions/{subscription_id}/{action}",
                 {"reason": reason},
@@ -340,12 +343,16 @@ class PayPalActions(gw.Connector):
             subscription_id, "cancel", CANCEL_REASON, ("CANCELLED", "EXPIRED"), idempotency_key
         )
 
-    def subscription_suspend(
-        self, *, subscription_id: str, idempotency_key: str
-    ) -> gw.ActionResult:
-        """Pause billing (``/suspend``); PayPal can ``/activate`` it again later."""
+    def subscription_pause(self, *, subscription_id: str, idempotency_key: str) -> gw.ActionResult:
+        """Pause billing (``/suspend``); ``subscription_resume`` activates it again."""
         return self._subscription_change(
             subscription_id, "suspend", SUSPEND_REASON, ("SUSPENDED",), idempotency_key
+        )
+
+    def subscription_resume(self, *, subscription_id: str, idempotency_key: str) -> gw.ActionResult:
+        """Bill a suspended subscription again (``/activate``)."""
+        return self._subscription_change(
+            subscription_id, "activate", RESUME_REASON, ("ACTIVE",), idempotency_key
         )
 
     def subscription_create(

@@ -102,6 +102,7 @@ class PayPalConnector(PayPalActions):
             gw.Capability.PARTIAL_CAPTURE,
             gw.Capability.VOID,
             gw.Capability.CANCEL_SUBSCRIPTION,
+            gw.Capability.PAUSE_SUBSCRIPTION,
             gw.Capability.CREATE_SUBSCRIPTION,
             gw.Capability.PAYMENT_REQUEST,
             gw.Capability.SEND_INVOICE,

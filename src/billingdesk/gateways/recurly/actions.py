@@ -49,6 +49,9 @@ from billingdesk.gateways.recurly import client, mapping
 # The tax-id types a Recurly account's ``vat_number`` can hold.
 VAT_TYPES = ("eu_vat", "gb_vat", "ch_vat", "no_vat")
 TERMINATE_REFUNDS = ("none", "partial", "full")
+# How many billing periods a pause lasts at Recurly (it takes a number; resuming ends it
+# earlier). A year of monthly periods: in practice "until resumed".
+PAUSE_CYCLES = 12
 
 
 class RecurlyActions(Connector):
@@ -311,6 +314,38 @@ class RecurlyActions(Connector):
             params={"refund": refund, "charge": False},
             key=idempotency_key,
         )
+        return self._result(self._subscription_objects(sub))
+
+    def subscription_pause(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
+        """``PUT /subscriptions/{id}/pause``. Recurly pauses at the next renewal (the
+        subscription stays active until then, ``paused_at`` set) for ``PAUSE_CYCLES``
+        billing periods, after which it resumes by itself unless resumed earlier."""
+        sub = self._read("get_subscription", subscription_id)
+        if sub.get("state") == "paused" or sub.get("paused_at"):
+            return self._result(self._subscription_objects(sub))
+        if sub.get("state") != "active":
+            raise NotAllowed(
+                f"A {sub.get('state')} subscription cannot be paused: only an active one can."
+            )
+        sub = self._write(
+            "pause_subscription",
+            subscription_id,
+            {"remaining_pause_cycles": PAUSE_CYCLES},
+            key=idempotency_key,
+        )
+        return self._result(self._subscription_objects(sub))
+
+    def subscription_resume(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
+        """``PUT /subscriptions/{id}/resume``: a paused subscription renews again now, and a
+        scheduled pause is called off."""
+        sub = self._read("get_subscription", subscription_id)
+        if sub.get("state") == "active" and not sub.get("paused_at"):
+            return self._result(self._subscription_objects(sub))
+        if sub.get("state") not in ("paused", "active"):
+            raise NotAllowed(
+                f"A {sub.get('state')} subscription cannot be resumed: only a paused one can."
+            )
+        sub = self._write("resume_subscription", subscription_id, key=idempotency_key)
         return self._result(self._subscription_objects(sub))
 
     def subscription_reactivate(

@@ -34,10 +34,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext
+
 from billingdesk.core.errors import InvalidRequest, MalformedPayload, NotFound, SignatureInvalid
+from billingdesk.core.money import day_format
 from billingdesk.gateways import interface as gw
 from billingdesk.gateways.recurly import client, mapping
-from billingdesk.gateways.recurly.actions import RecurlyActions, credit_invoice_lines
+from billingdesk.gateways.recurly.actions import (
+    PAUSE_CYCLES,
+    RecurlyActions,
+    credit_invoice_lines,
+)
 
 SIGNATURE_HEADER = "recurly-signature"
 SIGNATURE_TOLERANCE = 5 * 60 * 1000  # milliseconds, either way (Recurly's default)
@@ -77,6 +84,7 @@ class RecurlyConnector(RecurlyActions):
             gw.Capability.REFUND,
             gw.Capability.PARTIAL_REFUND,
             gw.Capability.CANCEL_SUBSCRIPTION,
+            gw.Capability.PAUSE_SUBSCRIPTION,
             gw.Capability.CANCEL_AT_PERIOD_END,
             gw.Capability.CREATE_SUBSCRIPTION,
             gw.Capability.APPLY_COUPON,
@@ -125,6 +133,19 @@ class RecurlyConnector(RecurlyActions):
                     "Recurly cancels it at the end of the term: until then it can be reactivated."
                 ]
             return ["Recurly terminates it now, without a refund (refund=none)."]
+        if action == "pause_subscription":
+            return [
+                gettext(
+                    "Recurly starts the pause at the next renewal (%(day)s) and resumes the "
+                    "subscription by itself after %(cycles)s billing periods."
+                )
+                % {
+                    "day": day_format(target.current_period_end)
+                    if getattr(target, "current_period_end", None)
+                    else "?",
+                    "cycles": PAUSE_CYCLES,
+                }
+            ]
         return []
 
     # --- backfill ------------------------------------------------------------------------

@@ -200,6 +200,22 @@ class SandboxConnector(Connector):
             ),
         )
 
+    def subscription_pause(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
+        return self._idempotent(
+            "subscription_pause",
+            idempotency_key,
+            {"subscription_id": subscription_id},
+            lambda e: _no_url(e.subscription_pause(subscription_id=subscription_id)),
+        )
+
+    def subscription_resume(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
+        return self._idempotent(
+            "subscription_resume",
+            idempotency_key,
+            {"subscription_id": subscription_id},
+            lambda e: _no_url(e.subscription_resume(subscription_id=subscription_id)),
+        )
+
     def subscription_create(
         self,
         *,

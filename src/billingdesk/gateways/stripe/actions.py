@@ -368,6 +368,40 @@ class StripeActions(Connector):
             )
         return self._result(mapping.subscription_bundle(sub, self._now()))
 
+    def subscription_pause(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
+        """Pause collection (https://docs.stripe.com/billing/subscriptions/pause-payment):
+        invoices made while paused are voided; the status stays ``active`` at Stripe and the
+        mirror shows it paused (``pause_collection`` set)."""
+        current = self.api.retrieve("subscriptions", subscription_id)
+        if current.get("pause_collection"):
+            return self._result(mapping.subscription_bundle(current, self._now()))
+        if current.get("status") not in ("active", "trialing", "past_due"):
+            raise NotAllowed(
+                f"This subscription is {current.get('status')}: only an active one can be paused."
+            )
+        sub = self.api.update(
+            "subscriptions",
+            subscription_id,
+            {"pause_collection": {"behavior": "void"}},
+            idempotency_key=idempotency_key,
+        )
+        return self._result(mapping.subscription_bundle(sub, self._now()))
+
+    def subscription_resume(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
+        """Clear ``pause_collection`` (an empty value unsets it), so invoices are collected."""
+        current = self.api.retrieve("subscriptions", subscription_id)
+        if not current.get("pause_collection"):
+            if current.get("status") in ("active", "trialing", "past_due"):
+                return self._result(mapping.subscription_bundle(current, self._now()))
+            raise NotAllowed(f"This subscription is {current.get('status')}: it is not paused.")
+        sub = self.api.update(
+            "subscriptions",
+            subscription_id,
+            {"pause_collection": ""},
+            idempotency_key=idempotency_key,
+        )
+        return self._result(mapping.subscription_bundle(sub, self._now()))
+
     def subscription_create(
         self,
         *,

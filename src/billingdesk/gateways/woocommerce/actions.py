@@ -325,8 +325,8 @@ class WooCommerceActions(Connector):
         kept = [{"id": line["id"]} for line in lines if "id" in line]
         return self._subscription_put(subscription_id, {"coupon_lines": [*kept, {"code": code}]})
 
-    def subscription_hold(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
-        """Put an active subscription on hold (no renewals until it is reactivated)."""
+    def subscription_pause(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
+        """Put an active subscription on hold (no renewals until it is resumed)."""
         current = self._subscription(subscription_id)
         status = str(current.get("status") or "")
         if status == "on-hold":
@@ -336,6 +336,16 @@ class WooCommerceActions(Connector):
                 f"Only an active subscription can be put on hold; this one is {status}."
             )
         return self._subscription_put(subscription_id, {"status": "on-hold"})
+
+    def subscription_resume(self, *, subscription_id: str, idempotency_key: str) -> ActionResult:
+        """Take a subscription off hold: ``active`` again, renewing as before."""
+        current = self._subscription(subscription_id)
+        status = str(current.get("status") or "")
+        if status == "active":
+            return ActionResult(objects=[mapping.subscription(current, self._now())])
+        if status != "on-hold":
+            raise NotAllowed(f"Only a subscription on hold can be resumed; this one is {status}.")
+        return self._subscription_put(subscription_id, {"status": "active"})
 
     # --- orders ----------------------------------------------------------------------------
     def order_note_send(self, *, order_id: str, note: str, idempotency_key: str) -> ActionResult:

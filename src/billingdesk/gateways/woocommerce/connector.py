@@ -100,6 +100,7 @@ class WooCommerceConnector(WooCommerceActions):
             gw.Capability.REFUND,
             gw.Capability.PARTIAL_REFUND,
             gw.Capability.CANCEL_SUBSCRIPTION,
+            gw.Capability.PAUSE_SUBSCRIPTION,
             gw.Capability.CANCEL_AT_PERIOD_END,
             gw.Capability.APPLY_COUPON,
             gw.Capability.PAYMENT_REQUEST,

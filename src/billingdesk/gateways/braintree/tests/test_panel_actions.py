@@ -78,3 +78,22 @@ def test_refund_void_and_immediate_cancel_through_the_action_service(
     subscription.refresh_from_db()
     assert subscription.status == "canceled"
     assert merchant.subscriptions[sub["id"]]["status"] == "Canceled"
+
+
+def test_braintree_cannot_pause(
+    fake: BraintreeFake, account: GatewayAccount, merchant: Merchant, ana: User
+) -> None:
+    """Braintree has no pause: the capability is not declared, so nothing offers it and the
+    service refuses it without calling the gateway."""
+    from billingdesk.actions.services import actions_available
+
+    _, token = customer_with_card(fake, merchant, "pause@example.com")
+    fake.add_plan(merchant, "gold", price="15.00")
+    fake._subscription(merchant, {"plan_id": "gold", "payment_method_token": token})
+    account_backfill(account=account)
+    subscription = Subscription.objects.get(account=account)
+
+    assert ActionKind.PAUSE_SUBSCRIPTION not in actions_available(user=ana, target=subscription)
+    with pytest.raises(CapabilityMissing):
+        _run(ana, ActionKind.PAUSE_SUBSCRIPTION, subscription)
+    assert not ActionRequest.objects.filter(kind=ActionKind.PAUSE_SUBSCRIPTION).exists()

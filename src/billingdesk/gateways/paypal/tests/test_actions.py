@@ -211,7 +211,7 @@ def test_cancel_and_suspend_a_subscription(
     )
     assert fake.calls("/cancel") == before
 
-    result = connector.subscription_suspend(subscription_id=paused["id"], idempotency_key="s1")
+    result = connector.subscription_pause(subscription_id=paused["id"], idempotency_key="s1")
     (sub,) = [o for o in result.objects if isinstance(o, gw.GwSubscription)]
     assert sub.status is gw.SubscriptionStatus.PAUSED
     assert merchant.subscriptions[ended["id"]]["status"] == "CANCELLED"

@@ -29,6 +29,19 @@ _SUB_STATUS = {s.value: s for s in SubscriptionStatus}
 _INTERVALS = {i.value: i for i in Interval}
 
 
+def _status(obj: JSON, status: str) -> SubscriptionStatus:
+    """Stripe keeps a subscription whose collection is paused ``active`` and says so in
+    ``pause_collection``; billingdesk shows it paused."""
+    found = _SUB_STATUS.get(status, SubscriptionStatus.INCOMPLETE)
+    if obj.get("pause_collection") and found in (
+        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.TRIALING,
+        SubscriptionStatus.PAST_DUE,
+    ):
+        return SubscriptionStatus.PAUSED
+    return found
+
+
 def subscription(obj: JSON, updated: datetime) -> GwSubscription:
     """https://docs.stripe.com/api/subscriptions/object (first item's price describes it)."""
     items = list_data(obj.get("items"))
@@ -43,7 +56,7 @@ def subscription(obj: JSON, updated: datetime) -> GwSubscription:
     return GwSubscription(
         **_base(obj, updated),
         customer_id=ref(obj.get("customer")),
-        status=_SUB_STATUS.get(status, SubscriptionStatus.INCOMPLETE),
+        status=_status(obj, status),
         product=product_name or _s(price.get("nickname")),
         plan=_s(price.get("id")),
         amount=_int(price.get("unit_amount", price.get("amount"))),

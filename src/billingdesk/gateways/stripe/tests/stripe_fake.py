@@ -440,6 +440,19 @@ class StripeFake:
             return 200, sub
         if "cancel_at_period_end" in p:
             sub["cancel_at_period_end"] = p["cancel_at_period_end"] == "true"
+        if "pause_collection" in p:  # an empty value unsets it
+            behavior = (
+                (p["pause_collection"] or {}).get("behavior") if p["pause_collection"] else None
+            )
+            if p["pause_collection"] and behavior not in (
+                "void",
+                "keep_as_draft",
+                "mark_uncollectible",
+            ):
+                return _err(400, "invalid_request_error", "Invalid pause_collection[behavior]")
+            sub["pause_collection"] = (
+                {"behavior": behavior, "resumes_at": None} if behavior else None
+            )
         if "discounts" in p:
             result = self._apply_discounts(sub, p["discounts"])
             if result is not None:

@@ -191,7 +191,7 @@ def test_a_subscription_is_put_on_hold(
     fake: WooFake, shop: Shop, connector: WooCommerceConnector
 ) -> None:
     sub = fake.add_subscription(shop, customer=fake.add_customer(shop, email="h@example.com"))
-    result = connector.subscription_hold(subscription_id=str(sub["id"]), idempotency_key="h")
+    result = connector.subscription_pause(subscription_id=str(sub["id"]), idempotency_key="h")
     held = result.objects[0]
     assert isinstance(held, gw.GwSubscription) and held.status == gw.SubscriptionStatus.PAUSED
     assert shop.subscriptions[sub["id"]]["status"] == "on-hold"
