@@ -22,6 +22,9 @@ class ActionKind(models.TextChoices):
     PAYMENT_REQUEST = "payment_request", "payment request"
     DISPUTE_SUBMIT = "dispute_submit", "answer a dispute"
     DISPUTE_ACCEPT = "dispute_accept", "accept a dispute"
+    # Void an unpaid invoice; undo a cancellation at period end (issue 17).
+    VOID_INVOICE = "void_invoice", "void invoice"
+    REACTIVATE_SUBSCRIPTION = "reactivate_subscription", "reactivate subscription"
 
 
 class ActionReason(models.Model):

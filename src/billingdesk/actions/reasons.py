@@ -48,6 +48,8 @@ DEFAULT_REASONS: dict[str, tuple[str, ...]] = {
     ActionKind.APPLY_COUPON: ("goodwill", "service_issue", "requested_by_customer", "other"),
     ActionKind.DISPUTE_SUBMIT: ("evidence_complete", "other"),
     ActionKind.DISPUTE_ACCEPT: ("refund_due", "evidence_missing", "fraud_confirmed", "other"),
+    ActionKind.VOID_INVOICE: ("billing_error", "duplicate", "requested_by_customer", "other"),
+    ActionKind.REACTIVATE_SUBSCRIPTION: _COMMON,
 }
 
 

@@ -33,6 +33,7 @@ from billingdesk.gateways.interface import (
     ChargeStatus,
     Connector,
     DisputeStatus,
+    InvoiceStatus,
     SubscriptionStatus,
 )
 from billingdesk.gateways.registry import connector_class, connector_for
@@ -53,6 +54,8 @@ TARGETS: dict[ActionKind, tuple[type[Mirrored], ...]] = {
     ActionKind.PAYMENT_REQUEST: (Customer,),
     ActionKind.DISPUTE_SUBMIT: (Dispute,),
     ActionKind.DISPUTE_ACCEPT: (Dispute,),
+    ActionKind.VOID_INVOICE: (Invoice,),
+    ActionKind.REACTIVATE_SUBSCRIPTION: (Subscription,),
 }
 
 _CAPABILITY: dict[ActionKind, Capability] = {
@@ -68,6 +71,8 @@ _CAPABILITY: dict[ActionKind, Capability] = {
     ActionKind.PAYMENT_REQUEST: Capability.PAYMENT_REQUEST,
     ActionKind.DISPUTE_SUBMIT: Capability.DISPUTE_EVIDENCE,
     ActionKind.DISPUTE_ACCEPT: Capability.DISPUTE_EVIDENCE,
+    ActionKind.VOID_INVOICE: Capability.VOID_INVOICE,
+    ActionKind.REACTIVATE_SUBSCRIPTION: Capability.REACTIVATE_SUBSCRIPTION,
 }
 
 # The dispute statuses that wait for the merchant's answer (evidence or acceptance).
@@ -90,6 +95,9 @@ TAX_ID_TYPES = {
     "no_vat": "Norwegian VAT number",
     "us_ein": "US EIN",
 }
+
+
+_ENDED = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
 
 
 def target_connector(target: Mirrored) -> Connector:
@@ -121,11 +129,10 @@ def state_refusal(
         and target.status not in DISPUTE_ANSWERABLE
     ):
         return f"This dispute is {target.get_status_display()}: it takes no answer now."  # type: ignore[attr-defined]
-    ended = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
     if (
         isinstance(target, Subscription)
         and kind is ActionKind.CANCEL_SUBSCRIPTION
-        and target.status in ended
+        and target.status in _ENDED
     ):
         return "This subscription has already ended."
     if (
@@ -134,6 +141,25 @@ def state_refusal(
         and target.status in ("draft", "void")
     ):
         return f"A {target.status} invoice cannot be sent."
+    refusal = _void_reactivate_refusal(kind, target)
+    if refusal:
+        return refusal
+    return ""
+
+
+def _void_reactivate_refusal(kind: ActionKind, target: Mirrored) -> str:
+    """Only an open (unpaid) invoice can be voided; only a subscription set to cancel at the
+    period end, and not yet ended, can be reactivated."""
+    if isinstance(target, Invoice) and kind is ActionKind.VOID_INVOICE:
+        if target.status == InvoiceStatus.PAID:
+            return "A paid invoice cannot be voided: refund its payment instead."
+        if target.status != InvoiceStatus.OPEN:
+            return f"A {target.status} invoice cannot be voided: only an open, unpaid one can."
+    if isinstance(target, Subscription) and kind is ActionKind.REACTIVATE_SUBSCRIPTION:
+        if target.status in _ENDED or target.ended_at is not None:
+            return "This subscription has already ended: it cannot be reactivated."
+        if not target.cancel_at_period_end:
+            return "This subscription is not set to cancel: there is nothing to reactivate."
     return ""
 
 
@@ -283,6 +309,8 @@ def params_clean(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> 
             raise AmountTooLarge(f"At most {held} was authorised; capture that or less.")
         return {"amount": amount}
     if kind is ActionKind.VOID or kind is ActionKind.SEND_INVOICE:
+        return {}
+    if kind is ActionKind.VOID_INVOICE or kind is ActionKind.REACTIVATE_SUBSCRIPTION:
         return {}
     if kind is ActionKind.CANCEL_SUBSCRIPTION:
         later = period_end_cancel_supported(target)

@@ -49,6 +49,9 @@ class Capability(StrEnum):
     # different states of an object stamped with the same time.
     FETCH = "fetch"
     DISPUTE_EVIDENCE = "dispute_evidence"
+    # Void an unpaid invoice; undo a cancellation at period end before the period ends.
+    VOID_INVOICE = "void_invoice"
+    REACTIVATE_SUBSCRIPTION = "reactivate_subscription"
 
 
 class ObjectKind(StrEnum):
@@ -527,6 +530,18 @@ class Connector(ABC):
         subscription_id: str | None = None,
     ) -> ActionResult:
         raise _missing(self, "apply a coupon")
+
+    def invoice_void(self, *, invoice_id: str, idempotency_key: str) -> ActionResult:
+        """Void an invoice nobody has paid (the customer then owes nothing on it); returns
+        the invoice. A paid invoice is refused (``NotAllowed``): it is refunded instead."""
+        raise _missing(self, "void an invoice")
+
+    def subscription_reactivate(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> ActionResult:
+        """Undo a cancellation at period end while the period still runs (renewals resume);
+        returns the subscription. An ended subscription is refused (``NotAllowed``)."""
+        raise _missing(self, "reactivate a subscription")
 
     def tax_id_add(
         self, *, customer_id: str, tax_type: str, value: str, idempotency_key: str

@@ -38,6 +38,8 @@ ACTION_METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.CARD_UPDATE: ("card_update_start",),
     Capability.FETCH: ("object_fetch",),
     Capability.DISPUTE_EVIDENCE: ("dispute_evidence_submit", "dispute_accept"),
+    Capability.VOID_INVOICE: ("invoice_void",),
+    Capability.REACTIVATE_SUBSCRIPTION: ("subscription_reactivate",),
 }
 
 _CONNECTORS: dict[str, type[Connector]] = {}

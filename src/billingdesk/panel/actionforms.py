@@ -40,6 +40,8 @@ BUTTON_LABELS: dict[str, str | Promise] = {
     ActionKind.APPLY_COUPON: gettext_lazy("Coupon"),
     ActionKind.ADD_TAX_ID: gettext_lazy("Tax ID"),
     ActionKind.PAYMENT_REQUEST: gettext_lazy("Payment request"),
+    ActionKind.VOID_INVOICE: gettext_lazy("Void invoice"),
+    ActionKind.REACTIVATE_SUBSCRIPTION: gettext_lazy("Reactivate"),
 }
 
 # The form fields each action posts (all optional at this level; the service decides).
@@ -54,6 +56,8 @@ PARAM_FIELDS: dict[str, tuple[str, ...]] = {
     ActionKind.APPLY_COUPON: ("coupon_id",),
     ActionKind.ADD_TAX_ID: ("tax_type", "value"),
     ActionKind.PAYMENT_REQUEST: ("amount", "currency", "description"),
+    ActionKind.VOID_INVOICE: (),
+    ActionKind.REACTIVATE_SUBSCRIPTION: (),
 }
 
 
@@ -65,6 +69,8 @@ PREVIEW_AT_ONCE = frozenset(
         ActionKind.VOID,
         ActionKind.CANCEL_SUBSCRIPTION,
         ActionKind.SEND_INVOICE,
+        ActionKind.VOID_INVOICE,
+        ActionKind.REACTIVATE_SUBSCRIPTION,
     }
 )
 # The fields the confirm step keeps editable (a change there shows the new effect first).

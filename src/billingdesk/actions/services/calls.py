@@ -95,6 +95,10 @@ def _call(
         )
     if kind is ActionKind.DISPUTE_ACCEPT:
         return connector.dispute_accept(dispute_id=gid, idempotency_key=key)
+    if kind is ActionKind.VOID_INVOICE:
+        return connector.invoice_void(invoice_id=gid, idempotency_key=key)
+    if kind is ActionKind.REACTIVATE_SUBSCRIPTION:
+        return connector.subscription_reactivate(subscription_id=gid, idempotency_key=key)
     raise InvalidRequest(f"unknown action {kind}")
 
 

@@ -44,6 +44,13 @@ _EXCLUSIVE = {
     ActionKind.VOID: (ActionKind.CAPTURE, ActionKind.VOID),
     ActionKind.CANCEL_SUBSCRIPTION: (ActionKind.CANCEL_SUBSCRIPTION,),
     ActionKind.SEND_INVOICE: (ActionKind.SEND_INVOICE,),
+    # A void and a send of one invoice, a cancel and a reactivation of one subscription,
+    # exclude each other: the second would act on a state the first is changing.
+    ActionKind.VOID_INVOICE: (ActionKind.VOID_INVOICE, ActionKind.SEND_INVOICE),
+    ActionKind.REACTIVATE_SUBSCRIPTION: (
+        ActionKind.REACTIVATE_SUBSCRIPTION,
+        ActionKind.CANCEL_SUBSCRIPTION,
+    ),
 }
 
 

@@ -84,6 +84,8 @@ class RecurlyConnector(RecurlyActions):
             gw.Capability.PAYMENT_REQUEST,
             gw.Capability.CARD_UPDATE,
             gw.Capability.FETCH,
+            gw.Capability.VOID_INVOICE,
+            gw.Capability.REACTIVATE_SUBSCRIPTION,
         }
     )
     credential_fields = ("api_key", "region", "subdomain")

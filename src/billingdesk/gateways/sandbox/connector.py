@@ -246,6 +246,24 @@ class SandboxConnector(Connector):
             lambda e: _no_url(e.invoice_send(invoice_id=invoice_id)),
         )
 
+    def invoice_void(self, *, invoice_id: str, idempotency_key: str) -> ActionResult:
+        return self._idempotent(
+            "invoice_void",
+            idempotency_key,
+            {"invoice_id": invoice_id},
+            lambda e: _no_url(e.invoice_void(invoice_id=invoice_id)),
+        )
+
+    def subscription_reactivate(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> ActionResult:
+        return self._idempotent(
+            "subscription_reactivate",
+            idempotency_key,
+            {"subscription_id": subscription_id},
+            lambda e: _no_url(e.subscription_reactivate(subscription_id=subscription_id)),
+        )
+
     def coupon_apply(
         self,
         *,
