@@ -118,6 +118,8 @@ def _dummy_arguments(name: str) -> dict[str, object]:
         "object_fetch": {"kind": gw.ObjectKind.CUSTOMER, "object_id": "c"},
         "dispute_evidence_submit": {**base, "dispute_id": "d", "evidence": {}},
         "dispute_accept": {**base, "dispute_id": "d"},
+        "invoice_void": {**base, "invoice_id": "i"},
+        "subscription_reactivate": {**base, "subscription_id": "s"},
     }[name]
 
 
