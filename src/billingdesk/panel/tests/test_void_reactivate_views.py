@@ -74,7 +74,9 @@ def test_an_open_invoice_is_voided_once_for_a_double_submit(
     assert SandboxEvent.objects.filter(type="invoice.voided").count() == 1
     done = ActionRequest.objects.get(kind=ActionKind.VOID_INVOICE)
     assert (done.status, done.reason_code) == ("succeeded", "billing_error")
-    assert AuditEntry.objects.filter(action=ActionKind.VOID_INVOICE, result="succeeded").count() == 1
+    assert (
+        AuditEntry.objects.filter(action=ActionKind.VOID_INVOICE, result="succeeded").count() == 1
+    )
     # Voided, it is not offered again.
     panel = client.get(f"/panel/person/{shop.customer.person_id}/").content.decode()
     assert _url("void_invoice", "invoice", invoice.pk) not in panel
