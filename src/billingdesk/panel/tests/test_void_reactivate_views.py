@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -155,3 +156,37 @@ def test_an_ended_subscription_cannot_be_reactivated(
     )
     assert not ActionRequest.objects.filter(kind=ActionKind.REACTIVATE_SUBSCRIPTION).exists()
     assert SandboxObject.objects.get(object_id=sub.gateway_id).data["status"] == "canceled"
+
+
+@pytest.mark.parametrize(
+    ("language", "void_line", "reactivate_line", "button"),
+    [
+        ("fr", "est annulée chez Sandbox", "est réactivé chez Sandbox", "Réactiver"),
+        ("es", "se anula en Sandbox", "se reactiva en Sandbox", "Reactivar"),
+        ("de", "wird bei Sandbox storniert", "wird bei Sandbox reaktiviert", "Reaktivieren"),
+    ],
+)
+def test_the_confirm_steps_and_buttons_are_translated(
+    shop: Shop,
+    client_as: Callable[..., Client],
+    language: str,
+    void_line: str,
+    reactivate_line: str,
+    button: str,
+) -> None:
+    invoice = _open_invoice(shop)
+    engine = SandboxEngine(shop.account, webhooks=False)
+    engine.subscription_cancel(subscription_id=shop.subscription.gateway_id, at_period_end=True)
+    account_backfill(account=shop.account)
+    client = client_as("agent")
+    lang = {"HTTP_ACCEPT_LANGUAGE": language}
+
+    void = client.get(_url("void_invoice", "invoice", invoice.pk), **HX, **lang).content.decode()
+    back = client.get(
+        _url("reactivate_subscription", "subscription", shop.subscription.pk), **HX, **lang
+    ).content.decode()
+    panel = client.get(f"/panel/person/{shop.customer.person_id}/", **lang).content.decode()
+
+    assert void_line in void and "owes nothing" not in void
+    assert reactivate_line in back and "Renewals resume" not in back
+    assert button in panel and ">Reactivate<" not in panel
