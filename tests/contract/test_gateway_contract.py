@@ -120,6 +120,7 @@ def _dummy_arguments(name: str) -> dict[str, object]:
         "dispute_accept": {**base, "dispute_id": "d"},
         "invoice_void": {**base, "invoice_id": "i"},
         "subscription_reactivate": {**base, "subscription_id": "s"},
+        "subscription_terminate": {**base, "subscription_id": "s", "refund": "none"},
     }[name]
 
 

@@ -162,6 +162,16 @@ def _effect_lines(kind: ActionKind, target: Mirrored, p: dict[str, Any]) -> list
                 % {"plan": plan, "day": _date(target.current_period_end)},
                 _("No further renewals will be charged."),
             ]
+        if p.get("refund") == "partial":
+            return [
+                _("%(plan)s ends now: access stops immediately.") % {"plan": plan},
+                _("The unused part of the current period is refunded to the customer."),
+            ]
+        if p.get("refund") == "full":
+            return [
+                _("%(plan)s ends now: access stops immediately.") % {"plan": plan},
+                _("The subscription's last paid invoice is refunded in full."),
+            ]
         return [
             _("%(plan)s ends now: access stops immediately.") % {"plan": plan},
             _("No refund is made by cancelling; refund a charge separately if one is due."),

@@ -259,6 +259,32 @@ def period_end_cancel_supported(target: Mirrored) -> bool:
     return connector_for(target.account).supports(Capability.CANCEL_AT_PERIOD_END)
 
 
+TERMINATE_REFUNDS = ("none", "partial", "full")
+
+
+def _terminate_refund(target: Mirrored, params: dict[str, Any], *, at_period_end: bool) -> str:
+    """``partial`` or ``full`` for a cancellation now with a refund ('' for none)."""
+    refund = str(params.get("refund") or "none").strip().lower()
+    if refund not in TERMINATE_REFUNDS:
+        raise InvalidRequest("refund must be none, partial or full")
+    if refund == "none":
+        return ""
+    if at_period_end:
+        raise InvalidRequest("A refund comes only with cancelling now, not at the period end.")
+    connector = connector_for(target.account)
+    if not connector.supports(Capability.TERMINATE_WITH_REFUND):
+        raise CapabilityMissing(
+            f"{connector.display_name} cannot refund while cancelling: cancel, then refund "
+            "a charge separately."
+        )
+    return refund
+
+
+def terminate_refund_supported(target: Mirrored) -> bool:
+    """Whether the target's gateway can end a subscription now with a refund (Recurly)."""
+    return connector_for(target.account).supports(Capability.TERMINATE_WITH_REFUND)
+
+
 def _int(params: dict[str, Any], name: str, *, default: int | None = None) -> int | None:
     value = params.get(name, default)
     if value in (None, ""):
@@ -324,6 +350,9 @@ def params_clean(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> 
             )
         if at_period_end and getattr(target, "cancel_at_period_end", False):
             raise InvalidRequest("This subscription is already set to end at the period end.")
+        refund = _terminate_refund(target, params, at_period_end=bool(at_period_end))
+        if refund:
+            return {"at_period_end": False, "refund": refund}
         return {"at_period_end": bool(at_period_end)}
     if kind is ActionKind.CREATE_SUBSCRIPTION:
         quantity = _int(params, "quantity", default=1)

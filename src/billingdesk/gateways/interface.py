@@ -52,6 +52,8 @@ class Capability(StrEnum):
     # Void an unpaid invoice; undo a cancellation at period end before the period ends.
     VOID_INVOICE = "void_invoice"
     REACTIVATE_SUBSCRIPTION = "reactivate_subscription"
+    # End a subscription now with a refund of the unused time (partial) or the last invoice.
+    TERMINATE_WITH_REFUND = "terminate_with_refund"
 
 
 class ObjectKind(StrEnum):
@@ -542,6 +544,13 @@ class Connector(ABC):
         """Undo a cancellation at period end while the period still runs (renewals resume);
         returns the subscription. An ended subscription is refused (``NotAllowed``)."""
         raise _missing(self, "reactivate a subscription")
+
+    def subscription_terminate(
+        self, *, subscription_id: str, refund: str, idempotency_key: str
+    ) -> ActionResult:
+        """End a subscription now; ``refund``: ``none``, ``partial`` (the unused time of the
+        current period, prorated) or ``full`` (the last paid invoice)."""
+        raise _missing(self, "end a subscription with a refund")
 
     def tax_id_add(
         self, *, customer_id: str, tax_type: str, value: str, idempotency_key: str

@@ -40,6 +40,7 @@ ACTION_METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.DISPUTE_EVIDENCE: ("dispute_evidence_submit", "dispute_accept"),
     Capability.VOID_INVOICE: ("invoice_void",),
     Capability.REACTIVATE_SUBSCRIPTION: ("subscription_reactivate",),
+    Capability.TERMINATE_WITH_REFUND: ("subscription_terminate",),
 }
 
 _CONNECTORS: dict[str, type[Connector]] = {}

@@ -52,8 +52,12 @@ _Act = Callable[[SandboxEngine], str]
 class SandboxConnector(Connector):
     kind = "sandbox"
     display_name = "Sandbox"
-    # The sandbox engine has no dispute evidence endpoint yet (issue 21 follow-up).
-    capabilities = frozenset(Capability) - {Capability.DISPUTE_EVIDENCE}
+    # The sandbox engine has no dispute evidence endpoint yet (issue 21 follow-up), and no
+    # refund on termination (Recurly's terminate with refund=partial/full).
+    capabilities = frozenset(Capability) - {
+        Capability.DISPUTE_EVIDENCE,
+        Capability.TERMINATE_WITH_REFUND,
+    }
     credential_fields = ()
     signature_header = "Billingdesk-Signature"
     page_size: ClassVar[int] = 100

@@ -190,3 +190,16 @@ def test_the_confirm_steps_and_buttons_are_translated(
     assert void_line in void and "owes nothing" not in void
     assert reactivate_line in back and "Renewals resume" not in back
     assert button in panel and ">Reactivate<" not in panel
+
+
+def test_the_sandbox_cancel_form_offers_no_refund_and_refuses_a_forged_one(
+    shop: Shop, client_as: Callable[..., Client]
+) -> None:
+    client = client_as("agent")
+    url = _url("cancel_subscription", "subscription", shop.subscription.pk)
+    form = client.get(url, HX).content.decode()
+    assert "now_refund" not in form
+    review = client.post(f"{url}review/", {"key": _forged_key(), "when": "now_refund_full"}, **HX)
+    assert "Sandbox cannot refund while cancelling" in review.content.decode()
+    shop.subscription.refresh_from_db()
+    assert shop.subscription.status == "active"

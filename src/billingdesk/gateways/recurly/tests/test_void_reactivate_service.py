@@ -4,15 +4,18 @@ connector and the fake), and the service's refusals before any call to Recurly."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 from tests.fakes.recurly_api import RecurlyFake, Site
 
 from billingdesk.accounts.models import AgentProfile, Role
 from billingdesk.actions.models import ActionKind, ActionRequest, AuditEntry
 from billingdesk.actions.services import action_key_issue, action_preview, action_submit
 from billingdesk.billing.models import Customer, Invoice, Mirrored, Subscription
-from billingdesk.core.errors import NotAllowed
+from billingdesk.core.errors import InvalidRequest, NotAllowed
 from billingdesk.gateways.models import GatewayAccount
 from billingdesk.gateways.sync import account_backfill
 from billingdesk.panel.tests.factories import limit_set
@@ -141,3 +144,57 @@ def test_an_ended_subscription_is_refused_before_any_call(
         _run(ana, ActionKind.REACTIVATE_SUBSCRIPTION, subscription)
     assert _writes(fake) == writes
     assert site.subscriptions[sub["id"]]["state"] == "expired"
+
+
+def test_cancel_now_with_a_full_refund_from_the_panel_form(
+    fake: RecurlyFake, site: Site, account: GatewayAccount, ana: User
+) -> None:
+    """The cancel form offers Recurly's refund choices; ``now_refund_full`` terminates with
+    ``refund=full`` (a credit invoice), and the preview says so before."""
+    fake.add_plan(site, "pro", amount="30.00", name="Pro")
+    buyer = fake.add_account(site, email="refund@example.com")
+    fake.add_card(site, buyer["id"])
+    sub = fake.add_subscription(site, buyer["id"], "pro")
+    account_backfill(account=account)
+    subscription = Subscription.objects.get(account=account, gateway_id=sub["id"])
+    client = Client()
+    client.force_login(ana)
+    url = f"/console/actions/cancel_subscription/subscription/{subscription.pk}/"
+
+    form = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'value="now_refund_partial"' in form and 'value="now_refund_full"' in form
+    key = re.search(r'name="key" value="([^"]+)"', form)
+    assert key
+    review = client.post(
+        f"{url}review/", {"key": key.group(1), "when": "now_refund_full"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "The subscription&#x27;s last paid invoice is refunded in full." in review
+    assert "Recurly terminates it now, refunding its last invoice (refund=full)." in review
+    client.post(
+        f"{url}confirm/",
+        {"key": key.group(1), "when": "now_refund_full", "reason_code": "billing_error"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    done = ActionRequest.objects.get(kind=ActionKind.CANCEL_SUBSCRIPTION)
+    assert (done.status, done.params) == ("succeeded", {"at_period_end": False, "refund": "full"})
+    assert site.subscriptions[sub["id"]]["state"] == "expired"
+    credits = [i for i in site.invoices.values() if i["type"] == "credit"]
+    assert len(credits) == 1 and credits[0]["total"] == -30
+    assert ("DELETE", f"/subscriptions/{sub['id']}") in fake.requests
+
+
+def test_a_refund_with_a_cancellation_at_period_end_is_refused(
+    fake: RecurlyFake, site: Site, account: GatewayAccount, ana: User
+) -> None:
+    fake.add_plan(site, "pro", amount="30.00", name="Pro")
+    buyer = fake.add_account(site, email="mix@example.com")
+    sub = fake.add_subscription(site, buyer["id"], "pro")
+    account_backfill(account=account)
+    subscription = Subscription.objects.get(account=account, gateway_id=sub["id"])
+    writes = _writes(fake)
+    with pytest.raises(InvalidRequest, match="only with cancelling now"):
+        _run(ana, ActionKind.CANCEL_SUBSCRIPTION, subscription, at_period_end=True, refund="full")
+    with pytest.raises(InvalidRequest, match="none, partial or full"):
+        _run(ana, ActionKind.CANCEL_SUBSCRIPTION, subscription, at_period_end=False, refund="half")
+    assert _writes(fake) == writes
