@@ -120,6 +120,9 @@ def _dummy_arguments(name: str) -> dict[str, object]:
         "dispute_accept": {**base, "dispute_id": "d"},
         "subscription_pause": {**base, "subscription_id": "s"},
         "subscription_resume": {**base, "subscription_id": "s"},
+        "invoice_void": {**base, "invoice_id": "i"},
+        "subscription_reactivate": {**base, "subscription_id": "s"},
+        "subscription_terminate": {**base, "subscription_id": "s", "refund": "none"},
     }[name]
 
 

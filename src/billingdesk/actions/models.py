@@ -24,6 +24,9 @@ class ActionKind(models.TextChoices):
     DISPUTE_ACCEPT = "dispute_accept", "accept a dispute"
     PAUSE_SUBSCRIPTION = "pause_subscription", "pause subscription"
     RESUME_SUBSCRIPTION = "resume_subscription", "resume subscription"
+    # Void an unpaid invoice; undo a cancellation at period end (issue 17).
+    VOID_INVOICE = "void_invoice", "void invoice"
+    REACTIVATE_SUBSCRIPTION = "reactivate_subscription", "reactivate subscription"
 
 
 class ActionReason(models.Model):

@@ -170,6 +170,16 @@ def _effect_lines(kind: ActionKind, target: Mirrored, p: dict[str, Any]) -> list
                 % {"plan": plan, "day": _date(target.current_period_end)},
                 _("No further renewals will be charged."),
             ]
+        if p.get("refund") == "partial":
+            return [
+                _("%(plan)s ends now: access stops immediately.") % {"plan": plan},
+                _("The unused part of the current period is refunded to the customer."),
+            ]
+        if p.get("refund") == "full":
+            return [
+                _("%(plan)s ends now: access stops immediately.") % {"plan": plan},
+                _("The subscription's last paid invoice is refunded in full."),
+            ]
         return [
             _("%(plan)s ends now: access stops immediately.") % {"plan": plan},
             _("No refund is made by cancelling; refund a charge separately if one is due."),
@@ -193,6 +203,8 @@ def _effect_lines(kind: ActionKind, target: Mirrored, p: dict[str, Any]) -> list
                 "email": email,
             }
         ]
+    if kind in (ActionKind.VOID_INVOICE, ActionKind.REACTIVATE_SUBSCRIPTION):
+        return _void_reactivate_lines(kind, target)
     if kind is ActionKind.CREATE_SUBSCRIPTION:
         values = {"plan": p["plan"], "quantity": p["quantity"], "days": p.get("trial_days")}
         if p.get("trial_days"):
@@ -226,5 +238,41 @@ def _effect_lines(kind: ActionKind, target: Mirrored, p: dict[str, Any]) -> list
         return [
             _("Place a hold of %(amount)s on the customer's card.")
             % {"amount": Money(p["amount"], p["currency"])}
+        ]
+    return []
+
+
+def _gateway_name(target: Mirrored) -> str:
+    try:
+        return connector_class(target.account.kind).display_name
+    except UserFacingError:
+        return str(target.account.kind)
+
+
+def _void_reactivate_lines(kind: ActionKind, target: Mirrored) -> list[str]:
+    """Voiding an open invoice; reactivating a subscription set to end at the period end."""
+    gateway = _gateway_name(target)
+    if isinstance(target, Invoice) and kind is ActionKind.VOID_INVOICE:
+        return [
+            _(
+                "The invoice %(number)s (%(amount)s due) is voided at %(gateway)s; the "
+                "customer owes nothing on it."
+            )
+            % {
+                "number": target.number or target.gateway_id,
+                "amount": Money(target.amount_due or target.total, target.currency),
+                "gateway": gateway,
+            },
+            _("A voided invoice cannot be reopened: issue a new one if the amount is due."),
+        ]
+    if isinstance(target, Subscription) and kind is ActionKind.REACTIVATE_SUBSCRIPTION:
+        values = {
+            "plan": target.product or target.plan,
+            "gateway": gateway,
+            "day": _date(target.current_period_end),
+        }
+        return [
+            _("%(plan)s is reactivated at %(gateway)s: it no longer ends on %(day)s.") % values,
+            _("Renewals resume: the next one is charged on %(day)s.") % values,
         ]
     return []

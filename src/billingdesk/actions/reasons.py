@@ -50,6 +50,8 @@ DEFAULT_REASONS: dict[str, tuple[str, ...]] = {
     ActionKind.DISPUTE_ACCEPT: ("refund_due", "evidence_missing", "fraud_confirmed", "other"),
     ActionKind.PAUSE_SUBSCRIPTION: ("requested_by_customer", "unused", "too_expensive", "other"),
     ActionKind.RESUME_SUBSCRIPTION: _COMMON,
+    ActionKind.VOID_INVOICE: ("billing_error", "duplicate", "requested_by_customer", "other"),
+    ActionKind.REACTIVATE_SUBSCRIPTION: _COMMON,
 }
 
 

@@ -34,6 +34,7 @@ from billingdesk.gateways.interface import (
     ChargeStatus,
     Connector,
     DisputeStatus,
+    InvoiceStatus,
     SubscriptionStatus,
 )
 from billingdesk.gateways.registry import connector_class, connector_for
@@ -56,6 +57,8 @@ TARGETS: dict[ActionKind, tuple[type[Mirrored], ...]] = {
     ActionKind.DISPUTE_ACCEPT: (Dispute,),
     ActionKind.PAUSE_SUBSCRIPTION: (Subscription,),
     ActionKind.RESUME_SUBSCRIPTION: (Subscription,),
+    ActionKind.VOID_INVOICE: (Invoice,),
+    ActionKind.REACTIVATE_SUBSCRIPTION: (Subscription,),
 }
 
 _CAPABILITY: dict[ActionKind, Capability] = {
@@ -73,6 +76,8 @@ _CAPABILITY: dict[ActionKind, Capability] = {
     ActionKind.DISPUTE_ACCEPT: Capability.DISPUTE_EVIDENCE,
     ActionKind.PAUSE_SUBSCRIPTION: Capability.PAUSE_SUBSCRIPTION,
     ActionKind.RESUME_SUBSCRIPTION: Capability.PAUSE_SUBSCRIPTION,
+    ActionKind.VOID_INVOICE: Capability.VOID_INVOICE,
+    ActionKind.REACTIVATE_SUBSCRIPTION: Capability.REACTIVATE_SUBSCRIPTION,
 }
 
 # The dispute statuses that wait for the merchant's answer (evidence or acceptance).
@@ -95,6 +100,9 @@ TAX_ID_TYPES = {
     "no_vat": "Norwegian VAT number",
     "us_ein": "US EIN",
 }
+
+
+_ENDED = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
 
 
 def target_connector(target: Mirrored) -> Connector:
@@ -126,11 +134,10 @@ def state_refusal(
         and target.status not in DISPUTE_ANSWERABLE
     ):
         return f"This dispute is {target.get_status_display()}: it takes no answer now."  # type: ignore[attr-defined]
-    ended = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
     if (
         isinstance(target, Subscription)
         and kind is ActionKind.CANCEL_SUBSCRIPTION
-        and target.status in ended
+        and target.status in _ENDED
     ):
         return "This subscription has already ended."
     refusal = _pause_refusal(kind, target)
@@ -142,6 +149,25 @@ def state_refusal(
         and target.status in ("draft", "void")
     ):
         return f"A {target.status} invoice cannot be sent."
+    refusal = _void_reactivate_refusal(kind, target)
+    if refusal:
+        return refusal
+    return ""
+
+
+def _void_reactivate_refusal(kind: ActionKind, target: Mirrored) -> str:
+    """Only an open (unpaid) invoice can be voided; only a subscription set to cancel at the
+    period end, and not yet ended, can be reactivated."""
+    if isinstance(target, Invoice) and kind is ActionKind.VOID_INVOICE:
+        if target.status == InvoiceStatus.PAID:
+            return "A paid invoice cannot be voided: refund its payment instead."
+        if target.status != InvoiceStatus.OPEN:
+            return f"A {target.status} invoice cannot be voided: only an open, unpaid one can."
+    if isinstance(target, Subscription) and kind is ActionKind.REACTIVATE_SUBSCRIPTION:
+        if target.status in _ENDED or target.ended_at is not None:
+            return "This subscription has already ended: it cannot be reactivated."
+        if not target.cancel_at_period_end:
+            return "This subscription is not set to cancel: there is nothing to reactivate."
     return ""
 
 
@@ -256,6 +282,32 @@ def period_end_cancel_supported(target: Mirrored) -> bool:
     return connector_for(target.account).supports(Capability.CANCEL_AT_PERIOD_END)
 
 
+TERMINATE_REFUNDS = ("none", "partial", "full")
+
+
+def _terminate_refund(target: Mirrored, params: dict[str, Any], *, at_period_end: bool) -> str:
+    """``partial`` or ``full`` for a cancellation now with a refund ('' for none)."""
+    refund = str(params.get("refund") or "none").strip().lower()
+    if refund not in TERMINATE_REFUNDS:
+        raise InvalidRequest("refund must be none, partial or full")
+    if refund == "none":
+        return ""
+    if at_period_end:
+        raise InvalidRequest("A refund comes only with cancelling now, not at the period end.")
+    connector = connector_for(target.account)
+    if not connector.supports(Capability.TERMINATE_WITH_REFUND):
+        raise CapabilityMissing(
+            f"{connector.display_name} cannot refund while cancelling: cancel, then refund "
+            "a charge separately."
+        )
+    return refund
+
+
+def terminate_refund_supported(target: Mirrored) -> bool:
+    """Whether the target's gateway can end a subscription now with a refund (Recurly)."""
+    return connector_for(target.account).supports(Capability.TERMINATE_WITH_REFUND)
+
+
 def _int(params: dict[str, Any], name: str, *, default: int | None = None) -> int | None:
     value = params.get(name, default)
     if value in (None, ""):
@@ -307,7 +359,12 @@ def params_clean(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> 
         return {"amount": amount}
     if kind is ActionKind.VOID or kind is ActionKind.SEND_INVOICE:
         return {}
-    if kind in (ActionKind.PAUSE_SUBSCRIPTION, ActionKind.RESUME_SUBSCRIPTION):
+    if kind in (
+        ActionKind.PAUSE_SUBSCRIPTION,
+        ActionKind.RESUME_SUBSCRIPTION,
+        ActionKind.VOID_INVOICE,
+        ActionKind.REACTIVATE_SUBSCRIPTION,
+    ):
         return {}
     if kind is ActionKind.CANCEL_SUBSCRIPTION:
         later = period_end_cancel_supported(target)
@@ -321,6 +378,9 @@ def params_clean(kind: ActionKind, target: Mirrored, params: dict[str, Any]) -> 
             )
         if at_period_end and getattr(target, "cancel_at_period_end", False):
             raise InvalidRequest("This subscription is already set to end at the period end.")
+        refund = _terminate_refund(target, params, at_period_end=bool(at_period_end))
+        if refund:
+            return {"at_period_end": False, "refund": refund}
         return {"at_period_end": bool(at_period_end)}
     if kind is ActionKind.CREATE_SUBSCRIPTION:
         quantity = _int(params, "quantity", default=1)

@@ -112,6 +112,8 @@ LABELS: dict[str, Promise] = {
     "payment_request": _("Payment request"),
     "dispute_submit": _("Answer a dispute"),
     "dispute_accept": _("Accept a dispute"),
+    "void_invoice": _("Void invoice"),
+    "reactivate_subscription": _("Reactivate subscription"),
     "document_resend": _("Resend document"),
     "approval_decide": _("Approval decision"),
     # What a search was looked up as

@@ -51,6 +51,11 @@ class Capability(StrEnum):
     DISPUTE_EVIDENCE = "dispute_evidence"
     # Pause a subscription's billing and resume it (``subscription_pause``/``_resume``).
     PAUSE_SUBSCRIPTION = "pause_subscription"
+    # Void an unpaid invoice; undo a cancellation at period end before the period ends.
+    VOID_INVOICE = "void_invoice"
+    REACTIVATE_SUBSCRIPTION = "reactivate_subscription"
+    # End a subscription now with a refund of the unused time (partial) or the last invoice.
+    TERMINATE_WITH_REFUND = "terminate_with_refund"
 
 
 class ObjectKind(StrEnum):
@@ -537,6 +542,25 @@ class Connector(ABC):
         subscription_id: str | None = None,
     ) -> ActionResult:
         raise _missing(self, "apply a coupon")
+
+    def invoice_void(self, *, invoice_id: str, idempotency_key: str) -> ActionResult:
+        """Void an invoice nobody has paid (the customer then owes nothing on it); returns
+        the invoice. A paid invoice is refused (``NotAllowed``): it is refunded instead."""
+        raise _missing(self, "void an invoice")
+
+    def subscription_reactivate(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> ActionResult:
+        """Undo a cancellation at period end while the period still runs (renewals resume);
+        returns the subscription. An ended subscription is refused (``NotAllowed``)."""
+        raise _missing(self, "reactivate a subscription")
+
+    def subscription_terminate(
+        self, *, subscription_id: str, refund: str, idempotency_key: str
+    ) -> ActionResult:
+        """End a subscription now; ``refund``: ``none``, ``partial`` (the unused time of the
+        current period, prorated) or ``full`` (the last paid invoice)."""
+        raise _missing(self, "end a subscription with a refund")
 
     def tax_id_add(
         self, *, customer_id: str, tax_type: str, value: str, idempotency_key: str

@@ -39,6 +39,9 @@ ACTION_METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.FETCH: ("object_fetch",),
     Capability.DISPUTE_EVIDENCE: ("dispute_evidence_submit", "dispute_accept"),
     Capability.PAUSE_SUBSCRIPTION: ("subscription_pause", "subscription_resume"),
+    Capability.VOID_INVOICE: ("invoice_void",),
+    Capability.REACTIVATE_SUBSCRIPTION: ("subscription_reactivate",),
+    Capability.TERMINATE_WITH_REFUND: ("subscription_terminate",),
 }
 
 _CONNECTORS: dict[str, type[Connector]] = {}

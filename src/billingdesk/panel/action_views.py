@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billingdesk.actions.models import ActionKind, ActionRequest
 from billingdesk.actions.reasons import reason_choices
-from billingdesk.actions.rules import period_end_cancel_supported
+from billingdesk.actions.rules import period_end_cancel_supported, terminate_refund_supported
 from billingdesk.actions.services import (
     TAX_ID_TYPES,
     ActionPreview,
@@ -102,6 +102,9 @@ def _context(
         # Braintree, for one, cancels at once: the form then offers only "now".
         "period_end_supported": kind is ActionKind.CANCEL_SUBSCRIPTION
         and period_end_cancel_supported(target),
+        # Recurly, for one, can refund while ending a subscription now.
+        "terminate_refund_supported": kind is ActionKind.CANCEL_SUBSCRIPTION
+        and terminate_refund_supported(target),
         **extra,
     }
 

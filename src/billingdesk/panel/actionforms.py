@@ -42,6 +42,8 @@ BUTTON_LABELS: dict[str, str | Promise] = {
     ActionKind.PAYMENT_REQUEST: gettext_lazy("Payment request"),
     ActionKind.PAUSE_SUBSCRIPTION: gettext_lazy("Pause"),
     ActionKind.RESUME_SUBSCRIPTION: gettext_lazy("Resume"),
+    ActionKind.VOID_INVOICE: gettext_lazy("Void invoice"),
+    ActionKind.REACTIVATE_SUBSCRIPTION: gettext_lazy("Reactivate"),
 }
 
 # The form fields each action posts (all optional at this level; the service decides).
@@ -58,6 +60,8 @@ PARAM_FIELDS: dict[str, tuple[str, ...]] = {
     ActionKind.PAYMENT_REQUEST: ("amount", "currency", "description"),
     ActionKind.PAUSE_SUBSCRIPTION: (),
     ActionKind.RESUME_SUBSCRIPTION: (),
+    ActionKind.VOID_INVOICE: (),
+    ActionKind.REACTIVATE_SUBSCRIPTION: (),
 }
 
 
@@ -71,6 +75,8 @@ PREVIEW_AT_ONCE = frozenset(
         ActionKind.SEND_INVOICE,
         ActionKind.PAUSE_SUBSCRIPTION,
         ActionKind.RESUME_SUBSCRIPTION,
+        ActionKind.VOID_INVOICE,
+        ActionKind.REACTIVATE_SUBSCRIPTION,
     }
 )
 # The fields the confirm step keeps editable (a change there shows the new effect first).
@@ -79,6 +85,8 @@ EDITABLE_IN_REVIEW: dict[str, tuple[str, ...]] = {
     ActionKind.CAPTURE: ("amount",),
     ActionKind.CANCEL_SUBSCRIPTION: ("when",),
 }
+# The cancel form's "when" choices that end a subscription now with a refund (Recurly).
+TERMINATE_WITH_REFUND = {"now_refund_partial": "partial", "now_refund_full": "full"}
 # The reason preselected when the button suggests none: the agent acts on a customer's ticket.
 DEFAULT_REASON = "requested_by_customer"
 
@@ -134,9 +142,11 @@ def params_read(kind: ActionKind, target: Mirrored, data: Mapping[str, str]) -> 
             raise InvalidRequest("Enter an amount.")
         # An empty refund or capture amount means all of it: the service fills it in.
     if "when" in typed:
-        if typed["when"] not in ("period_end", "now"):
+        if typed["when"] not in ("period_end", "now", *TERMINATE_WITH_REFUND):
             raise InvalidRequest("Choose when the subscription ends.")
         params["at_period_end"] = typed["when"] == "period_end"
+        if typed["when"] in TERMINATE_WITH_REFUND:
+            params["refund"] = TERMINATE_WITH_REFUND[typed["when"]]
     for name in ("description", "plan", "coupon_id", "tax_type", "value"):
         if name in typed:
             params[name] = typed[name]

@@ -46,6 +46,10 @@ def _call(
         return connector.charge_capture(charge_id=gid, amount=p["amount"], idempotency_key=key)
     if kind is ActionKind.VOID:
         return connector.charge_void(charge_id=gid, idempotency_key=key)
+    if kind is ActionKind.CANCEL_SUBSCRIPTION and p.get("refund"):
+        return connector.subscription_terminate(
+            subscription_id=gid, refund=p["refund"], idempotency_key=key
+        )
     if kind is ActionKind.CANCEL_SUBSCRIPTION:
         return connector.subscription_cancel(
             subscription_id=gid, at_period_end=p["at_period_end"], idempotency_key=key
@@ -99,6 +103,10 @@ def _call(
         )
     if kind is ActionKind.DISPUTE_ACCEPT:
         return connector.dispute_accept(dispute_id=gid, idempotency_key=key)
+    if kind is ActionKind.VOID_INVOICE:
+        return connector.invoice_void(invoice_id=gid, idempotency_key=key)
+    if kind is ActionKind.REACTIVATE_SUBSCRIPTION:
+        return connector.subscription_reactivate(subscription_id=gid, idempotency_key=key)
     raise InvalidRequest(f"unknown action {kind}")
 
 

@@ -47,6 +47,13 @@ _EXCLUSIVE = {
     ActionKind.SEND_INVOICE: (ActionKind.SEND_INVOICE,),
     ActionKind.PAUSE_SUBSCRIPTION: _PAUSING,
     ActionKind.RESUME_SUBSCRIPTION: _PAUSING,
+    # A void and a send of one invoice, a cancel and a reactivation of one subscription,
+    # exclude each other: the second would act on a state the first is changing.
+    ActionKind.VOID_INVOICE: (ActionKind.VOID_INVOICE, ActionKind.SEND_INVOICE),
+    ActionKind.REACTIVATE_SUBSCRIPTION: (
+        ActionKind.REACTIVATE_SUBSCRIPTION,
+        ActionKind.CANCEL_SUBSCRIPTION,
+    ),
 }
 
 

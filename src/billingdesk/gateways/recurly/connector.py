@@ -92,6 +92,9 @@ class RecurlyConnector(RecurlyActions):
             gw.Capability.PAYMENT_REQUEST,
             gw.Capability.CARD_UPDATE,
             gw.Capability.FETCH,
+            gw.Capability.VOID_INVOICE,
+            gw.Capability.REACTIVATE_SUBSCRIPTION,
+            gw.Capability.TERMINATE_WITH_REFUND,
         }
     )
     credential_fields = ("api_key", "region", "subdomain")
@@ -132,6 +135,11 @@ class RecurlyConnector(RecurlyActions):
                 return [
                     "Recurly cancels it at the end of the term: until then it can be reactivated."
                 ]
+            refund = str(params.get("refund") or "none")
+            if refund == "partial":
+                return ["Recurly terminates it now, with a prorated refund (refund=partial)."]
+            if refund == "full":
+                return ["Recurly terminates it now, refunding its last invoice (refund=full)."]
             return ["Recurly terminates it now, without a refund (refund=none)."]
         if action == "pause_subscription":
             return [

@@ -52,8 +52,12 @@ _Act = Callable[[SandboxEngine], str]
 class SandboxConnector(Connector):
     kind = "sandbox"
     display_name = "Sandbox"
-    # The sandbox engine has no dispute evidence endpoint yet (issue 21 follow-up).
-    capabilities = frozenset(Capability) - {Capability.DISPUTE_EVIDENCE}
+    # The sandbox engine has no dispute evidence endpoint yet (issue 21 follow-up), and no
+    # refund on termination (Recurly's terminate with refund=partial/full).
+    capabilities = frozenset(Capability) - {
+        Capability.DISPUTE_EVIDENCE,
+        Capability.TERMINATE_WITH_REFUND,
+    }
     credential_fields = ()
     signature_header = "Billingdesk-Signature"
     page_size: ClassVar[int] = 100
@@ -260,6 +264,24 @@ class SandboxConnector(Connector):
             idempotency_key,
             {"invoice_id": invoice_id},
             lambda e: _no_url(e.invoice_send(invoice_id=invoice_id)),
+        )
+
+    def invoice_void(self, *, invoice_id: str, idempotency_key: str) -> ActionResult:
+        return self._idempotent(
+            "invoice_void",
+            idempotency_key,
+            {"invoice_id": invoice_id},
+            lambda e: _no_url(e.invoice_void(invoice_id=invoice_id)),
+        )
+
+    def subscription_reactivate(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> ActionResult:
+        return self._idempotent(
+            "subscription_reactivate",
+            idempotency_key,
+            {"subscription_id": subscription_id},
+            lambda e: _no_url(e.subscription_reactivate(subscription_id=subscription_id)),
         )
 
     def coupon_apply(

@@ -402,6 +402,25 @@ class StripeActions(Connector):
         )
         return self._result(mapping.subscription_bundle(sub, self._now()))
 
+    def subscription_reactivate(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> ActionResult:
+        """``cancel_at_period_end=false`` on a subscription that still runs (Stripe refuses
+        any other change to a canceled one)."""
+        current = self.api.retrieve("subscriptions", subscription_id)
+        status = current.get("status")
+        if status in ("canceled", "incomplete_expired"):
+            raise NotAllowed(f"This subscription is {status}: it cannot be reactivated.")
+        if not current.get("cancel_at_period_end"):
+            return self._result(mapping.subscription_bundle(current, self._now()))
+        sub = self.api.update(
+            "subscriptions",
+            subscription_id,
+            {"cancel_at_period_end": False},
+            idempotency_key=idempotency_key,
+        )
+        return self._result(mapping.subscription_bundle(sub, self._now()))
+
     def subscription_create(
         self,
         *,
@@ -488,6 +507,22 @@ class StripeActions(Connector):
             "invoices", "send_invoice", invoice_id, {}, idempotency_key=f"{idempotency_key}:send"
         )
         return self._result([mapping.invoice(sent, self._now())])
+
+    def invoice_void(self, *, invoice_id: str, idempotency_key: str) -> ActionResult:
+        """``POST /v1/invoices/{id}/void``: Stripe voids only an open (or uncollectible)
+        invoice; a retry after it voided answers with the invoice as it is."""
+        inv = self.api.retrieve("invoices", invoice_id)
+        status = inv.get("status")
+        if status == "void":
+            return self._result([mapping.invoice(inv, self._now())])
+        if status == "paid":
+            raise NotAllowed("A paid invoice cannot be voided: refund its payment instead.")
+        if status not in ("open", "uncollectible"):
+            raise NotAllowed(f"A {status} invoice cannot be voided: only an open one can.")
+        voided = self.api.act(
+            "invoices", "void_invoice", invoice_id, {}, idempotency_key=idempotency_key
+        )
+        return self._result([mapping.invoice(voided, self._now())])
 
     def coupon_apply(
         self,

@@ -127,7 +127,9 @@ _FETCHABLE: dict[ObjectKind, str] = {
 class StripeConnector(StripeActions):
     kind = "stripe"
     display_name = "Stripe"
-    capabilities = frozenset(Capability)
+    # Ending a subscription now with a refund is Recurly's (terminate refund=partial/full);
+    # at Stripe an agent cancels, then refunds the charge.
+    capabilities = frozenset(Capability) - {Capability.TERMINATE_WITH_REFUND}
     credential_fields = ("secret_key",)
     backfill_kinds: ClassVar[tuple[ObjectKind, ...]] = tuple(_LISTINGS)
     signature_header = "Stripe-Signature"

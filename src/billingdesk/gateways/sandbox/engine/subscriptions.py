@@ -185,6 +185,25 @@ class SubscriptionOps(BillingOps):
                 ledger.emit("customer.subscription.deleted", subscription)
         return subscription
 
+    def subscription_reactivate(
+        self, *, subscription_id: str, at: datetime | None = None
+    ) -> SandboxObject:
+        """Undo a cancellation at period end while the period runs (Stripe's
+        ``cancel_at_period_end=false``)."""
+        moment = aware(at)
+        with self._op() as ledger:
+            subscription = ledger.get(subscription_id, "subscription")
+            body = subscription.data
+            if body["status"] in ("canceled", "incomplete_expired"):
+                raise NotAllowed("This subscription has already ended: it cannot be reactivated.")
+            if not body["cancel_at_period_end"]:
+                raise NotAllowed("This subscription is not set to cancel at period end.")
+            body["cancel_at_period_end"] = False
+            body["canceled_at"] = None
+            ledger.save(subscription, at=moment)
+            ledger.emit("customer.subscription.updated", subscription)
+        return subscription
+
     def subscription_pause(
         self, *, subscription_id: str, at: datetime | None = None
     ) -> SandboxObject:

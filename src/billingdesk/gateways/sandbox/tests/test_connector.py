@@ -37,8 +37,12 @@ pytestmark = pytest.mark.django_db
 def test_registered_with_every_capability_but_dispute_evidence(account: GatewayAccount) -> None:
     connector = connector_for(account)
     assert isinstance(connector, SandboxConnector)
-    # The sandbox's disputes have no evidence to answer with (yet): everything else.
-    assert {c for c in Capability if not connector.supports(c)} == {Capability.DISPUTE_EVIDENCE}
+    # The sandbox's disputes have no evidence to answer with (yet), and a termination makes
+    # no refund (Recurly's terminate with refund): everything else.
+    assert {c for c in Capability if not connector.supports(c)} == {
+        Capability.DISPUTE_EVIDENCE,
+        Capability.TERMINATE_WITH_REFUND,
+    }
     connector.check_credentials()
 
 

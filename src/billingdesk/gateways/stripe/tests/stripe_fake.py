@@ -3,7 +3,7 @@
 Built from Stripe's API reference (https://docs.stripe.com/api) for exactly what the
 connector's tests need and localstripe 1.15.10 lacks (see shared/reference/gateways.md §1.5):
 disputes, Prices, subscriptions with ``items[][price]`` and ``discounts``, invoice
-finalize/send, Checkout Sessions, replay of ``Idempotency-Key``, over-refund errors, and
+finalize/send/void, Checkout Sessions, replay of ``Idempotency-Key``, over-refund errors, and
 injected 429/5xx answers. Any other path is forwarded to ``upstream`` (a localstripe) when
 one is given, so one base URL can serve a whole backfill.
 
@@ -438,6 +438,13 @@ class StripeFake:
         if method == "DELETE":
             sub.update(status="canceled", canceled_at=int(time.time()), ended_at=int(time.time()))
             return 200, sub
+        if sub["status"] in ("canceled", "incomplete_expired") and "cancel_at_period_end" in p:
+            # A canceled subscription takes only cancellation_details and metadata updates.
+            return _err(
+                400,
+                "invalid_request_error",
+                "A canceled subscription can only update its cancellation_details and metadata.",
+            )
         if "cancel_at_period_end" in p:
             sub["cancel_at_period_end"] = p["cancel_at_period_end"] == "true"
         if "pause_collection" in p:  # an empty value unsets it
@@ -503,6 +510,17 @@ class StripeFake:
             if inv["status"] == "draft":
                 return _err(400, "invalid_request_error", "You can't send a draft invoice.")
             inv["sent_count"] = inv.get("sent_count", 0) + 1
+            return 200, inv
+        if action == "void":
+            # Stripe voids an open or uncollectible invoice only (docs: "Void an invoice").
+            if inv["status"] not in ("open", "uncollectible"):
+                return _err(
+                    400,
+                    "invalid_request_error",
+                    f"You can only void open or uncollectible invoices (status: {inv['status']}).",
+                    "invoice_not_editable",
+                )
+            inv.update(status="void", amount_remaining=0)
             return 200, inv
         return _err(404, "invalid_request_error", f"Unrecognized URL {'/'.join(parts)}")
 
