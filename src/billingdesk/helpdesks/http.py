@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -182,3 +183,12 @@ def require(value: str, what: str) -> str:
     if not value:
         raise InvalidRequest(f"The helpdesk connection has no {what}; set it first.")
     return value
+
+
+def iso_from_unix(value: Any) -> str:
+    """A helpdesk's Unix timestamp (seconds, maybe fractional) as ISO 8601 UTC; '' if none."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return ""
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat().replace("+00:00", "Z")
