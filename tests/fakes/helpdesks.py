@@ -391,6 +391,11 @@ class HelpScoutFake(HelpdeskFake):
             return 400, {"message": "Bad request", "_embedded": {"errors": []}}, {}
         cid = self.new_id()
         self.conversations[cid] = {"tags": [], **body, "notes": []}
+        for thread in body["threads"]:  # listed by ``threads_list`` like seeded ones
+            kind = thread.get("type", "customer")
+            email = (thread.get("customer") or body["customer"]).get("email", "")
+            self.thread_add(cid, kind=kind, text=thread.get("text", ""), email=email,
+                            at=body.get("createdAt") or "2026-11-02T10:00:00Z")  # fmt: skip
         return (
             201,
             None,
@@ -911,6 +916,13 @@ class ChatwootFake(HelpdeskFake):
             return 422, {"message": "custom_attributes must be an object"}, {}
         conv = self.new_id()
         self.conversations[conv] = {"id": conv, **body, "messages": []}
+        opening = body.get("message") or {}
+        if opening.get("content"):
+            # UNCONFIRMED: Chatwoot's message builder makes the opening message ``outgoing``
+            # (type 1), sent by the API token's user, unless ``message_type`` says otherwise.
+            kind = 0 if opening.get("message_type") == "incoming" else 1
+            self.message_add(conv, content=opening["content"], message_type=kind,
+                             email="bot@acme.example", at=1793613600)  # fmt: skip
         return 200, {"id": conv, "account_id": self.account, "inbox_id": body.get("inbox_id")}, {}
 
     def message_create(self, body: Any, conv: str) -> Answer:
