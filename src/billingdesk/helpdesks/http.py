@@ -134,7 +134,14 @@ class HelpdeskHttp:
         raise GatewayUnavailable(f"{self.name} did not answer.")  # pragma: no cover
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._decode(self.request(method, path, **kwargs))
+
+    def json_page(self, method: str, path: str, **kwargs: Any) -> tuple[Any, str]:
+        """The JSON answer and the URL of the next page its ``Link`` header names ('' if none)."""
         response = self.request(method, path, **kwargs)
+        return self._decode(response), str(response.links.get("next", {}).get("url") or "")
+
+    def _decode(self, response: requests.Response) -> Any:
         if not response.content:
             return {}
         try:

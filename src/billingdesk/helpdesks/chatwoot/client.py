@@ -165,7 +165,9 @@ class ChatwootClient(TicketClient):
         before = ""
         for _page in range(_MAX_PAGES):
             data = http.json("GET", path, params={"before": before} if before else None, ok=(200,))
-            rows = [r for r in _unwrap(data) or [] if isinstance(r, dict) and r.get("id")]
+            rows = [
+                r for r in _unwrap(data) or [] if isinstance(r, dict) and str(r.get("id")).isdigit()
+            ]
             if not rows:
                 break
             page: list[TicketMessage] = []

@@ -115,8 +115,7 @@ class FreshdeskClient(TicketClient):
         url = f"/api/v2/tickets/{ticket_id}/conversations"
         params: dict[str, str] | None = {"per_page": str(_PER_PAGE)}
         for _page in range(_MAX_PAGES):
-            response = http.request("GET", url, params=params, ok=(200,))
-            rows = response.json() if response.content else []
+            rows, url = http.json_page("GET", url, params=params, ok=(200,))
             for row in rows if isinstance(rows, list) else []:
                 if not isinstance(row, dict) or row.get("private") is not False:
                     continue  # a private note (or a row that does not say: not quoted)
@@ -128,7 +127,6 @@ class FreshdeskClient(TicketClient):
                         from_customer=bool(row.get("incoming")),
                     )
                 )
-            url = str(response.links.get("next", {}).get("url") or "")
             params = None  # the next page's URL carries its own query
             if not url:
                 break
