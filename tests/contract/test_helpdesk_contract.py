@@ -148,3 +148,34 @@ def test_refused_helpdesk_credentials_are_authentication_failed(
                 TicketDraft(subject="x", requester_email="ana@example.com", message="x")
             )
         assert isinstance(caught.value, UserFacingError)
+
+
+# The opening message is written as the API token's user in these helpdesks (billingdesk does
+# not yet author it as the requester): it reads back as Support's, not the customer's.
+OPENED_AS_API_USER = {"zendesk", "chatwoot"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", TICKET_KINDS)
+def test_a_ticket_reads_back_its_messages_without_the_private_note(
+    kind: str, no_sleep: list[float]
+) -> None:
+    with wired(kind) as w:
+        client = provider_for(kind).client(w.connection)
+        assert client is not None
+        ref = client.ticket_create(
+            TicketDraft(
+                subject="Charged twice",
+                requester_email="ana@example.com",
+                message="Why was I charged twice?",
+                external_id="contract-read",
+            )
+        )
+        client.note_add(
+            ref.ticket_id, Note(html="<p>Risky customer</p>", markdown="Risky customer")
+        )
+
+        messages = client.ticket_messages(ref.ticket_id)
+
+        assert [m.body for m in messages] == ["Why was I charged twice?"]
+        assert messages[0].from_customer is (kind not in OPENED_AS_API_USER)

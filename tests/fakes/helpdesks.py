@@ -8,6 +8,12 @@ with ``Resource-ID`` for Help Scout, 202 for Front's import…), and rate limiti
 (``fail_next(…, 429)`` answers 429 with ``Retry-After``). Every request is recorded, so tests
 assert what reached the helpdesk.
 
+Reading a ticket's messages (dispute evidence): each fake lists what it holds the way its API
+does — Help Scout's threads and Front's messages newest first, Freshdesk's conversations and
+Chatwoot's messages oldest first, Intercom's parts in one answer — paged as the API pages
+(``Link`` rel=next, ``page``/``totalPages``, ``_pagination.next``, ``before=<id>``) with a
+page size tests lower to make two pages; ``*_add`` helpers seed what a customer or an agent wrote.
+
 Files: a multipart form is read into a dict of its fields in the bracket notation the APIs
 use (``sender[handle]`` → nested, ``tags[]``/``to[0]`` → lists) with its files under
 ``"_files"`` (``upload_record`` dicts); a raw upload body (Zendesk's ``uploads.json``) stays
@@ -361,6 +367,8 @@ class HelpScoutFake(HelpdeskFake):
         self.route("POST", r"/v2/conversations", self.conversation_create)
         self.route("GET", r"/v2/conversations", self.conversation_list)
         self.route("POST", r"/v2/conversations/(\d+)/notes", self.note_create)
+        self.route("GET", r"/v2/conversations/(\d+)/threads", self.threads_list)
+        self.threads_page_size = 25  # UNCONFIRMED: Help Scout's threads page size
         self.route("GET", r"/v2/users/me", lambda _b: (200, {"email": "owner@example.com"}, {}))
 
     def public(self, path: str) -> bool:
@@ -386,6 +394,11 @@ class HelpScoutFake(HelpdeskFake):
             return 400, {"message": "Bad request", "_embedded": {"errors": []}}, {}
         cid = self.new_id()
         self.conversations[cid] = {"tags": [], **body, "notes": []}
+        for thread in body["threads"]:  # listed by ``threads_list`` like seeded ones
+            kind = thread.get("type", "customer")
+            email = (thread.get("customer") or body["customer"]).get("email", "")
+            self.thread_add(cid, kind=kind, text=thread.get("text", ""), email=email,
+                            at=body.get("createdAt") or "2026-11-02T10:00:00Z")  # fmt: skip
         return (
             201,
             None,
@@ -421,7 +434,37 @@ class HelpScoutFake(HelpdeskFake):
             files.append(upload_record("attachments", item["fileName"], item["mimeType"], data))
         nid = self.new_id()
         conv["notes"].append({**body, "_files": files})
+        conv.setdefault("listed", []).append(
+            {"id": nid, "type": "note", "state": "published", "body": body["text"],
+             "createdBy": {"type": "user", "email": "owner@example.com"},
+             "createdAt": "2026-11-02T12:00:00Z"}
+        )  # fmt: skip
         return 201, None, {"Resource-ID": str(nid)}
+
+    def thread_add(
+        self, cid: int, *, kind: str, text: str, email: str, at: str, state: str = "published"
+    ) -> None:
+        """Seed a thread: ``customer`` (by the customer), ``message`` (an agent's reply),
+        ``note`` (private), ``lineitem`` (an event)."""
+        by = {"type": "customer" if kind == "customer" else "user", "email": email}
+        conv = self.conversations.setdefault(cid, {"tags": [], "notes": []})
+        conv.setdefault("listed", []).append(
+            {"id": self.new_id(), "type": kind, "state": state, "body": text,
+             "createdBy": by, "createdAt": at}
+        )  # fmt: skip
+
+    def threads_list(self, _body: Any, cid: str) -> Answer:
+        """``GET /v2/conversations/{id}/threads?page=N``: HAL, newest first."""
+        conv = self.conversations.get(int(cid))
+        if conv is None:
+            return 404, {"message": "Not found"}, {}
+        rows = list(reversed(conv.get("listed", [])))
+        size = self.threads_page_size
+        number = int(self.query.get("page") or 1)
+        pages = max(1, -(-len(rows) // size))
+        chunk = rows[(number - 1) * size : number * size]
+        page = {"size": size, "totalElements": len(rows), "totalPages": pages, "number": number}
+        return 200, {"_embedded": {"threads": chunk}, "page": page}, {}
 
 
 # --- Intercom (§3.2) -----------------------------------------------------------------------
@@ -439,6 +482,7 @@ class IntercomFake(HelpdeskFake):
         self.route("POST", r"/contacts", self.contact_create)
         self.route("POST", r"/conversations", self.conversation_create)
         self.route("POST", r"/conversations/(\d+)/reply", self.reply)
+        self.route("GET", r"/conversations/(\d+)", self.conversation_get)
         self.route(
             "GET", r"/me", lambda _b: (200, {"type": "admin", "email": "bot@example.com"}, {})
         )
@@ -470,7 +514,12 @@ class IntercomFake(HelpdeskFake):
         if sender.get("id") not in self.contacts or not body.get("body"):
             return 404, {"type": "error.list", "errors": [{"code": "not_found"}]}, {}
         conv = str(self.new_id())
-        self.conversations[conv] = {"id": conv, "body": body["body"], "parts": []}
+        contact = self.contacts[sender["id"]]
+        author = {"type": "user", "id": contact["id"], "email": contact["email"]}
+        self.conversations[conv] = {
+            "id": conv, "body": body["body"], "parts": [], "author": author,
+            "created_at": 1793613600,
+        }  # fmt: skip
         return 200, {"type": "user_message", "id": str(self.new_id()), "conversation_id": conv}, {}
 
     def reply(self, body: Any, conv: str) -> Answer:
@@ -481,7 +530,10 @@ class IntercomFake(HelpdeskFake):
             "admin_id"
         ):
             return 400, {"type": "error.list", "errors": [{"code": "parameter_invalid"}]}, {}
-        part = {"id": str(self.new_id()), "part_type": body["message_type"], "body": body["body"]}
+        part = {
+            "id": str(self.new_id()), "part_type": body["message_type"], "body": body["body"],
+            "author": {"type": "admin", "id": body["admin_id"]}, "created_at": 1793620800,
+        }  # fmt: skip
         c["parts"].append(part)
         return (
             200,
@@ -492,6 +544,43 @@ class IntercomFake(HelpdeskFake):
             },
             {},
         )
+
+    def conversation_add(self, conv: str, *, email: str, body: str, at: int) -> None:
+        """Seed a conversation opened by the contact ``email`` with ``body`` (HTML)."""
+        author = {"type": "user", "id": f"c-{email}", "email": email}
+        self.conversations[conv] = {
+            "id": conv, "body": body, "parts": [], "author": author, "created_at": at
+        }  # fmt: skip
+
+    def part_add(
+        self, conv: str, *, part_type: str, author_type: str, email: str, body: str | None, at: int
+    ) -> None:
+        """Seed a part: a ``comment`` by a ``user`` or an ``admin``, a ``note``, an event."""
+        author = {"type": author_type, "id": f"a-{email}", "email": email}
+        self.conversations[conv]["parts"].append(
+            {"id": str(self.new_id()), "part_type": part_type, "body": body,
+             "author": author, "created_at": at}
+        )  # fmt: skip
+
+    def conversation_get(self, _body: Any, conv: str) -> Answer:
+        """``GET /conversations/{id}``: the opening ``source`` and up to 500 parts."""
+        c = self.conversations.get(conv)
+        if c is None:
+            return 404, {"type": "error.list", "errors": [{"code": "not_found"}]}, {}
+        parts = [{"type": "conversation_part", **p} for p in c["parts"]][-500:]
+        return (
+            200,
+            {
+                "type": "conversation", "id": conv, "created_at": c.get("created_at"),
+                "source": {"type": "conversation", "delivered_as": "customer_initiated",
+                           "body": c["body"], "author": c.get("author") or {}},
+                "conversation_parts": {
+                    "type": "conversation_part.list", "conversation_parts": parts,
+                    "total_count": len(c["parts"]),
+                },
+            },
+            {},
+        )  # fmt: skip
 
 
 # --- Front (§5.2) --------------------------------------------------------------------------
@@ -510,6 +599,9 @@ class FrontFake(HelpdeskFake):
         self.route("POST", r"/inboxes/([^/]+)/imported_messages", self.import_message)
         self.route("GET", r"/messages/([^/]+)", self.message_get)
         self.route("POST", r"/conversations/([^/]+)/comments", self.comment)
+        self.route("GET", r"/conversations/([^/]+)/messages", self.messages_list)
+        self.conversation_messages: dict[str, list[dict[str, Any]]] = {}
+        self.messages_page_size = 100  # Front's maximum ``limit``
         self.route("GET", r"/me", lambda _b: (200, {"name": "Acme"}, {}))
 
     def authorized(self, headers: dict[str, str]) -> bool:
@@ -535,6 +627,14 @@ class FrontFake(HelpdeskFake):
             self.messages[uid] = {"id": uid, "conversation": conv, "body": body}
             self.external_ids[body["external_id"]] = uid
             self.comments[conv] = []
+            sender = body.get("sender") or {}
+            self.conversation_messages[conv] = [
+                {"_links": {"self": f"{self.url}/messages/{uid}"}, "id": uid,
+                 "type": body.get("type", "email"), "is_inbound": True, "is_draft": False,
+                 "created_at": body["created_at"], "author": None,
+                 "recipients": [{"handle": sender.get("handle"), "role": "from"}],
+                 "body": body["body"], "text": body["body"]}
+            ]  # fmt: skip
         return 202, {"status": "accepted", "message_uid": uid}, {}
 
     def message_get(self, _body: Any, uid: str) -> Answer:
@@ -556,6 +656,31 @@ class FrontFake(HelpdeskFake):
             },
             {},
         )
+
+    def message_add(
+        self, conv: str, *, handle: str, html: str, at: float, inbound: bool, draft: bool = False
+    ) -> None:
+        """Seed a message: inbound (the customer's, from ``handle``) or a teammate's reply."""
+        teammate = None if inbound else {"id": "tea_1", "email": handle}
+        self.conversation_messages.setdefault(conv, []).append(
+            {"id": f"msg_{self.new_id()}", "type": "email", "is_inbound": inbound,
+             "is_draft": draft, "created_at": at, "author": teammate,
+             "recipients": [{"handle": handle, "role": "from"}], "body": html}
+        )  # fmt: skip
+        self.comments.setdefault(conv, [])
+
+    def messages_list(self, _body: Any, conv: str) -> Answer:
+        """``GET /conversations/{id}/messages?limit=…&page_token=…``: newest first, the next
+        page's full URL in ``_pagination.next``."""
+        if conv not in self.conversation_messages:
+            return 404, {"_error": {"status": 404, "title": "Not found"}}, {}
+        rows = sorted(self.conversation_messages[conv], key=lambda m: -float(m["created_at"]))
+        size = min(int(self.query.get("limit") or 50), self.messages_page_size)
+        start = int(self.query.get("page_token") or 0)
+        chunk = rows[start : start + size]
+        more = len(rows) > start + size
+        link = f"{self.url}/conversations/{conv}/messages?limit={size}&page_token={start + size}"
+        return 200, {"_pagination": {"next": link if more else None}, "_results": chunk}, {}
 
     def comment(self, body: Any, conv: str) -> Answer:
         if conv not in self.comments:
@@ -585,6 +710,9 @@ class FreshdeskFake(HelpdeskFake):
         self.route("POST", r"/api/v2/tickets", self.ticket_create)
         self.route("POST", r"/api/v2/tickets/(\d+)/notes", self.note_create)
         self.route("GET", r"/api/v2/search/tickets", self.search)
+        self.route("GET", r"/api/v2/tickets/(\d+)", self.ticket_get)
+        self.route("GET", r"/api/v2/tickets/(\d+)/conversations", self.conversations_list)
+        self.conversations_page_size = 100  # Freshdesk's maximum ``per_page``
         self.route(
             "GET",
             r"/api/v2/agents/me",
@@ -608,7 +736,7 @@ class FreshdeskFake(HelpdeskFake):
         if errors:
             return 400, {"description": "Validation failed", "errors": errors}, {}
         tid = self.new_id()
-        self.tickets[tid] = {**body, "id": tid, "notes": []}
+        self.tickets[tid] = {**body, "id": tid, "notes": [], "created_at": "2026-11-02T10:00:00Z"}
         return 201, {"id": tid, "subject": body["subject"], "status": body.get("status", 2)}, {}
 
     def search(self, _body: Any) -> Answer:
@@ -642,7 +770,64 @@ class FreshdeskFake(HelpdeskFake):
             return 400, {"description": "Validation failed", "errors": errors}, {}
         nid = self.new_id()
         ticket["notes"].append({"id": nid, **body})
+        ticket.setdefault("conversations", []).append(
+            {"id": nid, "body": body["body"], "body_text": "", "incoming": False,
+             "private": body.get("private", True) not in (False, "false"), "source": 2,
+             "user_id": 1, "from_email": None, "created_at": "2026-11-02T12:00:00Z"}
+        )  # fmt: skip
         return 201, {"id": nid, "body": body["body"], "private": body.get("private", True)}, {}
+
+    def ticket_add(self, tid: int, *, email: str, html: str) -> None:
+        """Seed a ticket opened by ``email`` with ``html`` as its description."""
+        self.tickets[tid] = {
+            "id": tid, "email": email, "subject": "Seeded", "description": html,
+            "notes": [], "created_at": "2026-11-02T10:00:00Z",
+        }  # fmt: skip
+
+    def conversation_add(
+        self, tid: int, *, html: str, at: str, incoming: bool, private: bool = False, email: str
+    ) -> None:
+        """Seed a conversation: a reply (incoming from the customer, else an agent's) or a
+        private note."""
+        self.tickets[tid].setdefault("conversations", []).append(
+            {"id": self.new_id(), "body": html, "body_text": "", "incoming": incoming,
+             "private": private, "source": 2 if private else 0, "user_id": 7,
+             "from_email": email, "created_at": at}
+        )  # fmt: skip
+
+    def ticket_get(self, _body: Any, tid: str) -> Answer:
+        """``GET /api/v2/tickets/{id}[?include=requester]``."""
+        ticket = self.tickets.get(int(tid))
+        if ticket is None:
+            return 404, {"code": "access_denied", "message": "not found"}, {}
+        answer = {
+            "id": ticket["id"], "subject": ticket.get("subject"), "requester_id": 7,
+            "description": ticket.get("description"), "created_at": ticket.get("created_at"),
+            "description_text": "",
+        }  # fmt: skip
+        if self.query.get("include") == "requester":
+            answer["requester"] = {
+                "id": 7,
+                "email": ticket.get("email"),
+                "name": ticket.get("name"),
+            }
+        return 200, answer, {}
+
+    def conversations_list(self, _body: Any, tid: str) -> Answer:
+        """``GET /api/v2/tickets/{id}/conversations?per_page=…&page=…``: oldest first, a
+        ``Link: <…>; rel="next"`` header while more remain."""
+        ticket = self.tickets.get(int(tid))
+        if ticket is None:
+            return 404, {"code": "access_denied", "message": "not found"}, {}
+        rows = ticket.get("conversations", [])
+        size = min(int(self.query.get("per_page") or 30), self.conversations_page_size)
+        page = int(self.query.get("page") or 1)
+        chunk = rows[(page - 1) * size : page * size]
+        headers = {}
+        if len(rows) > page * size:
+            url = f"{self.url}/api/v2/tickets/{tid}/conversations?per_page={size}&page={page + 1}"
+            headers["Link"] = f'<{url}>; rel="next"'
+        return 200, chunk, headers
 
 
 # --- Chatwoot (§7.1) -----------------------------------------------------------------------
@@ -663,6 +848,8 @@ class ChatwootFake(HelpdeskFake):
         self.route("GET", base + r"/contacts/(\d+)/conversations", self.contact_conversations)
         self.route("POST", base + r"/conversations", self.conversation_create)
         self.route("POST", base + r"/conversations/(\d+)/messages", self.message_create)
+        self.route("GET", base + r"/conversations/(\d+)/messages", self.messages_list)
+        self.messages_page_size = 20  # Chatwoot's page of messages
         self.route("GET", base + r"/inboxes", lambda _b: (200, {"payload": [{"id": 1}]}, {}))
         self._search_q = ""
 
@@ -732,6 +919,13 @@ class ChatwootFake(HelpdeskFake):
             return 422, {"message": "custom_attributes must be an object"}, {}
         conv = self.new_id()
         self.conversations[conv] = {"id": conv, **body, "messages": []}
+        opening = body.get("message") or {}
+        if opening.get("content"):
+            # UNCONFIRMED: Chatwoot's message builder makes the opening message ``outgoing``
+            # (type 1), sent by the API token's user, unless ``message_type`` says otherwise.
+            kind = 0 if opening.get("message_type") == "incoming" else 1
+            self.message_add(conv, content=opening["content"], message_type=kind,
+                             email="bot@acme.example", at=1793613600)  # fmt: skip
         return 200, {"id": conv, "account_id": self.account, "inbox_id": body.get("inbox_id")}, {}
 
     def message_create(self, body: Any, conv: str) -> Answer:
@@ -744,11 +938,42 @@ class ChatwootFake(HelpdeskFake):
             return 422, {"message": "attachments must be attachments[]"}, {}
         mid = self.new_id()
         c["messages"].append({"id": mid, **body})
+        kind = {"incoming": 0, "outgoing": 1}.get(str(body.get("message_type", "outgoing")), 1)
+        c.setdefault("listed", []).append(
+            {"id": mid, "content": body["content"], "message_type": kind,
+             "private": body.get("private") in (True, "true"), "created_at": 1793620800,
+             "sender": {"type": "user", "name": "Bot", "email": "bot@acme.example"}}
+        )  # fmt: skip
         return (
             200,
             {"id": mid, "content": body["content"], "private": body.get("private", False)},
             {},
         )
+
+    def message_add(
+        self, conv: int, *, content: str, message_type: int, email: str, at: int,
+        private: bool = False,
+    ) -> None:  # fmt: skip
+        """Seed a message: 0 incoming (the contact's), 1 outgoing (an agent's), 2 activity."""
+        sender = {"type": "contact" if message_type == 0 else "user", "email": email}
+        conversation = self.conversations.setdefault(conv, {"id": conv, "messages": []})
+        conversation.setdefault("listed", []).append(
+            {"id": self.new_id(), "content": content, "message_type": message_type,
+             "private": private, "created_at": at, "sender": sender}
+        )  # fmt: skip
+
+    def messages_list(self, _body: Any, conv: str) -> Answer:
+        """``GET /conversations/{id}/messages[?before=<id>]``: the latest page of messages
+        (older than ``before``), oldest first within it."""
+        c = self.conversations.get(int(conv))
+        if c is None:
+            return 404, {"error": "Resource could not be found"}, {}
+        rows = sorted(c.get("listed", []), key=lambda m: m["id"])
+        before = self.query.get("before")
+        if before:
+            rows = [m for m in rows if m["id"] < int(before)]
+        chunk = rows[-self.messages_page_size :] if rows else []
+        return 200, {"meta": {"contact": {}, "assignee": None}, "payload": chunk}, {}
 
 
 # --- Zammad (§7.3; disputes-sso-helpdesks.md §3.3) -----------------------------------------

@@ -17,13 +17,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from html import escape
+from html.parser import HTMLParser
 from string import Formatter
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.utils.safestring import SafeData, SafeString
 
-__all__ = ["SafeString", "esc", "html", "join", "safe_url", "url_attr"]
+__all__ = ["SafeString", "esc", "html", "html_to_text", "join", "safe_url", "url_attr"]
 
 _SPECIAL = re.compile(r"[&<>\"']").search
 # Controls, spaces and backslashes: browsers strip or reinterpret them inside a URL.
@@ -120,3 +121,39 @@ def safe_url(value: object) -> str:
 def url_attr(value: object) -> SafeString:
     """``safe_url(value)`` escaped for an HTML attribute ('' for a refused URL)."""
     return SafeString(escape(safe_url(value)))
+
+
+class _Text(HTMLParser):
+    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "head"):
+            self.skip += 1
+        elif tag in self._BLOCK:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in self._BLOCK:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.out.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Markup as plain text: blocks become lines, scripts and styles vanish, entities decoded
+    (an inbound email's HTML part, a helpdesk message's HTML body)."""
+    parser = _Text()
+    parser.feed(markup)
+    parser.close()
+    text = "".join(parser.out)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

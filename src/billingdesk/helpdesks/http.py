@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -133,7 +134,14 @@ class HelpdeskHttp:
         raise GatewayUnavailable(f"{self.name} did not answer.")  # pragma: no cover
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._decode(self.request(method, path, **kwargs))
+
+    def json_page(self, method: str, path: str, **kwargs: Any) -> tuple[Any, str]:
+        """The JSON answer and the URL of the next page its ``Link`` header names ('' if none)."""
         response = self.request(method, path, **kwargs)
+        return self._decode(response), str(response.links.get("next", {}).get("url") or "")
+
+    def _decode(self, response: requests.Response) -> Any:
         if not response.content:
             return {}
         try:
@@ -193,3 +201,12 @@ def resource_id(response: requests.Response, name: str) -> str:
     if not rid:
         raise GatewayUnavailable(f"{name} answered without the new resource's id.")
     return rid
+
+
+def iso_from_unix(value: Any) -> str:
+    """A helpdesk's Unix timestamp (seconds, maybe fractional) as ISO 8601 UTC; '' if none."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return ""
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat().replace("+00:00", "Z")

@@ -4,6 +4,7 @@ reason, and the parts left out with a clear note when they cannot be had."""
 from __future__ import annotations
 
 import pytest
+from tests.fakes.helpdesks import FreshdeskFake
 
 from billingdesk.disputes import packet as packet_module
 from billingdesk.disputes.mapping import PLANS, plan_for
@@ -11,6 +12,7 @@ from billingdesk.disputes.models import RefundPolicy
 from billingdesk.disputes.packet import packet_assemble
 from billingdesk.documents.tests.conftest import pdf_text
 from billingdesk.gateways.stripe.actions import STRIPE_FILE_EVIDENCE, STRIPE_TEXT_EVIDENCE
+from billingdesk.helpdesks.models import HelpdeskConnection, HelpdeskTicket
 
 from .conftest import MESSAGE, POLICY, Case
 
@@ -114,3 +116,56 @@ def test_a_document_too_large_for_the_gateway_is_left_out(
     assert any(f"{receipt.number}" in n and "left out" in n for n in packet.notes)
     assert len(packet.pdf) <= limit
     assert receipt.number not in pdf_text(bytes(packet.pdf))
+
+
+FRESHDESK_MESSAGE = "My bank shows this charge twice; I only subscribed once."
+
+
+def _freshdesk_ticket(case: Case, fake: FreshdeskFake) -> None:
+    """The same person's ticket in a Freshdesk connection, on the Freshdesk fake."""
+    connection = HelpdeskConnection.objects.create(
+        name="Freshdesk",
+        kind="freshdesk",
+        settings={"domain": "acme", "api_base": fake.url},
+        secrets={"api_key": "fd-key"},
+    )
+    assert case.charge.customer is not None
+    HelpdeskTicket.objects.create(
+        connection=connection,
+        external_id="fd-1",
+        ticket_id="77",
+        person_id=case.charge.customer.person_id,
+    )
+    fake.ticket_add(77, email="ada@example.com", html=f"<p>{FRESHDESK_MESSAGE}</p>")
+    fake.conversation_add(77, html="<p>Customer looks like a chargeback risk</p>",
+                          at="2026-11-03T09:00:00Z", incoming=False, private=True,
+                          email="agent@acme.example")  # fmt: skip
+    fake.conversation_add(77, html="<p>Sorry, we refunded the duplicate.</p>",
+                          at="2026-11-03T10:00:00Z", incoming=False,
+                          email="agent@acme.example")  # fmt: skip
+
+
+def test_packet_quotes_the_customer_from_a_freshdesk_ticket(case: Case) -> None:
+    with FreshdeskFake(api_key="fd-key") as fake:
+        _freshdesk_ticket(case, fake)
+        packet = packet_assemble(dispute=case.dispute, user=None)
+
+    text = pdf_text(bytes(packet.pdf))
+    assert FRESHDESK_MESSAGE in text and "ticket 77" in text
+    assert "Sorry, we refunded the duplicate." in text
+    assert "chargeback risk" not in text  # the private note stays private
+    assert MESSAGE in text  # the Zendesk ticket is still there
+    assert packet.notes == []
+    assert "wrote to us 2 time(s)" in packet.fields["uncategorized_text"]
+
+
+def test_a_freshdesk_refusing_the_key_gives_a_packet_with_a_note(case: Case) -> None:
+    with FreshdeskFake(api_key="another-key") as fake:
+        _freshdesk_ticket(case, fake)
+        packet = packet_assemble(dispute=case.dispute, user=None)
+
+    assert any(
+        "ticket 77 in Freshdesk could not be read" in n and "HTTP 401" in n for n in packet.notes
+    )
+    text = pdf_text(bytes(packet.pdf))
+    assert FRESHDESK_MESSAGE not in text and MESSAGE in text

@@ -1,4 +1,4 @@
-"""Chatwoot Application API: contact, conversation, private message.
+"""Chatwoot Application API: contact, conversation, private message, the conversation's messages.
 
 Reference: shared/reference/helpdesks.md §7.1. Auth header ``api_access_token``. The contact
 create answer's shape (``payload.contact`` / ``payload.contact_inbox.source_id``) is
@@ -11,16 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 from billingdesk.core.errors import InvalidRequest
-from billingdesk.helpdesks.http import HelpdeskHttp, form_fields, pick, require
+from billingdesk.helpdesks.http import HelpdeskHttp, form_fields, iso_from_unix, pick, require
 from billingdesk.helpdesks.interface import (
     ConnectionCheck,
     Note,
     TicketClient,
     TicketDraft,
+    TicketMessage,
     TicketRef,
 )
 
 KEY_ATTRIBUTE = "billingdesk_key"  # the conversation's custom attribute holding our key
+# ``message_type`` as the messages list gives it (a number) or as named: incoming (from the
+# contact) and outgoing (an agent's); activity (2) and template (3) are not messages.
+_INCOMING = (0, "incoming")
+_OUTGOING = (1, "outgoing")
+_MAX_PAGES = 100  # 20 messages a page
 
 
 def _unwrap(data: Any) -> Any:
@@ -147,6 +153,43 @@ class ChatwootClient(TicketClient):
         else:
             data = self._http().json("POST", path, json_body=body, ok=(200, 201))
         return str(data.get("id", ""))
+
+    def ticket_messages(self, ticket_id: str) -> list[TicketMessage]:
+        """``GET /conversations/{id}/messages``: the latest 20 (``payload``, oldest first),
+        then ``?before=<the oldest id seen>`` until a page comes back empty; private notes
+        and activity messages left out.
+        https://developers.chatwoot.com/api-reference/messages/get-messages"""
+        http = self._http()
+        path = f"/conversations/{ticket_id}/messages"
+        pages: list[list[TicketMessage]] = []
+        before = ""
+        for _page in range(_MAX_PAGES):
+            data = http.json("GET", path, params={"before": before} if before else None, ok=(200,))
+            rows = [
+                r for r in _unwrap(data) or [] if isinstance(r, dict) and str(r.get("id")).isdigit()
+            ]
+            if not rows:
+                break
+            page: list[TicketMessage] = []
+            for row in rows:
+                kind = row.get("message_type")
+                if row.get("private") or kind not in (*_INCOMING, *_OUTGOING):
+                    continue
+                sender = row.get("sender") or {}
+                page.append(
+                    TicketMessage(
+                        author=str(sender.get("email") or sender.get("name") or ""),
+                        body=str(row.get("content") or ""),
+                        at=iso_from_unix(row.get("created_at")),
+                        from_customer=kind in _INCOMING,
+                    )
+                )
+            pages.append(page)
+            oldest = min(int(r["id"]) for r in rows)
+            if before and oldest >= int(before):
+                break  # the helpdesk ignored ``before``: stop rather than loop
+            before = str(oldest)
+        return [message for page in reversed(pages) for message in page]
 
     def check(self) -> ConnectionCheck:
         data = self._http().json("GET", "/inboxes", ok=(200,))

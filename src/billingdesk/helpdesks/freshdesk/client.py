@@ -1,4 +1,4 @@
-"""Freshdesk API v2: create a ticket, add a private note.
+"""Freshdesk API v2: create a ticket, add a private note, read the ticket's conversation.
 
 Reference: shared/reference/helpdesks.md §6.2. Auth: Basic with the API key as user, ``X`` as
 password.
@@ -9,14 +9,20 @@ from __future__ import annotations
 import hashlib
 import html
 
+from billingdesk.core.html import html_to_text
 from billingdesk.helpdesks.http import HelpdeskHttp, form_fields, pick, require
 from billingdesk.helpdesks.interface import (
     ConnectionCheck,
     Note,
     TicketClient,
     TicketDraft,
+    TicketMessage,
     TicketRef,
 )
+
+# Conversations are listed 100 a page at most (``per_page``), the next page in ``Link``.
+_PER_PAGE = 100
+_MAX_PAGES = 50
 
 
 def marker_tag(external_id: str) -> str:
@@ -87,7 +93,51 @@ class FreshdeskClient(TicketClient):
             data = self._http().json("POST", path, json_body=body, ok=(201,))
         return str(data.get("id", ""))
 
+    def ticket_messages(self, ticket_id: str) -> list[TicketMessage]:
+        """The ticket's description (``GET /api/v2/tickets/{id}?include=requester``: the
+        requester's first message) then its conversations (``GET /api/v2/tickets/{id}/
+        conversations``, oldest first, following the ``Link: <…>; rel="next"`` header),
+        private notes left out; ``incoming`` marks what came from outside (the customer).
+        https://developers.freshdesk.com/api/#view_a_ticket, #list_all_ticket_notes"""
+        http = self._http()
+        ticket = http.json(
+            "GET", f"/api/v2/tickets/{ticket_id}", params={"include": "requester"}, ok=(200,)
+        )
+        requester = ticket.get("requester") or {}
+        messages = [
+            TicketMessage(
+                author=str(requester.get("email") or requester.get("name") or ""),
+                body=_text(ticket.get("description_text"), ticket.get("description")),
+                at=str(ticket.get("created_at") or ""),
+                from_customer=True,
+            )
+        ]
+        url = f"/api/v2/tickets/{ticket_id}/conversations"
+        params: dict[str, str] | None = {"per_page": str(_PER_PAGE)}
+        for _page in range(_MAX_PAGES):
+            rows, url = http.json_page("GET", url, params=params, ok=(200,))
+            for row in rows if isinstance(rows, list) else []:
+                if not isinstance(row, dict) or row.get("private") is not False:
+                    continue  # a private note (or a row that does not say: not quoted)
+                messages.append(
+                    TicketMessage(
+                        author=str(row.get("from_email") or row.get("user_id") or ""),
+                        body=_text(row.get("body_text"), row.get("body")),
+                        at=str(row.get("created_at") or ""),
+                        from_customer=bool(row.get("incoming")),
+                    )
+                )
+            params = None  # the next page's URL carries its own query
+            if not url:
+                break
+        return messages
+
     def check(self) -> ConnectionCheck:
         data = self._http().json("GET", "/api/v2/agents/me", ok=(200,))
         contact = data.get("contact") or {}
         return ConnectionCheck(ok=True, detail=f"signed in as {contact.get('email', '?')}")
+
+
+def _text(plain: object, markup: object) -> str:
+    """Freshdesk gives both ``body_text`` and the HTML ``body``: the text, else the HTML's."""
+    return str(plain or "") or html_to_text(str(markup or ""))

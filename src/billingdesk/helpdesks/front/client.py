@@ -1,4 +1,5 @@
-"""Front Core API: import the customer's message into a shared inbox, add a comment.
+"""Front Core API: import the customer's message into a shared inbox, add a comment, read the
+conversation's messages.
 
 Reference: shared/reference/helpdesks.md §5.2. The import answers ``202`` with a message uid; the
 conversation id is read from ``GET /messages/{uid}`` (``_links.related.conversation``), retried
@@ -9,19 +10,24 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 from billingdesk.core.errors import GatewayUnavailable, NotFound
-from billingdesk.helpdesks.http import HelpdeskHttp, form_fields, pick, require
+from billingdesk.core.html import html_to_text
+from billingdesk.helpdesks.http import HelpdeskHttp, form_fields, iso_from_unix, pick, require
 from billingdesk.helpdesks.interface import (
     ConnectionCheck,
     Note,
     TicketClient,
     TicketDraft,
+    TicketMessage,
     TicketRef,
 )
 
 API = "https://api2.frontapp.com"
 LOOKUPS = 5
+_PAGE_LIMIT = 100  # messages a page (Front's maximum ``limit``)
+_MAX_PAGES = 50
 
 
 class FrontClient(TicketClient):
@@ -86,6 +92,53 @@ class FrontClient(TicketClient):
             data = self._http().json("POST", path, json_body={"body": note.markdown}, ok=(200, 201))
         return str(data.get("id", ""))
 
+    def ticket_messages(self, ticket_id: str) -> list[TicketMessage]:
+        """``GET /conversations/{id}/messages`` (``_results``, newest first, the next page at
+        ``_pagination.next``), put oldest first. Comments (private) are another endpoint, so
+        never here; drafts are left out. ``is_inbound`` is the customer writing.
+        https://dev.frontapp.com/reference/list-conversation-messages"""
+        http = self._http()
+        url = f"/conversations/{ticket_id}/messages"
+        params: dict[str, str] | None = {"limit": str(_PAGE_LIMIT)}
+        found: list[tuple[float, int, TicketMessage]] = []
+        for _page in range(_MAX_PAGES):
+            data = http.json("GET", url, params=params, ok=(200,))
+            for row in data.get("_results") or []:
+                if not isinstance(row, dict) or row.get("is_draft"):
+                    continue
+                inbound = bool(row.get("is_inbound"))
+                body = str(row.get("text") or "") or html_to_text(str(row.get("body") or ""))
+                message = TicketMessage(
+                    author=_front_author(row, inbound),
+                    body=body,
+                    at=iso_from_unix(row.get("created_at")),
+                    from_customer=inbound,
+                )
+                found.append((_seconds(row.get("created_at")), -len(found), message))
+            url = str((data.get("_pagination") or {}).get("next") or "")
+            params = None  # the next page's URL carries its own query (``page_token``)
+            if not url:
+                break
+        return [m for _at, _i, m in sorted(found, key=lambda f: (f[0], f[1]))]
+
     def check(self) -> ConnectionCheck:
         data = self._http().json("GET", "/me", ok=(200,))
         return ConnectionCheck(ok=True, detail=f"token of {data.get('name', '?')}")
+
+
+def _seconds(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _front_author(row: dict[str, Any], inbound: bool) -> str:
+    """The sender's handle (the ``from`` recipient); for an agent's reply, the teammate."""
+    teammate = row.get("author") if not inbound else None
+    if isinstance(teammate, dict) and teammate.get("email"):
+        return str(teammate["email"])
+    for recipient in row.get("recipients") or []:
+        if isinstance(recipient, dict) and recipient.get("role") == "from":
+            return str(recipient.get("handle") or recipient.get("name") or "")
+    return ""

@@ -1,4 +1,5 @@
-"""Help Scout Mailbox API 2.0: OAuth client credentials, create a conversation, add a note.
+"""Help Scout Mailbox API 2.0: OAuth client credentials, create a conversation, add a note,
+read its threads.
 
 Reference: shared/reference/helpdesks.md §2.3. The new id comes back in ``Resource-ID``
 (documented for notes) or as the last segment of ``Location``: both are read.
@@ -12,16 +13,22 @@ import hashlib
 import requests
 
 from billingdesk.core.errors import GatewayUnavailable
+from billingdesk.core.html import html_to_text
 from billingdesk.helpdesks.http import HelpdeskHttp, pick, require
 from billingdesk.helpdesks.interface import (
     ConnectionCheck,
     Note,
     TicketClient,
     TicketDraft,
+    TicketMessage,
     TicketRef,
 )
 
 API = "https://api.helpscout.net"
+# Threads written to or by the customer; ``note`` (private) and ``lineitem`` (status changes,
+# assignments) are not messages. A conversation holds at most 100 threads (reference §2.3).
+_MESSAGE_THREADS = frozenset({"customer", "message", "reply", "chat", "phone"})
+_MAX_THREAD_PAGES = 20
 
 
 def _new_id(response: requests.Response) -> str:
@@ -117,6 +124,41 @@ class HelpScoutClient(TicketClient):
             "POST", f"/v2/conversations/{ticket_id}/notes", json_body=body, ok=(201,)
         )
         return _new_id(response)
+
+    def ticket_messages(self, ticket_id: str) -> list[TicketMessage]:
+        """``GET /v2/conversations/{id}/threads`` (HAL ``_embedded.threads``, newest first,
+        ``?page=N`` up to ``page.totalPages``): published customer and agent threads, put
+        oldest first; ``createdBy.type`` ``customer`` is the customer.
+        https://developer.helpscout.com/mailbox-api/endpoints/conversations/threads/list/"""
+        http = self._http()
+        found: list[tuple[str, int, TicketMessage]] = []
+        page = 1
+        while page <= _MAX_THREAD_PAGES:
+            path = f"/v2/conversations/{ticket_id}/threads"
+            data = http.json("GET", path, params={"page": str(page)}, ok=(200,))
+            threads = (data.get("_embedded") or {}).get("threads") or []
+            for thread in threads:
+                if not isinstance(thread, dict) or thread.get("type") not in _MESSAGE_THREADS:
+                    continue
+                if thread.get("state", "published") != "published":
+                    continue  # a draft or a hidden thread was never sent
+                by = thread.get("createdBy") or {}
+                name = " ".join(str(by.get(k) or "") for k in ("first", "last")).strip()
+                at = str(thread.get("createdAt") or "")
+                message = TicketMessage(
+                    author=str(by.get("email") or name),
+                    body=html_to_text(str(thread.get("body") or "")),
+                    at=at,
+                    from_customer=by.get("type") == "customer",
+                )
+                found.append((at, -len(found), message))
+            total = int((data.get("page") or {}).get("totalPages") or 1)
+            if page >= total:
+                break
+            page += 1
+        # Newest first within and across pages: the reverse of the order listed is the order
+        # written (ties kept in that reversed order).
+        return [m for _at, _i, m in sorted(found, key=lambda f: (f[0], f[1]))]
 
     def check(self) -> ConnectionCheck:
         data = self._http().json("GET", "/v2/users/me", ok=(200,))
