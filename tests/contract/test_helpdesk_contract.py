@@ -152,7 +152,7 @@ def test_refused_helpdesk_credentials_are_authentication_failed(
 
 # The opening message is written as the API token's user in these helpdesks (billingdesk does
 # not yet author it as the requester): it reads back as Support's, not the customer's.
-OPENED_AS_API_USER = {"zendesk", "chatwoot"}
+OPENED_AS_API_USER = {"zendesk", "chatwoot", "zammad"}
 
 
 @pytest.mark.django_db

@@ -995,6 +995,7 @@ class ZammadFake(HelpdeskFake):
         self.tickets: dict[int, dict[str, Any]] = {}
         self.route("POST", r"/api/v1/tickets", self.ticket_create)
         self.route("POST", r"/api/v1/ticket_articles", self.article_create)
+        self.route("GET", r"/api/v1/ticket_articles/by_ticket/(\d+)", self.articles_list)
         self.route(
             "GET",
             r"/api/v1/users/me",
@@ -1035,7 +1036,7 @@ class ZammadFake(HelpdeskFake):
         email = customer.removeprefix("guess:")
         customer_id = self.customers.setdefault(email, self.new_id())
         tid = self.new_id()
-        article = {"id": self.new_id(), "ticket_id": tid, **body["article"]}
+        article = self._stamped({"id": self.new_id(), "ticket_id": tid, **body["article"]})
         self.tickets[tid] = {
             "id": tid,
             "number": str(31000 + tid),
@@ -1058,9 +1059,22 @@ class ZammadFake(HelpdeskFake):
         error = self._article_errors(body)
         if error:
             return self._refused(error)
-        article = {"id": self.new_id(), **body}
+        article = self._stamped({"id": self.new_id(), **body})
         ticket["articles"].append(article)
         return 201, article, {}
+
+    def _stamped(self, article: dict[str, Any]) -> dict[str, Any]:
+        """As Zammad stores an article made through the API: by the token's user (an agent,
+        unless ``sender`` says otherwise), with its time."""
+        at = f"2026-12-01T10:{len(self.tickets) % 60:02d}:{article['id'] % 60:02d}.000Z"
+        return {"sender": "Agent", "from": "agent@acme.example", "created_at": at, **article,
+                "internal": bool(article.get("internal", False))}  # fmt: skip
+
+    def articles_list(self, _body: Any, tid: str) -> Answer:
+        ticket = self.tickets.get(int(tid))
+        if ticket is None:
+            return 404, {"error": "Couldn't find Ticket", "error_human": "Couldn't find Ticket"}, {}
+        return 200, list(ticket["articles"]), {}
 
 
 # --- FreeScout API & Webhooks module (§7.2; disputes-sso-helpdesks.md §3.4) ---------------
@@ -1080,8 +1094,10 @@ class FreeScoutFake(HelpdeskFake):
         super().__init__()
         self.api_key, self.mailboxes, self.users = api_key, mailboxes, users
         self.conversations: dict[int, dict[str, Any]] = {}
+        self.thread_meta: dict[int, dict[str, Any]] = {}  # what FreeScout adds to a thread
         self.route("POST", r"/api/conversations", self.conversation_create)
         self.route("POST", r"/api/conversations/(\d+)/threads", self.thread_create)
+        self.route("GET", r"/api/conversations/(\d+)", self.conversation_get)
         self.route("GET", r"/api/mailboxes", self.mailbox_list)
 
     def authorized(self, headers: dict[str, str]) -> bool:
@@ -1113,7 +1129,9 @@ class FreeScoutFake(HelpdeskFake):
             if thread.get("type") not in ("customer", "message", "note"):
                 return self._invalid("threads.type", "unknown thread type")
         cid = self.new_id()
-        self.conversations[cid] = {**body, "id": cid, "threads": list(threads)}
+        self.conversations[cid] = {**body, "id": cid, "threads": []}
+        for thread in threads:
+            self._thread_add(self.conversations[cid], thread)
         return (
             201,
             None,
@@ -1130,9 +1148,33 @@ class FreeScoutFake(HelpdeskFake):
             return self._invalid("type", "unknown thread type")
         if body.get("type") in ("message", "note") and body.get("user") not in self.users:
             return self._invalid("user", "user not found")
-        tid = self.new_id()
-        conv["threads"].append({**body, "id": tid})
+        tid = self._thread_add(conv, body)
         return 201, None, {"Resource-ID": str(tid)}
+
+    def _thread_add(self, conv: dict[str, Any], body: dict[str, Any]) -> int:
+        """Stored as FreeScout keeps a thread: its text as ``body``, who made it, when."""
+        tid = self.new_id()
+        by = (
+            {"type": "customer", "email": conv["customer"]["email"]}
+            if body.get("type") == "customer"
+            else {"type": "user", "id": body.get("user"), "email": "agent@acme.example"}
+        )
+        at = f"2026-12-01T10:00:{len(conv['threads']):02d}Z"
+        conv["threads"].append({**body, "id": tid})
+        self.thread_meta[tid] = {"body": body.get("text", ""), "createdBy": by,
+                                 "createdAt": at, "state": "published"}  # fmt: skip
+        return tid
+
+    def conversation_get(self, _body: Any, cid: str) -> Answer:
+        """``GET /api/conversations/{id}[?embed=threads]``: threads newest first."""
+        conv = self.conversations.get(int(cid))
+        if conv is None:
+            return 404, {"message": "Conversation not found"}, {}
+        shown = {k: v for k, v in conv.items() if k != "threads"}
+        if self.query.get("embed") == "threads":
+            threads = [{**t, **self.thread_meta.get(t["id"], {})} for t in conv["threads"]]
+            shown["_embedded"] = {"threads": list(reversed(threads))}
+        return 200, shown, {}
 
     def mailbox_list(self, _body: Any) -> Answer:
         boxes = [{"id": m, "name": f"Mailbox {m}"} for m in self.mailboxes]

@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from billingdesk.core.errors import InvalidRequest
+from billingdesk.core.html import html_to_text
 from billingdesk.helpdesks.http import HelpdeskHttp, require, resource_id
 from billingdesk.helpdesks.interface import (
     ConnectionCheck,
     Note,
     TicketClient,
     TicketDraft,
+    TicketMessage,
     TicketRef,
 )
 
@@ -73,6 +75,33 @@ class FreeScoutClient(TicketClient):
             "POST", f"/conversations/{ticket_id}/threads", json_body=body, ok=(201,)
         )
         return resource_id(response, "FreeScout")
+
+    def ticket_messages(self, ticket_id: str) -> list[TicketMessage]:
+        """``GET /api/conversations/{id}?embed=threads``: the conversation's threads (newest
+        first in FreeScout, re-sorted oldest first); notes, line items and drafts left out;
+        a ``customer`` thread is the customer's. Field names modelled on Help Scout's, as the
+        rest of this client (UNCONFIRMED, docs/helpdesks/freescout.md)."""
+        data = self._http().json(
+            "GET", f"/conversations/{ticket_id}", params={"embed": "threads"}, ok=(200,)
+        )
+        embedded = data.get("_embedded") if isinstance(data, dict) else None
+        threads = embedded.get("threads") if isinstance(embedded, dict) else None
+        messages = []
+        for row in threads if isinstance(threads, list) else []:
+            if not isinstance(row, dict) or row.get("type") not in ("customer", "message"):
+                continue
+            if row.get("state") == "draft":
+                continue
+            author = row.get("createdBy") or row.get("customer") or {}
+            messages.append(
+                TicketMessage(
+                    author=str(author.get("email") or "") if isinstance(author, dict) else "",
+                    body=html_to_text(str(row.get("body") or row.get("text") or "")),
+                    at=str(row.get("createdAt") or ""),
+                    from_customer=row.get("type") == "customer",
+                )
+            )
+        return sorted(messages, key=lambda m: m.at)
 
     def check(self) -> ConnectionCheck:
         data = self._http().json("GET", "/mailboxes", ok=(200,))

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from billingdesk.core.html import html_to_text
 from billingdesk.helpdesks.http import HelpdeskHttp, pick, require
 from billingdesk.helpdesks.interface import (
     ConnectionCheck,
     Note,
     TicketClient,
     TicketDraft,
+    TicketMessage,
     TicketRef,
 )
 
@@ -65,6 +67,28 @@ class ZammadClient(TicketClient):
         }
         data = self._http().json("POST", "/ticket_articles", json_body=body, ok=(200, 201))
         return str(data.get("id", "")) if isinstance(data, dict) else ""
+
+    def ticket_messages(self, ticket_id: str) -> list[TicketMessage]:
+        """``GET /api/v1/ticket_articles/by_ticket/{id}``: every article of the ticket, oldest
+        first (Zammad gives them all at once); internal ones (notes) are left out, and
+        ``sender`` "Customer" marks the customer's. HTML bodies are read as text."""
+        rows = self._http().json("GET", f"/ticket_articles/by_ticket/{ticket_id}", ok=(200,))
+        messages = []
+        for row in rows if isinstance(rows, list) else []:
+            if not isinstance(row, dict) or row.get("internal") is not False:
+                continue  # an internal note (or an article that does not say: not quoted)
+            body = str(row.get("body") or "")
+            if str(row.get("content_type") or "").startswith("text/html"):
+                body = html_to_text(body)
+            messages.append(
+                TicketMessage(
+                    author=str(row.get("from") or row.get("created_by") or ""),
+                    body=body,
+                    at=str(row.get("created_at") or ""),
+                    from_customer=str(row.get("sender") or "") == "Customer",
+                )
+            )
+        return sorted(messages, key=lambda m: m.at)
 
     def check(self) -> ConnectionCheck:
         data = self._http().json("GET", "/users/me", ok=(200,))
