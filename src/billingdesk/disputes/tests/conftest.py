@@ -87,7 +87,10 @@ def build_case(
     )  # fmt: skip
     charge = Charge.objects.get(account=account, gateway_id="ch_1")
     assert document_issue_for_charge(charge_id=charge.pk) is not None
-    due = now + timedelta(days=5, hours=1)
+    # Noon, five local days ahead: "answer within 5 days" whatever the hour the suite runs
+    # (a deadline an hour past 5 days is on the 6th day after 23:00).
+    due = timezone.localtime(now).replace(hour=12, minute=0, second=0, microsecond=0)
+    due += timedelta(days=5)
     # Mirrored a while ago, at a whole second as Stripe versions it: an answer in the same
     # second as the fixture would otherwise look older than it (microseconds) and be ignored.
     opened = now.replace(microsecond=0) - timedelta(minutes=1)
